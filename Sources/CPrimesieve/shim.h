@@ -1,0 +1,3 @@
+// The C API of primesieve (Debian: libprimesieve-dev), imported into Swift as CPrimesieve.
+#include <primesieve.h>
+#include <primesieve/iterator.h>

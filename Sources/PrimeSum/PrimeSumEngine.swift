@@ -1,0 +1,113 @@
+import Foundation
+import Synchronization
+
+/// Computes the exact sum of the primes in [a, b) for any 0 <= a < b <= 2^64-1.
+///
+/// Each computation runs on a thread of its own (plus `threads - 1` helpers), never on the
+/// caller's executor; cancelling the calling task returns `PrimeSumError.cancelled` at once and
+/// stops the work at its next check.
+public struct PrimeSumEngine: Sendable {
+    /// How many threads one computation uses.
+    public let threads: Int
+    /// The cost model the engine uses for `auto`.
+    public let costModel: CostModel
+
+    /// An engine using `threads` threads (default: every active core).
+    public init(threads: Int? = nil) {
+        let threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.threads = threads
+        self.costModel = CostModel(threads: threads)
+    }
+
+    /// The method, time and memory the engine expects for a range.
+    public func estimate(_ range: PrimeRange, method: SumMethod = .auto) -> CostEstimate {
+        costModel.estimate(range, method: method)
+    }
+
+    /// The sum of the primes p with a <= p < b.
+    /// - Parameter progress: called with a rising fraction in 0...1, last with 1.0 on success;
+    ///   it runs on a worker thread and must return quickly.
+    public func sum(
+        _ range: PrimeRange, method: SumMethod = .auto,
+        progress: (@Sendable (Double) -> Void)? = nil
+    ) async throws(PrimeSumError) -> UInt128 {
+        let control = ComputeControl(progress: progress)
+        let resumer = ResumeOnce()
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard resumer.install(continuation) else { return }
+                let thread = Thread { [self] in
+                    resumer.resume(with: Result { () throws(PrimeSumError) in
+                        try compute(range, method: method, control: control)
+                    })
+                }
+                thread.name = "primesum-engine"
+                thread.start()
+            }
+        } onCancel: {
+            control.cancel()
+            resumer.resume(with: .failure(.cancelled))
+        }
+        return try result.get()
+    }
+
+    private func compute(_ range: PrimeRange, method: SumMethod, control: ComputeControl) throws(PrimeSumError)
+        -> UInt128
+    {
+        let pool = ThreadPool(threads: threads)
+        let chosen = method == .auto ? costModel.estimate(range).method : method
+        let total: UInt128
+        if chosen == .prefix {
+            let upper = LucyPrefixSum(n: range.b - 1)
+            let lower = LucyPrefixSum(n: range.a == 0 ? 0 : range.a - 1)
+            control.setTotalWork(upper.operations + lower.operations)
+            total = try upper.run(pool: pool, control: control) - lower.run(pool: pool, control: control)
+        } else {
+            total = try SieveSummer(pool: pool).sum(range, control: control)
+        }
+        control.finish()
+        return total
+    }
+}
+
+/// Resumes a continuation exactly once, from the computation or from cancellation, whichever
+/// comes first; a cancellation that arrives before the continuation exists resumes it on arrival.
+private final class ResumeOnce: Sendable {
+    private enum State {
+        case waiting
+        case installed(CheckedContinuation<Result<UInt128, PrimeSumError>, Never>)
+        case finished(Result<UInt128, PrimeSumError>?)
+    }
+    private let state = Mutex<State>(.waiting)
+
+    /// Stores the continuation; returns false when a result already arrived (it is resumed then).
+    func install(_ continuation: CheckedContinuation<Result<UInt128, PrimeSumError>, Never>) -> Bool {
+        let early: Result<UInt128, PrimeSumError>?? = state.withLock { state in
+            if case .finished(let result) = state {
+                state = .finished(nil)
+                return .some(result)
+            }
+            state = .installed(continuation)
+            return .none
+        }
+        guard let early else { return true }
+        continuation.resume(returning: early ?? .failure(.cancelled))
+        return false
+    }
+
+    func resume(with result: Result<UInt128, PrimeSumError>) {
+        let continuation = state.withLock { state -> CheckedContinuation<Result<UInt128, PrimeSumError>, Never>? in
+            switch state {
+            case .waiting:
+                state = .finished(result)
+                return nil
+            case .installed(let continuation):
+                state = .finished(nil)
+                return continuation
+            case .finished:
+                return nil
+            }
+        }
+        continuation?.resume(returning: result)
+    }
+}
