@@ -34,6 +34,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PrimeSumTests", dependencies: ["PrimeSum"]),
+        .testTarget(name: "primesumTests", dependencies: ["primesum"]),
     ],
     swiftLanguageModes: [.v6]
 )

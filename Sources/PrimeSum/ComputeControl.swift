@@ -35,12 +35,12 @@ final class ComputeControl: Sendable {
         let done = workDone.wrappingAdd(units, ordering: .relaxed).newValue
         let fraction = min(Double(done) / Double(totalWork.load(ordering: .relaxed)), 0.999)
         let now = DispatchTime.now().uptimeNanoseconds
-        let shouldReport = lastReport.withLock { last in
-            guard fraction > last.fraction, now &- last.nanoseconds >= Self.reportInterval else { return false }
+        // Reporting under the lock keeps the handler's values in order across threads.
+        lastReport.withLock { last in
+            guard fraction > last.fraction, now &- last.nanoseconds >= Self.reportInterval else { return }
             last = (now, fraction)
-            return true
+            handler(fraction)
         }
-        if shouldReport { handler(fraction) }
     }
 
     /// Reports completion.

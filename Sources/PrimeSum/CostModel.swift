@@ -30,7 +30,7 @@ public struct CostModel: Sendable {
     /// Seconds one primesieve iterator spends preparing each sieving prime up to sqrt(b).
     static let sieveSetUpSecondsPerSievingPrime = 7e-9
     /// Seconds per table update of the prefix method on one thread.
-    static let prefixSecondsPerOperation = 1.1e-9
+    static let prefixSecondsPerOperation = 2.4e-9
     /// Fraction of an extra thread's speed that parallel sections actually gain.
     static let parallelEfficiency = 0.9
 

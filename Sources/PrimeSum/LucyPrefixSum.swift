@@ -32,7 +32,7 @@ struct LucyPrefixSum: Sendable {
     /// The bytes the run holds at its peak: both tables and the sieving primes.
     static func peakBytes(n: UInt64) -> UInt64 {
         let root = integerSquareRoot(n)
-        return (root + 1) * UInt64(MemoryLayout<UInt64>.stride + MemoryLayout<UInt128>.stride)
+        return (root + 1) * UInt64(2 * MemoryLayout<UInt64>.stride + MemoryLayout<UInt128>.stride)
             + UInt64(Double(root) / max(1, log(Double(root))) * 1.2) * 8
     }
 
@@ -60,14 +60,18 @@ struct LucyPrefixSum: Sendable {
     ) throws(PrimeSumError) {
         let base = UInt128(tables.small[p - 1])
         let factor = UInt128(p)
-        let n = self.n
+        let divisor = InvariantDivisor(UInt64(p))
         let root = self.root
         for level in Self.levels(from: last, divisor: p, floor: 0).reversed() {
             try Self.inPieces(level, pool: pool, control: control) { indices in
+                // Wrapping arithmetic: every value stays in range by construction, and overflow
+                // checks would cost a third of the loop.
                 for i in indices {
-                    let d = i * p
-                    let next = d <= root ? tables.large[d] : UInt128(tables.small[Int(n / UInt64(d))])
-                    tables.large[i] -= factor * (next - base)
+                    let d = i &* p
+                    let next =
+                        d <= root
+                        ? tables.large[d] : UInt128(tables.small[Int(divisor.divide(tables.quotients[i]))])
+                    tables.large[i] &-= factor &* (next &- base)
                 }
             }
         }
@@ -84,9 +88,9 @@ struct LucyPrefixSum: Sendable {
         for level in Self.levels(from: root / p, divisor: p, floor: p - 1) {
             try Self.inPieces(level, pool: pool, control: control, itemWeight: p) { quotients in
                 for q in quotients {
-                    let delta = factor * (tables.small[q] - base)
-                    let first = q * p
-                    for v in first...min(first + p - 1, root) { tables.small[v] -= delta }
+                    let delta = factor &* (tables.small[q] &- base)
+                    let first = q &* p
+                    for v in first...min(first &+ p &- 1, root) { tables.small[v] &-= delta }
                 }
             }
         }
@@ -136,22 +140,29 @@ struct LucyPrefixSum: Sendable {
     }
 }
 
-/// The two tables of one run, shared by the threads; each level's pieces touch disjoint entries.
+/// The tables of one run, shared by the threads; each level's pieces touch disjoint entries.
 private struct Tables: @unchecked Sendable {
+    /// small[v] = S(v) so far, for v <= sqrt n.
     let small: UnsafeMutableBufferPointer<UInt64>
+    /// large[i] = S(n / i) so far, for i <= sqrt n.
     let large: UnsafeMutableBufferPointer<UInt128>
+    /// quotients[i] = n / i, kept so that n / (i * p) is one cheap division by the prime p.
+    let quotients: UnsafeMutableBufferPointer<UInt64>
 
     init(n: UInt64, root: Int) {
         small = .allocate(capacity: root + 1)
         large = .allocate(capacity: root + 1)
+        quotients = .allocate(capacity: root + 1)
         small[0] = 0
         large[0] = 0
+        quotients[0] = 0
         for v in 1...root {
             let value = UInt64(v)
             small[v] = value.isMultiple(of: 2) ? value / 2 * (value + 1) - 1 : (value + 1) / 2 * value - 1
         }
         for i in 1...root {
-            let value = UInt128(n / UInt64(i))
+            quotients[i] = n / UInt64(i)
+            let value = UInt128(quotients[i])
             large[i] = value * (value + 1) / 2 - 1
         }
     }
@@ -159,5 +170,6 @@ private struct Tables: @unchecked Sendable {
     func deallocate() {
         small.deallocate()
         large.deallocate()
+        quotients.deallocate()
     }
 }

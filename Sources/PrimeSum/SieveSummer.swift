@@ -25,7 +25,7 @@ struct SieveSummer: Sendable {
     static func chunks(of range: PrimeRange, threads: Int) -> [Range<UInt64>] {
         let threads = UInt64(max(1, threads))
         let setUpFloor = max(1 << 24, 32 * integerSquareRoot(range.b))
-        var count = min(max(1, range.width / setUpFloor), threads * 16)
+        var count = min(max(1, range.width / setUpFloor), threads * 4)
         if count < threads && range.width >= threads << 20 { count = threads }
         let step = range.width / count
         return (0..<count).map { index in
