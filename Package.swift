@@ -13,7 +13,13 @@ let package = Package(
         .library(name: "PrimeSum", targets: ["PrimeSum"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -26,14 +32,44 @@ let package = Package(
             dependencies: ["CPrimesieve"],
             swiftSettings: optimizedEngine
         ),
+        .target(
+            name: "PrimeSumJobs",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "PrimeSumSQLite",
+            dependencies: ["PrimeSumJobs", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "PrimeSumServer",
+            dependencies: [
+                "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "primesum",
             dependencies: [
-                "PrimeSum",
+                "PrimeSum", "PrimeSumServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(name: "PrimeSumTests", dependencies: ["PrimeSum"]),
+        .testTarget(name: "PrimeSumJobsTests", dependencies: ["PrimeSumJobs", "PrimeSumSQLite"]),
+        .testTarget(
+            name: "PrimeSumServerTests",
+            dependencies: ["PrimeSumServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(name: "primesumTests", dependencies: ["primesum"]),
     ],
     swiftLanguageModes: [.v6]

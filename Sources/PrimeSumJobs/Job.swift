@@ -1,0 +1,63 @@
+import Foundation
+
+/// One request for the sum of the primes in [a, b), as the store keeps it.
+///
+/// `version` rises by one with every write; stores update a job only when the caller's copy
+/// has the stored version (compare-and-swap), so concurrent writers never overwrite each other.
+public struct Job: Sendable, Equatable {
+    public var id: UUID
+    public var status: JobStatus
+    public var a: UInt64
+    public var b: UInt64
+    /// The result, once FINISHED.
+    public var sum: UInt128?
+    /// 0...1 while IN_PROGRESS.
+    public var progress: Double
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    /// After this instant a terminal job is gone (the seed's `ttl`).
+    public var expiresAt: Date
+    /// How many times a worker has started the job.
+    public var attempts: Int
+    public var failure: JobFailure?
+    public var version: Int
+    /// The worker holding the job while IN_PROGRESS, and until when.
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Date?
+    /// The client's `Idempotency-Key`, unique per owner.
+    public var idempotencyKey: String?
+    /// Who submitted the job when authentication is on (a key's fingerprint).
+    public var owner: String?
+
+    /// A new QUEUED job.
+    public init(
+        id: UUID = UUID(), a: UInt64, b: UInt64, createdAt: Date, expiresAt: Date,
+        idempotencyKey: String? = nil, owner: String? = nil
+    ) {
+        self.id = id
+        self.status = .queued
+        self.a = a
+        self.b = b
+        self.sum = nil
+        self.progress = 0
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.attempts = 0
+        self.failure = nil
+        self.version = 1
+        self.idempotencyKey = idempotencyKey
+        self.owner = owner
+    }
+}
+
+/// Why a job FAILED.
+public struct JobFailure: Sendable, Equatable, Codable {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Synchronization
+
+/// Wakes waiters in this process when a job changes or work is queued: `?wait=` long-polls wait
+/// on a job, idle workers on the queue. Stores publish after every write.
+///
+/// Subscribe before reading the state you wait on, then wait: a change that lands in between
+/// is not missed.
+public final class JobChangeFeed: Sendable {
+    /// What a waiter waits for.
+    public enum Topic: Hashable, Sendable {
+        case job(UUID)
+        case queue
+    }
+
+    private struct State {
+        var nextToken = 0
+        var subscribers: [Topic: [Int: Subscription]] = [:]
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Registers interest in `topic`; the subscription fires on the next `publish(topic)`.
+    public func subscribe(_ topic: Topic) -> Subscription {
+        state.withLock { state in
+            let subscription = Subscription(topic: topic, token: state.nextToken, feed: self)
+            state.nextToken += 1
+            state.subscribers[topic, default: [:]][subscription.token] = subscription
+            return subscription
+        }
+    }
+
+    /// Fires every subscription of `topic`.
+    public func publish(_ topic: Topic) {
+        let fired = state.withLock { $0.subscribers.removeValue(forKey: topic) } ?? [:]
+        for subscription in fired.values { subscription.fire() }
+    }
+
+    fileprivate func remove(_ subscription: Subscription) {
+        state.withLock { state in
+            state.subscribers[subscription.topic]?[subscription.token] = nil
+            if state.subscribers[subscription.topic]?.isEmpty == true { state.subscribers[subscription.topic] = nil }
+        }
+    }
+
+    /// One waiter's interest in one topic.
+    public final class Subscription: Sendable {
+        fileprivate let topic: Topic
+        fileprivate let token: Int
+        private weak let feed: JobChangeFeed?
+        private enum Phase {
+            case pending
+            case fired
+            case waiting(CheckedContinuation<Void, Never>)
+            case done
+        }
+        private let phase = Mutex(Phase.pending)
+
+        fileprivate init(topic: Topic, token: Int, feed: JobChangeFeed) {
+            self.topic = topic
+            self.token = token
+            self.feed = feed
+        }
+
+        /// Returns when the topic changes, `timeout` passes or the task is cancelled.
+        public func wait(timeout: Duration) async {
+            defer { feed?.remove(self) }
+            let timer = Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.fire()
+            }
+            defer { timer.cancel() }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = phase.withLock { phase -> Bool in
+                        guard case .pending = phase else { return true }
+                        phase = .waiting(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                fire()
+            }
+        }
+
+        fileprivate func fire() {
+            let continuation = phase.withLock { phase -> CheckedContinuation<Void, Never>? in
+                switch phase {
+                case .pending:
+                    phase = .fired
+                    return nil
+                case .waiting(let continuation):
+                    phase = .done
+                    return continuation
+                case .fired, .done:
+                    return nil
+                }
+            }
+            continuation?.resume()
+        }
+    }
+}

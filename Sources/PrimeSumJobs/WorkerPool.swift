@@ -1,0 +1,214 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// Computes a job's sum; reports progress (0...1) through the callback and stops with an error
+/// when its task is cancelled. The server hands the pool the engine through this.
+public typealias JobComputation = @Sendable (Job, _ progress: @Sendable @escaping (Double) -> Void) async throws -> UInt128
+
+/// `workers` workers that claim QUEUED jobs from the store with a lease, renew the lease and
+/// write progress while computing, and finish with a compare-and-swap. A job whose stored state
+/// stops being ours (cancelled by DELETE, or requeued after a lapsed lease) has its computation
+/// cancelled. On graceful shutdown no new job is claimed; running jobs get `drainTimeout` to
+/// finish, then go back to QUEUED for another replica.
+public struct WorkerPool: Service {
+    public struct Configuration: Sendable {
+        public var workers: Int
+        public var leaseDuration: Duration
+        public var heartbeatInterval: Duration
+        public var idlePollInterval: Duration
+        public var resultsTTL: Duration
+        public var drainTimeout: Duration
+
+        public init(
+            workers: Int, leaseDuration: Duration = .seconds(15), heartbeatInterval: Duration = .milliseconds(250),
+            idlePollInterval: Duration = .seconds(1), resultsTTL: Duration = .seconds(600),
+            drainTimeout: Duration = .seconds(20)
+        ) {
+            self.workers = workers
+            self.leaseDuration = leaseDuration
+            self.heartbeatInterval = heartbeatInterval
+            self.idlePollInterval = idlePollInterval
+            self.resultsTTL = resultsTTL
+            self.drainTimeout = drainTimeout
+        }
+    }
+
+    private let store: any JobStore
+    private let configuration: Configuration
+    private let compute: JobComputation
+    private let logger: Logger
+    private let name: String
+    private let inProgress = Meter(label: "primesum_jobs_in_progress")
+
+    public init(
+        store: any JobStore, configuration: Configuration, logger: Logger, name: String = "worker-\(UUID().uuidString.prefix(8))",
+        compute: @escaping JobComputation
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.compute = compute
+        self.logger = logger
+        self.name = name
+    }
+
+    public func run() async throws {
+        let drain = Drain()
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for index in 0..<configuration.workers {
+                    group.addTask { await work(as: "\(name)-\(index)", drain: drain) }
+                }
+            }
+        } onGracefulShutdown: {
+            drain.begin(timeout: configuration.drainTimeout)
+            store.changes.publish(.queue)
+        }
+    }
+
+    private func work(as worker: String, drain: Drain) async {
+        while !drain.isDraining && !Task.isCancelled {
+            let waitForWork = store.changes.subscribe(.queue)
+            do {
+                let now = Date()
+                let leaseUntil = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
+                if let job = try await store.claimNext(worker: worker, leaseUntil: leaseUntil, now: now) {
+                    await run(job, worker: worker, drain: drain)
+                    continue
+                }
+            } catch {
+                logger.warning("could not claim a job", metadata: ["worker": "\(worker)", "error": "\(error)"])
+            }
+            await waitForWork.wait(timeout: configuration.idlePollInterval)
+        }
+    }
+
+    private enum Outcome {
+        case computed(Result<UInt128, any Error>)
+        case lost
+        case drained
+    }
+
+    private func run(_ claimed: Job, worker: String, drain: Drain) async {
+        var logger = self.logger
+        logger[metadataKey: "job"] = "\(claimed.id)"
+        logger.debug("started", metadata: ["a": "\(claimed.a)", "b": "\(claimed.b)", "attempt": "\(claimed.attempts)"])
+        inProgress.increment(by: 1)
+        defer { inProgress.decrement(by: 1) }
+        Timer(label: "primesum_job_queue_wait_seconds").recordSeconds(Double(claimed.queuedTimeMs) / 1000)
+        let state = RunState(job: claimed)
+        let outcome = await withTaskGroup(of: Outcome.self) { group in
+            group.addTask {
+                do {
+                    return .computed(.success(try await compute(claimed) { value in state.progress.withLock { $0 = value } }))
+                } catch {
+                    return .computed(.failure(error))
+                }
+            }
+            group.addTask {
+                await keepLease(state)
+                return .lost
+            }
+            group.addTask {
+                await drain.waitForDeadline()
+                return .drained
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
+        var job = state.job.withLock { $0 }
+        let now = Date()
+        switch outcome {
+        case .computed(.success(let sum)):
+            job.finish(sum: sum, now: now, ttl: configuration.resultsTTL)
+        case .computed(.failure(let error)):
+            job.fail(JobFailure(code: "computation_failed", message: "\(error)"), now: now, ttl: configuration.resultsTTL)
+        case .drained:
+            job.handBack()
+        case .lost:
+            logger.info("stopped: the job was cancelled or taken over")
+            return
+        }
+        let written = await write(job, worker: worker)
+        let seconds = now.timeIntervalSince(claimed.startedAt ?? now)
+        Timer(label: "primesum_job_processing_seconds").recordSeconds(seconds)
+        Counter(label: "primesum_jobs_finished_total", dimensions: [("status", job.status.rawValue)]).increment()
+        logger.info(
+            "\(written ? job.status.rawValue : "lost")", metadata: ["seconds": "\(String(format: "%.3f", seconds))"])
+    }
+
+    /// Renews the lease and writes progress every heartbeat, keeping `state.job` the stored job.
+    /// Returns when the job is no longer ours (cancelled, or taken over after a lapse), or when
+    /// the task is cancelled because the computation ended.
+    private func keepLease(_ state: RunState) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.heartbeatInterval)
+            if Task.isCancelled { return }
+            var next = state.job.withLock { $0 }
+            next.progress = state.progress.withLock { $0 }
+            next.leaseExpiresAt = Date().addingTimeInterval(configuration.leaseDuration.timeInterval)
+            do {
+                guard let stored = try await store.update(next) else { return }
+                state.job.withLock { $0 = stored }
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["job": "\(next.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Writes the final state; on a conflict, re-reads and writes again only while the job is
+    /// still leased to `worker` (a DELETE that landed first wins).
+    private func write(_ final: Job, worker: String) async -> Bool {
+        var candidate = final
+        for _ in 0..<5 {
+            do {
+                if try await store.update(candidate) != nil { return true }
+                guard let current = try await store.job(id: final.id), current.status == .inProgress,
+                    current.leaseOwner == worker
+                else { return false }
+                candidate.version = current.version
+            } catch {
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        return false
+    }
+}
+
+/// The job as last stored by its worker, and the computation's latest progress.
+private final class RunState: Sendable {
+    let job: Mutex<Job>
+    let progress = Mutex(0.0)
+
+    init(job: Job) { self.job = Mutex(job) }
+}
+
+/// Graceful shutdown of the pool: draining stops new claims at once; the deadline fires
+/// `drainTimeout` later, handing running jobs back.
+private final class Drain: Sendable {
+    private let draining = Atomic<Bool>(false)
+    private let deadlinePassed = Atomic<Bool>(false)
+    private let feed = JobChangeFeed()
+
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    func begin(timeout: Duration) {
+        draining.store(true, ordering: .relaxed)
+        Task {
+            try? await Task.sleep(for: timeout)
+            deadlinePassed.store(true, ordering: .relaxed)
+            feed.publish(.queue)
+        }
+    }
+
+    func waitForDeadline() async {
+        while !Task.isCancelled {
+            let subscription = feed.subscribe(.queue)
+            if deadlinePassed.load(ordering: .relaxed) { return }
+            await subscription.wait(timeout: .seconds(3600))
+        }
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import GRDB
+import PrimeSumJobs
+
+/// The `sqlite:PATH` store, the embedded default: one file in WAL mode through GRDB, so jobs
+/// (queued ones included) survive restarts. Every write is one SQLite transaction, which makes
+/// claims and compare-and-swap updates atomic across the process's workers.
+public final class SQLiteJobStore: JobStore {
+    private let database: DatabasePool
+    public let changes = JobChangeFeed()
+
+    /// Opens (creating when needed) the database at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            database = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(database)
+        } catch {
+            throw JobStoreError.unavailable("cannot open SQLite database at \(path): \(error)")
+        }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: jobs and leases") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE jobs (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        status TEXT NOT NULL,
+                        a TEXT NOT NULL,
+                        b TEXT NOT NULL,
+                        sum TEXT,
+                        progress REAL NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        started_at INTEGER,
+                        finished_at INTEGER,
+                        expires_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        error_code TEXT,
+                        error_message TEXT,
+                        version INTEGER NOT NULL,
+                        lease_owner TEXT,
+                        lease_expires_at INTEGER,
+                        idempotency_key TEXT,
+                        owner TEXT
+                    );
+                    CREATE INDEX jobs_queue ON jobs(status, created_at);
+                    CREATE UNIQUE INDEX jobs_idempotency ON jobs(COALESCE(owner, ''), idempotency_key)
+                        WHERE idempotency_key IS NOT NULL;
+                    CREATE INDEX jobs_result ON jobs(a, b) WHERE status = 'FINISHED';
+                    CREATE INDEX jobs_expiry ON jobs(expires_at);
+                    CREATE TABLE leases (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        holder TEXT NOT NULL,
+                        until INTEGER NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
+        let outcome = try await write { db -> (Job, Bool) in
+            if let key = job.idempotencyKey, let existing = try Self.fetchByKey(db, key: key, owner: job.owner) {
+                return (existing, false)
+            }
+            try db.execute(
+                sql: "INSERT INTO jobs (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.placeholders))",
+                arguments: StatementArguments(StatementArguments.values(for: job)))
+            return (job, true)
+        }
+        if outcome.1 { changes.publish(.queue) }
+        return outcome
+    }
+
+    public func job(id: UUID) async throws -> Job? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id.uuidString]).map(Self.job)
+        }
+    }
+
+    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
+        try await read { db in try Self.fetchByKey(db, key: idempotencyKey, owner: owner) }
+    }
+
+    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
+        try await read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM jobs WHERE a = ? AND b = ? AND status = 'FINISHED' AND expires_at > ? LIMIT 1",
+                arguments: ["\(a)", "\(b)", now.epochMilliseconds]
+            ).map(Self.job)
+        }
+    }
+
+    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+        let claimed = try await write { db -> Job? in
+            guard
+                var job = try Row.fetchOne(
+                    db, sql: "SELECT * FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1"
+                ).map(Self.job)
+            else { return nil }
+            job.claim(by: worker, until: leaseUntil, now: now)
+            return try Self.overwrite(db, job)
+        }
+        if let claimed { changes.publish(.job(claimed.id)) }
+        return claimed
+    }
+
+    public func update(_ job: Job) async throws -> Job? {
+        let stored = try await write { db in try Self.overwrite(db, job) }
+        if let stored {
+            changes.publish(.job(stored.id))
+            if stored.status == .queued { changes.publish(.queue) }
+        }
+        return stored
+    }
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+        let moved = try await write { db -> [Job] in
+            let lapsed = try Row.fetchAll(
+                db, sql: "SELECT * FROM jobs WHERE status = 'IN_PROGRESS' AND lease_expires_at < ?",
+                arguments: [now.epochMilliseconds]
+            ).map(Self.job)
+            return try lapsed.compactMap { job in
+                var next = job
+                next.requeueAfterLapse(now: now, maxAttempts: maxAttempts)
+                return try Self.overwrite(db, next)
+            }
+        }
+        for job in moved { changes.publish(.job(job.id)) }
+        if !moved.isEmpty { changes.publish(.queue) }
+        return moved.count
+    }
+
+    public func deleteExpired(now: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(
+                sql: "DELETE FROM jobs WHERE expires_at < ? AND status IN ('FINISHED', 'FAILED', 'CANCELLED')",
+                arguments: [now.epochMilliseconds])
+            return db.changesCount
+        }
+    }
+
+    public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO leases (name, holder, until) VALUES ('cleaner', ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+                    WHERE leases.holder = excluded.holder OR leases.until <= ?
+                    """,
+                arguments: [holder, until.epochMilliseconds, now.epochMilliseconds])
+            return db.changesCount == 1
+        }
+    }
+
+    public func queuedCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED'") ?? 0 }
+    }
+
+    public func ping() async throws {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    // MARK: - Rows
+
+    private static let columns = [
+        "id", "status", "a", "b", "sum", "progress", "created_at", "started_at", "finished_at", "expires_at",
+        "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at", "idempotency_key",
+        "owner",
+    ]
+    private static let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+
+    /// Writes every column of `job` when the stored version is `job.version`; returns the job
+    /// with its new version, or nil on a lost compare-and-swap.
+    private static func overwrite(_ db: Database, _ job: Job) throws -> Job? {
+        var next = job
+        next.version += 1
+        let assignments = columns.dropFirst().map { "\($0) = ?" }.joined(separator: ", ")
+        var arguments: [DatabaseValueConvertible?] = Array(StatementArguments.values(for: next).dropFirst())
+        arguments.append(job.id.uuidString)
+        arguments.append(job.version)
+        try db.execute(
+            sql: "UPDATE jobs SET \(assignments) WHERE id = ? AND version = ?",
+            arguments: StatementArguments(arguments))
+        return db.changesCount == 1 ? next : nil
+    }
+
+    private static func fetchByKey(_ db: Database, key: String, owner: String?) throws -> Job? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM jobs WHERE idempotency_key = ? AND COALESCE(owner, '') = ?",
+            arguments: [key, owner ?? ""]
+        ).map(job)
+    }
+
+    private static func job(_ row: Row) throws -> Job {
+        guard let id = UUID(uuidString: row["id"]), let status = JobStatus(rawValue: row["status"]),
+            let a = UInt64(row["a"] as String), let b = UInt64(row["b"] as String)
+        else { throw JobStoreError.corrupt("job row \(row["id"] as String? ?? "?")") }
+        var job = Job(
+            id: id, a: a, b: b, createdAt: Date(epochMilliseconds: row["created_at"]),
+            expiresAt: Date(epochMilliseconds: row["expires_at"]), idempotencyKey: row["idempotency_key"],
+            owner: row["owner"])
+        job.status = status
+        job.sum = (row["sum"] as String?).flatMap { UInt128($0) }
+        job.progress = row["progress"]
+        job.startedAt = (row["started_at"] as Int64?).map(Date.init(epochMilliseconds:))
+        job.finishedAt = (row["finished_at"] as Int64?).map(Date.init(epochMilliseconds:))
+        job.attempts = row["attempts"]
+        if let code: String = row["error_code"] {
+            job.failure = JobFailure(code: code, message: row["error_message"] ?? "")
+        }
+        job.version = row["version"]
+        job.leaseOwner = row["lease_owner"]
+        job.leaseExpiresAt = (row["lease_expires_at"] as Int64?).map(Date.init(epochMilliseconds:))
+        return job
+    }
+
+    // MARK: - Access
+
+    private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do { return try await database.read(body) } catch let error as JobStoreError { throw error } catch {
+            throw JobStoreError.unavailable("\(error)")
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do { return try await database.write(body) } catch let error as JobStoreError { throw error } catch {
+            throw JobStoreError.unavailable("\(error)")
+        }
+    }
+}
+
+extension StatementArguments {
+    /// The values of `job` in `SQLiteJobStore.columns` order.
+    fileprivate static func values(for job: Job) -> [DatabaseValueConvertible?] {
+        [
+            job.id.uuidString, job.status.rawValue, "\(job.a)", "\(job.b)", job.sum.map { "\($0)" }, job.progress,
+            job.createdAt.epochMilliseconds, job.startedAt?.epochMilliseconds, job.finishedAt?.epochMilliseconds,
+            job.expiresAt.epochMilliseconds, job.attempts, job.failure?.code, job.failure?.message, job.version,
+            job.leaseOwner, job.leaseExpiresAt?.epochMilliseconds, job.idempotencyKey, job.owner,
+        ]
+    }
+}
+
+extension Date {
+    fileprivate var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    fileprivate init(epochMilliseconds: Int64) { self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000) }
+}

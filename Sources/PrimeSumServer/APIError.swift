@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PrimeSum
+import PrimeSumJobs
+
+/// Every error the API answers with, and the one place where errors become HTTP statuses and
+/// `{"error": {"code": …, "message": …}}` bodies.
+public struct APIError: Error, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    public var retryAfter: Int?
+    public var details: [String: String] = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    /// The API's view of any error thrown while handling a request.
+    public init(from error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case PrimeSumError.invalidInput(let field, let reason):
+            self.init(.badRequest, code: "invalid_\(field)", message: "\(field) \(reason)")
+        case let error as JobStoreError:
+            self.init(.serviceUnavailable, code: "store_unavailable", message: error.description, retryAfter: 2)
+        case let error as HTTPError where error.status == .contentTooLarge:
+            self.init(.contentTooLarge, code: "body_too_large", message: "the request body is too large")
+        case let error as HTTPError:
+            self.init(
+                error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
+                message: error.body ?? error.status.reasonPhrase)
+        default:
+            self.init(.internalServerError, code: "internal", message: "internal error")
+        }
+    }
+
+    /// The JSON response for this error.
+    public func response() -> Response {
+        var fields: [String: String] = ["code": code, "message": message]
+        fields.merge(details) { current, _ in current }
+        let body = (try? JSONEncoder.api.encode(["error": fields])) ?? Data()
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Turns every error thrown below it into `APIError.response()`.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch {
+            let apiError = APIError(from: error)
+            if apiError.status == .internalServerError {
+                context.logger.error("request failed", metadata: ["error": "\(error)"])
+            }
+            return apiError.response()
+        }
+    }
+}
+
+extension JSONEncoder {
+    static let api: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+}

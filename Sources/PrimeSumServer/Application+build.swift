@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import PrimeSum
+import PrimeSumJobs
+import ServiceLifecycle
+
+/// Builds the service: the HTTP API on `store`, and, by role, the workers and the cleaner.
+///
+/// `metrics` is the registry that `/metrics` renders; `main` bootstraps swift-metrics with it.
+public func buildApplication(
+    configuration: ServerConfiguration, store: any JobStore, engine: PrimeSumEngine = PrimeSumEngine(),
+    metrics: PrometheusCollectorRegistry, logger: Logger
+) -> some ApplicationProtocol {
+    let drain = DrainState()
+    let router = buildRouter(configuration: configuration, store: store, engine: engine, metrics: metrics, drain: drain)
+    var services: [any Service] = [drain]
+    let replica = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    if configuration.role != .api {
+        let pool = WorkerPool.Configuration(
+            workers: configuration.workers, leaseDuration: configuration.leaseDuration,
+            resultsTTL: configuration.resultsTTL, drainTimeout: configuration.drainTimeout)
+        services.append(
+            WorkerPool(store: store, configuration: pool, logger: logger, name: replica) { job, progress in
+                let range = try PrimeRange(a: job.a, b: job.b)
+                return try await engine.sum(range, progress: progress)
+            })
+    }
+    services.append(
+        Cleaner(
+            store: store, interval: configuration.cleanerInterval, maxAttempts: configuration.maxAttempts,
+            holder: replica, logger: logger))
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "primesum"),
+        services: services,
+        logger: logger
+    )
+}
+
+/// The routes and middleware, without services: what `app.test(.router)` exercises.
+func buildRouter(
+    configuration: ServerConfiguration, store: any JobStore, engine: PrimeSumEngine,
+    metrics: PrometheusCollectorRegistry, drain: DrainState
+) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: APIErrorMiddleware())
+    router.get("healthz") { _, _ in HTTPResponse.Status.ok }
+    router.get("readyz") { _, _ -> HTTPResponse.Status in
+        guard !drain.isDraining else {
+            throw APIError(.serviceUnavailable, code: "draining", message: "this replica is shutting down", retryAfter: 1)
+        }
+        try await store.ping()
+        return .ok
+    }
+    router.get("metrics") { _, _ -> Response in
+        var buffer: [UInt8] = []
+        metrics.emit(into: &buffer)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+    SumPrimeController(store: store, engine: engine, configuration: configuration, drain: drain)
+        .addRoutes(to: router.group("sumPrime"))
+    return router
+}

@@ -1,0 +1,42 @@
+import Foundation
+import PrimeSumJobs
+
+/// The job document of the API (DESIGN.md "The job document"): the seed's fields plus ours.
+/// Numbers that can pass 2^53 are decimal strings.
+struct JobDocument: Encodable {
+    let _id: String
+    let status: String
+    let a: String
+    let b: String
+    let sum: String?
+    let progress: Double?
+    let queuedTimeMs: Int64
+    let processingTimeMs: Int64
+    let createdAt: String
+    let startedAt: String?
+    let finishedAt: String?
+    let ttl: Int64
+    let attempts: Int
+    let error: JobFailure?
+
+    init(_ job: Job) {
+        _id = job.id.uuidString.lowercased()
+        status = job.status.rawValue
+        a = "\(job.a)"
+        b = "\(job.b)"
+        sum = job.sum.map { "\($0)" }
+        progress = job.status == .inProgress || job.status == .finished ? job.progress : nil
+        queuedTimeMs = job.queuedTimeMs
+        processingTimeMs = job.processingTimeMs
+        createdAt = Self.format(job.createdAt)
+        startedAt = job.startedAt.map(Self.format)
+        finishedAt = job.finishedAt.map(Self.format)
+        ttl = Int64((job.expiresAt.timeIntervalSince1970 * 1000).rounded())
+        attempts = job.attempts
+        error = job.failure
+    }
+
+    private static func format(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}

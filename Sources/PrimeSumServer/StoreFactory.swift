@@ -1,0 +1,19 @@
+import Foundation
+import PrimeSumJobs
+import PrimeSumSQLite
+
+/// Picks the backend named by `store.url`.
+public enum StoreFactory {
+    /// `memory:` or `sqlite:PATH`; other schemes are refused with the list of supported ones.
+    public static func makeStore(url: String) throws -> any JobStore {
+        if url == "memory:" || url == "memory" { return MemoryJobStore() }
+        if url.hasPrefix("sqlite:") {
+            let path = String(url.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw JobStoreError.invalidConfiguration("sqlite: needs a path, as in sqlite:./primesum.sqlite") }
+            return try SQLiteJobStore(path: path)
+        }
+        let scheme = url.split(separator: ":").first.map(String.init) ?? url
+        throw JobStoreError.invalidConfiguration(
+            "unsupported store scheme '\(scheme)' (supported: memory:, sqlite:PATH)")
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Metrics
+import PrimeSum
+import PrimeSumJobs
+
+/// The job routes: submit, read (with long-poll), cancel.
+struct SumPrimeController<Context: RequestContext>: Sendable {
+    let store: any JobStore
+    let engine: PrimeSumEngine
+    let configuration: ServerConfiguration
+    let drain: DrainState
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.post(use: submit)
+        group.get("{id}", use: read)
+        group.delete("{id}", use: cancel)
+    }
+
+    @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "send the body as application/json")
+        }
+        let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        let range = try SubmitRequest.parse(Data(buffer: body))
+        let idempotencyKey = request.headers[.idempotencyKey]
+        let waitSeconds = try preferredWait(request)
+        Counter(label: "primesum_jobs_submitted_total").increment()
+
+        if let idempotencyKey, let existing = try await store.job(idempotencyKey: idempotencyKey, owner: nil) {
+            return try await respond(with: existing, waitingUpTo: waitSeconds)
+        }
+        let now = Date()
+        if let known = try await store.finishedJob(a: range.a, b: range.b, now: now) {
+            return document(known, status: .ok)
+        }
+        let estimate = engine.estimate(range)
+        if estimate.seconds > configuration.maxJobSeconds || estimate.peakBytes > configuration.maxJobMemoryBytes {
+            var error = APIError(
+                .unprocessableContent, code: "over_cost_limit",
+                message: "the estimate (\(String(format: "%.1f", estimate.seconds)) s, \(estimate.peakBytes) bytes by \(estimate.method.rawValue)) passes the limit (\(configuration.maxJobSeconds) s, \(configuration.maxJobMemoryBytes) bytes)")
+            error.details = [
+                "estimatedSeconds": String(format: "%.3f", estimate.seconds), "estimatedBytes": "\(estimate.peakBytes)",
+                "limitSeconds": "\(configuration.maxJobSeconds)", "limitBytes": "\(configuration.maxJobMemoryBytes)",
+            ]
+            throw error
+        }
+        if drain.isDraining {
+            throw APIError(.serviceUnavailable, code: "draining", message: "this replica is shutting down", retryAfter: 1)
+        }
+        if try await store.queuedCount() >= configuration.queueCapacity {
+            throw APIError(.serviceUnavailable, code: "queue_full", message: "the queue is full", retryAfter: 5)
+        }
+        let job = Job(
+            a: range.a, b: range.b, createdAt: now, expiresAt: now.addingTimeInterval(configuration.resultsTTL.timeInterval),
+            idempotencyKey: idempotencyKey)
+        let (stored, _) = try await store.create(job)
+        context.logger.debug("queued", metadata: ["job": "\(stored.id)", "a": "\(range.a)", "b": "\(range.b)"])
+        return try await respond(with: stored, waitingUpTo: waitSeconds, retryAfter: estimate.seconds)
+    }
+
+    @Sendable func read(_ request: Request, context: Context) async throws -> Response {
+        let id = try jobID(context)
+        let wait = try waitParameter(request)
+        guard let job = try await awaitTerminal(id, seconds: wait) else { throw notFound(id) }
+        return document(job, status: .ok)
+    }
+
+    @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
+        let id = try jobID(context)
+        while true {
+            guard var job = try await store.job(id: id) else { throw notFound(id) }
+            if job.status.isTerminal { return document(job, status: .ok) }
+            job.cancel(now: Date(), ttl: configuration.resultsTTL)
+            if let stored = try await store.update(job) {
+                context.logger.info("cancelled", metadata: ["job": "\(id)"])
+                return document(stored, status: .ok)
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func respond(with job: Job, waitingUpTo seconds: Int, retryAfter estimate: Double = 1) async throws -> Response {
+        let current = seconds > 0 ? try await awaitTerminal(job.id, seconds: seconds) ?? job : job
+        if current.status == .finished { return document(current, status: .ok) }
+        var response = document(current, status: .accepted)
+        response.headers[.location] = "/sumPrime/\(current.id.uuidString.lowercased())"
+        response.headers[.retryAfter] = "\(min(3600, max(1, Int(estimate.rounded(.up)))))"
+        return response
+    }
+
+    /// The job once terminal, or as it is after `seconds`; nil when it does not exist.
+    private func awaitTerminal(_ id: UUID, seconds: Int) async throws -> Job? {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while true {
+            let change = store.changes.subscribe(.job(id))
+            guard let job = try await store.job(id: id) else { return nil }
+            let remaining = deadline - ContinuousClock.now
+            if job.status.isTerminal || remaining <= .zero { return job }
+            await change.wait(timeout: remaining)
+        }
+    }
+
+    private func document(_ job: Job, status: HTTPResponse.Status) -> Response {
+        let body = (try? JSONEncoder.api.encode(JobDocument(job))) ?? Data()
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    private func jobID(_ context: Context) throws -> UUID {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = UUID(uuidString: text) else {
+            throw APIError(.notFound, code: "not_found", message: "no job has the id '\(text.prefix(64))'")
+        }
+        return id
+    }
+
+    private func notFound(_ id: UUID) -> APIError {
+        APIError(.notFound, code: "not_found", message: "no job \(id.uuidString.lowercased()) (unknown or expired)")
+    }
+
+    private func waitParameter(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters.get("wait") else { return 0 }
+        guard let seconds = Int(text), seconds >= 0 else {
+            throw APIError(.badRequest, code: "invalid_wait", message: "wait must be a whole number of seconds")
+        }
+        return min(seconds, configuration.maxWaitSeconds)
+    }
+
+    /// `Prefer: wait=N` (RFC 7240); other preferences are ignored as the RFC asks.
+    private func preferredWait(_ request: Request) throws -> Int {
+        for preference in request.headers[values: .prefer].flatMap({ $0.split(separator: ",") }) {
+            let parts = preference.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "wait" else { continue }
+            guard let seconds = Int(parts[1].trimmingCharacters(in: .whitespaces)), seconds >= 0 else {
+                throw APIError(.badRequest, code: "invalid_prefer", message: "Prefer: wait=N needs whole seconds")
+            }
+            return min(seconds, configuration.maxWaitSeconds)
+        }
+        return 0
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let prefer = Self("Prefer")!
+}

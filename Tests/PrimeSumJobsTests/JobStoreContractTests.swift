@@ -1,0 +1,158 @@
+import Foundation
+import PrimeSumJobs
+import PrimeSumSQLite
+import Testing
+
+/// The contract every store backend passes; add a backend to `Backend.all` to run it there too.
+struct Backend: CustomTestStringConvertible, Sendable {
+    let name: String
+    let make: @Sendable () throws -> any JobStore
+    var testDescription: String { name }
+
+    static let all: [Backend] = [
+        Backend(name: "memory") { MemoryJobStore() },
+        Backend(name: "sqlite") {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("primesum-\(UUID()).sqlite").path
+            return try SQLiteJobStore(path: path)
+        },
+    ]
+}
+
+@Suite struct JobStoreContractTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func queued(_ a: UInt64 = 1, _ b: UInt64 = 10, offset: TimeInterval = 0, key: String? = nil) -> Job {
+        Job(a: a, b: b, createdAt: now.addingTimeInterval(offset), expiresAt: now.addingTimeInterval(600), idempotencyKey: key)
+    }
+
+    @Test(arguments: Backend.all)
+    func createThenGetRoundTripsEveryField(_ backend: Backend) async throws {
+        let store = try backend.make()
+        var job = queued(UInt64.max - 100, UInt64.max, key: "k")
+        job.sum = UInt128.max / 3
+        let (stored, created) = try await store.create(job)
+        #expect(created && stored == job)
+        #expect(try await store.job(id: job.id) == job)
+        #expect(try await store.job(id: UUID()) == nil)
+    }
+
+    @Test(arguments: Backend.all)
+    func idempotencyKeyReturnsTheFirstJob(_ backend: Backend) async throws {
+        let store = try backend.make()
+        let first = try await store.create(queued(key: "same"))
+        let second = try await store.create(queued(2, 20, key: "same"))
+        #expect(first.created && !second.created)
+        #expect(second.job.id == first.job.id)
+        #expect(try await store.job(idempotencyKey: "same", owner: nil)?.id == first.job.id)
+        #expect(try await store.job(idempotencyKey: "same", owner: "someone else") == nil)
+    }
+
+    @Test(arguments: Backend.all)
+    func claimTakesTheOldestQueuedJobOnce(_ backend: Backend) async throws {
+        let store = try backend.make()
+        let older = try await store.create(queued(offset: 0)).job
+        let newer = try await store.create(queued(offset: 1)).job
+        let lease = now.addingTimeInterval(15)
+        let first = try #require(try await store.claimNext(worker: "w1", leaseUntil: lease, now: now))
+        #expect(first.id == older.id && first.status == .inProgress && first.attempts == 1 && first.leaseOwner == "w1")
+        #expect(first.version == older.version + 1)
+        let second = try await store.claimNext(worker: "w2", leaseUntil: lease, now: now)
+        #expect(second?.id == newer.id)
+        #expect(try await store.claimNext(worker: "w3", leaseUntil: lease, now: now) == nil)
+        #expect(try await store.queuedCount() == 0)
+    }
+
+    @Test(arguments: Backend.all)
+    func updateIsACompareAndSwap(_ backend: Backend) async throws {
+        let store = try backend.make()
+        let job = try await store.create(queued()).job
+        var cancelled = job
+        cancelled.cancel(now: now, ttl: .seconds(600))
+        let stored = try #require(try await store.update(cancelled))
+        #expect(stored.version == job.version + 1 && stored.status == .cancelled)
+        var stale = job
+        stale.progress = 0.5
+        #expect(try await store.update(stale) == nil)
+        #expect(try await store.job(id: job.id)?.status == .cancelled)
+    }
+
+    @Test(arguments: Backend.all)
+    func concurrentClaimsNeverShareAJob(_ backend: Backend) async throws {
+        let store = try backend.make()
+        for index in 0..<200 { _ = try await store.create(queued(offset: Double(index))) }
+        let claimed = await withTaskGroup(of: [UUID].self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var mine: [UUID] = []
+                    while let job = try? await store.claimNext(worker: "w\(worker)", leaseUntil: now.addingTimeInterval(60), now: now) {
+                        mine.append(job.id)
+                    }
+                    return mine
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(claimed.count == 200 && Set(claimed).count == 200)
+    }
+
+    @Test(arguments: Backend.all)
+    func lapsedLeasesAreRequeuedThenFailed(_ backend: Backend) async throws {
+        let store = try backend.make()
+        let job = try await store.create(queued()).job
+        for attempt in 1...2 {
+            _ = try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(1), now: now)
+            #expect(try await store.requeueLapsed(now: now.addingTimeInterval(2), maxAttempts: 2) == 1)
+            let status = try await store.job(id: job.id)?.status
+            #expect(status == (attempt < 2 ? .queued : .failed))
+        }
+        #expect(try await store.job(id: job.id)?.failure?.code == "attempts_exhausted")
+    }
+
+    @Test(arguments: Backend.all)
+    func finishedResultsAreFoundByRangeUntilTheyExpire(_ backend: Backend) async throws {
+        let store = try backend.make()
+        _ = try await store.create(queued(5, 50))
+        let claimed = try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(10), now: now)
+        var job = try #require(claimed)
+        job.finish(sum: 328, now: now, ttl: .seconds(60))
+        _ = try #require(try await store.update(job))
+        #expect(try await store.finishedJob(a: 5, b: 50, now: now)?.sum == 328)
+        #expect(try await store.finishedJob(a: 5, b: 51, now: now) == nil)
+        #expect(try await store.finishedJob(a: 5, b: 50, now: now.addingTimeInterval(61)) == nil)
+        #expect(try await store.deleteExpired(now: now.addingTimeInterval(30)) == 0)
+        #expect(try await store.deleteExpired(now: now.addingTimeInterval(61)) == 1)
+        #expect(try await store.job(id: job.id) == nil)
+    }
+
+    @Test(arguments: Backend.all)
+    func queuedJobsNeverExpire(_ backend: Backend) async throws {
+        let store = try backend.make()
+        let job = try await store.create(queued()).job
+        #expect(try await store.deleteExpired(now: now.addingTimeInterval(10_000)) == 0)
+        #expect(try await store.job(id: job.id) != nil)
+    }
+
+    @Test(arguments: Backend.all)
+    func oneCleanerLeaseHolderAtATime(_ backend: Backend) async throws {
+        let store = try backend.make()
+        #expect(try await store.acquireCleanerLease(holder: "r1", until: now.addingTimeInterval(10), now: now))
+        #expect(try await !store.acquireCleanerLease(holder: "r2", until: now.addingTimeInterval(10), now: now))
+        #expect(try await store.acquireCleanerLease(holder: "r1", until: now.addingTimeInterval(20), now: now))
+        #expect(try await store.acquireCleanerLease(holder: "r2", until: now.addingTimeInterval(40), now: now.addingTimeInterval(21)))
+    }
+
+    @Test(arguments: Backend.all)
+    func writesWakeSubscribers(_ backend: Backend) async throws {
+        let store = try backend.make()
+        let queue = store.changes.subscribe(.queue)
+        let job = try await store.create(queued()).job
+        await queue.wait(timeout: .seconds(30))
+        let change = store.changes.subscribe(.job(job.id))
+        var cancelled = job
+        cancelled.cancel(now: now, ttl: .seconds(1))
+        _ = try await store.update(cancelled)
+        let started = ContinuousClock.now
+        await change.wait(timeout: .seconds(30))
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+}
