@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import PrimeSum
 import PrimeSumJobs
 
@@ -29,6 +30,8 @@ public struct APIError: Error, Sendable {
             self.init(.badRequest, code: "invalid_\(field)", message: "\(field) \(reason)")
         case let error as JobStoreError:
             self.init(.serviceUnavailable, code: "store_unavailable", message: error.description, retryAfter: 2)
+        case is NIOTooManyBytesError:
+            self.init(.contentTooLarge, code: "body_too_large", message: "the request body is too large")
         case let error as HTTPError where error.status == .contentTooLarge:
             self.init(.contentTooLarge, code: "body_too_large", message: "the request body is too large")
         case let error as HTTPError:

@@ -11,7 +11,8 @@ public final class DrainState: Service, Sendable {
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     public func run() async throws {
-        try? await gracefulShutdown()
+        // Throws when cancelled instead: then the process is going away without a drain.
+        guard (try? await gracefulShutdown()) != nil else { return }
         draining.store(true, ordering: .relaxed)
     }
 }

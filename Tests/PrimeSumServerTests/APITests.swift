@@ -1,0 +1,201 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PrimeSum
+import PrimeSumJobs
+import Prometheus
+import Testing
+
+@testable import PrimeSumServer
+
+/// The HTTP API through Hummingbird's test client, on the memory store with real workers.
+@Suite struct APITests {
+    static func app(
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        var configuration = ServerConfiguration()
+        configuration.workers = 2
+        configure(&configuration)
+        return buildApplication(
+            configuration: configuration, store: MemoryJobStore(), engine: PrimeSumEngine(threads: 1),
+            metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
+    }
+
+    static let json: HTTPFields = [.contentType: "application/json"]
+
+    static func object(_ buffer: ByteBuffer) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
+    }
+
+    static func field(_ buffer: ByteBuffer, _ name: String) -> String? {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])?[name] as? String
+    }
+
+    @Test func submitThenLongPollToTheSum() async throws {
+        try await Self.app().test(.router) { client in
+            let id = try await client.execute(
+                uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: #"{"a":"1","b":"60000000"}"#)
+            ) { response in
+                #expect(response.status == .accepted)
+                #expect(response.headers[.retryAfter] != nil)
+                let document = try Self.object(response.body)
+                #expect(document["status"] as? String == "QUEUED")
+                let id = try #require(document["_id"] as? String)
+                #expect(response.headers[.location] == "/sumPrime/\(id)")
+                return id
+            }
+            try await client.execute(uri: "/sumPrime/\(id)?wait=30", method: .get) { response in
+                #expect(response.status == .ok)
+                let document = try Self.object(response.body)
+                #expect(document["status"] as? String == "FINISHED")
+                #expect(document["sum"] as? String == "103468900363400")
+                #expect(document["a"] as? String == "1" && document["b"] as? String == "60000000")
+                #expect(document["ttl"] is Int && document["attempts"] as? Int == 1)
+            }
+        }
+    }
+
+    @Test func preferWaitAnswersWithTheFinishedDocumentAndReusesIt() async throws {
+        try await Self.app().test(.router) { client in
+            var headers = Self.json
+            headers[.prefer] = "wait=30"
+            let body = ByteBuffer(string: #"{"a":10,"b":1000}"#)
+            let id = try await client.execute(uri: "/sumPrime", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .ok)
+                let document = try Self.object(response.body)
+                #expect(document["sum"] as? String == "76110")
+                return document["_id"] as? String
+            }
+            try await client.execute(uri: "/sumPrime", method: .post, headers: Self.json, body: body) { response in
+                #expect(response.status == .ok)
+                #expect(Self.field(response.body, "_id") == id)
+            }
+        }
+    }
+
+    @Test func idempotencyKeyAnswersWithTheSameJob() async throws {
+        try await Self.app { $0.workers = 0 }.test(.router) { client in
+            var headers = Self.json
+            headers[.idempotencyKey] = "order-17"
+            var ids: [String] = []
+            for body in [#"{"a":1,"b":100}"#, #"{"a":1,"b":200}"#] {
+                try await client.execute(uri: "/sumPrime", method: .post, headers: headers, body: ByteBuffer(string: body)) {
+                    ids.append(try Self.object($0.body)["_id"] as? String ?? "")
+                }
+            }
+            #expect(ids.count == 2 && ids[0] == ids[1])
+        }
+    }
+
+    @Test func deleteCancelsAQueuedJob() async throws {
+        try await Self.app { $0.workers = 0 }.test(.router) { client in
+            let id = try await client.execute(
+                uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: #"{"a":1,"b":100}"#)
+            ) { try Self.object($0.body)["_id"] as? String ?? "" }
+            try await client.execute(uri: "/sumPrime/\(id)", method: .delete) { response in
+                #expect(response.status == .ok)
+                #expect(Self.field(response.body, "status") == "CANCELLED")
+            }
+            try await client.execute(uri: "/sumPrime/\(id)", method: .get) { response in
+                #expect(Self.field(response.body, "status") == "CANCELLED")
+            }
+        }
+    }
+
+    @Test func deleteStopsARunningComputation() async throws {
+        try await Self.app().test(.router) { client in
+            let id = try await client.execute(
+                uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: #"{"a":0,"b":"100000000000000"}"#)
+            ) { try Self.object($0.body)["_id"] as? String ?? "" }
+            try await Task.sleep(for: .milliseconds(500))
+            try await client.execute(uri: "/sumPrime/\(id)", method: .delete) { response in
+                #expect(Self.field(response.body, "status") == "CANCELLED")
+            }
+            try await Task.sleep(for: .seconds(1))
+            try await client.execute(uri: "/sumPrime/\(id)", method: .get) { response in
+                #expect(Self.field(response.body, "status") == "CANCELLED")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"a":1,"b":"#, 400, "malformed_json"), (#"[1,2]"#, 400, "malformed_json"), (#"{"b":5}"#, 400, "invalid_a"),
+        (#"{"a":1}"#, 400, "invalid_b"), (#"{"a":-1,"b":5}"#, 400, "invalid_a"), (#"{"a":1.5,"b":5}"#, 400, "invalid_a"),
+        (#"{"a":5,"b":5}"#, 400, "invalid_b"), (#"{"a":1,"b":18446744073709551616}"#, 400, "invalid_b"),
+        (#"{"a":1,"b":"18446744073709551616"}"#, 400, "invalid_b"), (#"{"a":"x","b":5}"#, 400, "invalid_a"),
+        (#"{"a":true,"b":5}"#, 400, "invalid_a"), (#"{"a":null,"b":5}"#, 400, "invalid_a"),
+        (#"{"a":0,"b":"18446744073709551615"}"#, 422, "over_cost_limit"),
+        ("HUGE", 413, "body_too_large"),
+    ])
+    func badSubmitsGetClearErrors(_ text: String, _ status: Int, _ code: String) async throws {
+        let body = text == "HUGE" ? "{\"a\":1,\"b\":2,\"pad\":\"" + String(repeating: "x", count: 10_000) + "\"}" : text
+        try await Self.app { $0.workers = 0 }.test(.router) { client in
+            try await client.execute(uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: body)) {
+                response in
+                #expect(response.status.code == status)
+                let error = try #require(try Self.object(response.body)["error"] as? [String: Any])
+                #expect(error["code"] as? String == code)
+                #expect((error["message"] as? String)?.isEmpty == false)
+            }
+        }
+    }
+
+    @Test func nonJSONBodiesGet415() async throws {
+        try await Self.app { $0.workers = 0 }.test(.router) { client in
+            try await client.execute(
+                uri: "/sumPrime", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "a=1&b=2")
+            ) { #expect($0.status == .unsupportedMediaType) }
+        }
+    }
+
+    @Test func fullQueueGets503WithRetryAfter() async throws {
+        try await Self.app { $0.workers = 0; $0.queueCapacity = 1 }.test(.router) { client in
+            for (index, expected) in [HTTPResponse.Status.accepted, .serviceUnavailable].enumerated() {
+                try await client.execute(
+                    uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: #"{"a":1,"b":\#(100 + index)}"#)
+                ) { response in
+                    #expect(response.status == expected)
+                    if expected == .serviceUnavailable { #expect(response.headers[.retryAfter] != nil) }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: ["/sumPrime/not-a-uuid", "/sumPrime/3f2504e0-4f89-11d3-9a0c-0305e82c3301"])
+    func unknownIdsGet404(_ uri: String) async throws {
+        try await Self.app { $0.workers = 0 }.test(.router) { client in
+            for method in [HTTPRequest.Method.get, .delete] {
+                try await client.execute(uri: uri, method: method) { response in
+                    #expect(response.status == .notFound)
+                    let document = try Self.object(response.body)
+                    #expect(document["error"] != nil)
+                }
+            }
+        }
+    }
+
+    @Test func badWaitGets400() async throws {
+        try await Self.app { $0.workers = 0 }.test(.router) { client in
+            try await client.execute(uri: "/sumPrime/3f2504e0-4f89-11d3-9a0c-0305e82c3301?wait=soon", method: .get) {
+                #expect($0.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func unknownRoutesAndMethodsAreNotServerErrors() async throws {
+        try await Self.app { $0.workers = 0 }.test(.router) { client in
+            try await client.execute(uri: "/nowhere", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/sumPrime", method: .put) { #expect($0.status.code < 500) }
+        }
+    }
+
+    @Test func healthReadinessAndMetrics() async throws {
+        try await Self.app { $0.workers = 0 }.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+}
