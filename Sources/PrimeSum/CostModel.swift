@@ -61,14 +61,17 @@ public struct CostModel: Sendable {
         let sieving = Double(range.width) * perInteger / min(running, effectiveThreads)
         let setUp = Double(chunks) / running * sievingPrimes * Self.sieveSetUpSecondsPerSievingPrime
         let perIterator = 6_000_000 + 0.01 * Double(integerSquareRoot(range.b))
-        return CostEstimate(method: .sieve, seconds: sieving + setUp, peakBytes: UInt64(running * perIterator))
+        return CostEstimate(
+            method: .sieve, seconds: sieving + setUp, peakBytes: UInt64(running * perIterator))
     }
 
     private func prefix(_ range: PrimeRange) -> CostEstimate {
-        let operations = Self.prefixOperations(Double(range.b - 1))
+        let operations =
+            Self.prefixOperations(Double(range.b - 1))
             + (range.a > 1 ? Self.prefixOperations(Double(range.a - 1)) : 0)
         let seconds = operations * Self.prefixSecondsPerOperation / effectiveThreads
-        return CostEstimate(method: .prefix, seconds: seconds, peakBytes: LucyPrefixSum.peakBytes(n: range.b - 1))
+        return CostEstimate(
+            method: .prefix, seconds: seconds, peakBytes: LucyPrefixSum.peakBytes(n: range.b - 1))
     }
 
     /// The number of table updates of S(n), by integrating the update count over the density

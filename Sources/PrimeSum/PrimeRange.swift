@@ -34,7 +34,8 @@ public struct PrimeRange: Sendable, Hashable, CustomStringConvertible {
         }
         let parts = trimmed.lowercased().split(separator: "e", omittingEmptySubsequences: false)
         guard parts.count <= 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }) else {
-            throw .invalidInput(field: field, reason: "must be a non-negative integer (got \(trimmed.prefix(40)))")
+            throw .invalidInput(
+                field: field, reason: "must be a non-negative integer (got \(trimmed.prefix(40)))")
         }
         var value = UInt128(0)
         for digit in parts[0] {

@@ -37,9 +37,10 @@ public struct PrimeSumEngine: Sendable {
             await withCheckedContinuation { continuation in
                 guard resumer.install(continuation) else { return }
                 let thread = Thread { [self] in
-                    resumer.resume(with: Result { () throws(PrimeSumError) in
-                        try compute(range, method: method, control: control)
-                    })
+                    resumer.resume(
+                        with: Result { () throws(PrimeSumError) in
+                            try compute(range, method: method, control: control)
+                        })
                 }
                 thread.name = "primesum-engine"
                 thread.start()
@@ -51,7 +52,8 @@ public struct PrimeSumEngine: Sendable {
         return try result.get()
     }
 
-    private func compute(_ range: PrimeRange, method: SumMethod, control: ComputeControl) throws(PrimeSumError)
+    private func compute(_ range: PrimeRange, method: SumMethod, control: ComputeControl)
+        throws(PrimeSumError)
         -> UInt128
     {
         let pool = ThreadPool(threads: threads)
@@ -96,7 +98,8 @@ private final class ResumeOnce: Sendable {
     }
 
     func resume(with result: Result<UInt128, PrimeSumError>) {
-        let continuation = state.withLock { state -> CheckedContinuation<Result<UInt128, PrimeSumError>, Never>? in
+        let continuation = state.withLock {
+            state -> CheckedContinuation<Result<UInt128, PrimeSumError>, Never>? in
             switch state {
             case .waiting:
                 state = .finished(result)

@@ -34,7 +34,9 @@ public struct Cleaner: Service {
         do {
             queueDepth.record(try await store.queuedCount())
             let leaseUntil = now.addingTimeInterval(interval.timeInterval * 3)
-            guard try await store.acquireCleanerLease(holder: holder, until: leaseUntil, now: now) else { return }
+            guard try await store.acquireCleanerLease(holder: holder, until: leaseUntil, now: now) else {
+                return
+            }
             let requeued = try await store.requeueLapsed(now: now, maxAttempts: maxAttempts)
             let deleted = try await store.deleteExpired(now: now)
             if requeued + deleted > 0 {

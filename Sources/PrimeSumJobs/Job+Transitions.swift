@@ -22,7 +22,8 @@ extension Job {
             status = .failed
             finishedAt = now
             failure = JobFailure(
-                code: "attempts_exhausted", message: "the job's worker stopped \(attempts) times without finishing it")
+                code: "attempts_exhausted",
+                message: "the job's worker stopped \(attempts) times without finishing it")
         } else {
             status = .queued
             startedAt = nil

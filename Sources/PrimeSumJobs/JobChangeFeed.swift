@@ -40,7 +40,9 @@ public final class JobChangeFeed: Sendable {
     fileprivate func remove(_ subscription: Subscription) {
         state.withLock { state in
             state.subscribers[subscription.topic]?[subscription.token] = nil
-            if state.subscribers[subscription.topic]?.isEmpty == true { state.subscribers[subscription.topic] = nil }
+            if state.subscribers[subscription.topic]?.isEmpty == true {
+                state.subscribers[subscription.topic] = nil
+            }
         }
     }
 

@@ -16,7 +16,9 @@ public final class MemoryJobStore: JobStore {
     public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
         let outcome = state.withLock { state -> (Job, Bool) in
             if let key = job.idempotencyKey,
-                let existing = state.jobs.values.first(where: { $0.idempotencyKey == key && $0.owner == job.owner })
+                let existing = state.jobs.values.first(where: {
+                    $0.idempotencyKey == key && $0.owner == job.owner
+                })
             {
                 return (existing, false)
             }
@@ -41,7 +43,10 @@ public final class MemoryJobStore: JobStore {
 
     public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
         let claimed = state.withLock { state -> Job? in
-            guard var job = state.jobs.values.filter({ $0.status == .queued }).min(by: { $0.createdAt < $1.createdAt })
+            guard
+                var job = state.jobs.values.filter({ $0.status == .queued }).min(by: {
+                    $0.createdAt < $1.createdAt
+                })
             else { return nil }
             job.claim(by: worker, until: leaseUntil, now: now)
             job.version += 1
@@ -67,7 +72,9 @@ public final class MemoryJobStore: JobStore {
 
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
         let moved = state.withLock { state -> [Job] in
-            let lapsed = state.jobs.values.filter { $0.status == .inProgress && ($0.leaseExpiresAt ?? now) < now }
+            let lapsed = state.jobs.values.filter {
+                $0.status == .inProgress && ($0.leaseExpiresAt ?? now) < now
+            }
             return lapsed.map { job in
                 var next = job
                 next.requeueAfterLapse(now: now, maxAttempts: maxAttempts)

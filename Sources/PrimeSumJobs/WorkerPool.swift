@@ -6,7 +6,8 @@ import Synchronization
 
 /// Computes a job's sum; reports progress (0...1) through the callback and stops with an error
 /// when its task is cancelled. The server hands the pool the engine through this.
-public typealias JobComputation = @Sendable (Job, _ progress: @Sendable @escaping (Double) -> Void) async throws -> UInt128
+public typealias JobComputation =
+    @Sendable (Job, _ progress: @Sendable @escaping (Double) -> Void) async throws -> UInt128
 
 /// `workers` workers that claim QUEUED jobs from the store with a lease, renew the lease and
 /// write progress while computing, and finish with a compare-and-swap. A job whose stored state
@@ -23,7 +24,8 @@ public struct WorkerPool: Service {
         public var drainTimeout: Duration
 
         public init(
-            workers: Int, leaseDuration: Duration = .seconds(15), heartbeatInterval: Duration = .milliseconds(250),
+            workers: Int, leaseDuration: Duration = .seconds(15),
+            heartbeatInterval: Duration = .milliseconds(250),
             idlePollInterval: Duration = .seconds(1), resultsTTL: Duration = .seconds(600),
             drainTimeout: Duration = .seconds(20)
         ) {
@@ -44,7 +46,8 @@ public struct WorkerPool: Service {
     private let inProgress = Meter(label: "primesum_jobs_in_progress")
 
     public init(
-        store: any JobStore, configuration: Configuration, logger: Logger, name: String = "worker-\(UUID().uuidString.prefix(8))",
+        store: any JobStore, configuration: Configuration, logger: Logger,
+        name: String = "worker-\(UUID().uuidString.prefix(8))",
         compute: @escaping JobComputation
     ) {
         self.store = store
@@ -79,7 +82,8 @@ public struct WorkerPool: Service {
                     continue
                 }
             } catch {
-                logger.warning("could not claim a job", metadata: ["worker": "\(worker)", "error": "\(error)"])
+                logger.warning(
+                    "could not claim a job", metadata: ["worker": "\(worker)", "error": "\(error)"])
             }
             await waitForWork.wait(timeout: configuration.idlePollInterval)
         }
@@ -94,7 +98,8 @@ public struct WorkerPool: Service {
     private func run(_ claimed: Job, worker: String, drain: Drain) async {
         var logger = self.logger
         logger[metadataKey: "job"] = "\(claimed.id)"
-        logger.debug("started", metadata: ["a": "\(claimed.a)", "b": "\(claimed.b)", "attempt": "\(claimed.attempts)"])
+        logger.debug(
+            "started", metadata: ["a": "\(claimed.a)", "b": "\(claimed.b)", "attempt": "\(claimed.attempts)"])
         inProgress.increment(by: 1)
         defer { inProgress.decrement(by: 1) }
         Timer(label: "primesum_job_queue_wait_seconds").recordSeconds(Double(claimed.queuedTimeMs) / 1000)
@@ -102,7 +107,9 @@ public struct WorkerPool: Service {
         let outcome = await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 do {
-                    return .computed(.success(try await compute(claimed) { value in state.progress.withLock { $0 = value } }))
+                    return .computed(
+                        .success(
+                            try await compute(claimed) { value in state.progress.withLock { $0 = value } }))
                 } catch {
                     return .computed(.failure(error))
                 }
@@ -125,7 +132,9 @@ public struct WorkerPool: Service {
         case .computed(.success(let sum)):
             job.finish(sum: sum, now: now, ttl: configuration.resultsTTL)
         case .computed(.failure(let error)):
-            job.fail(JobFailure(code: "computation_failed", message: "\(error)"), now: now, ttl: configuration.resultsTTL)
+            job.fail(
+                JobFailure(code: "computation_failed", message: "\(error)"), now: now,
+                ttl: configuration.resultsTTL)
         case .drained:
             job.handBack()
         case .lost:
@@ -135,9 +144,11 @@ public struct WorkerPool: Service {
         let written = await write(job, worker: worker)
         let seconds = now.timeIntervalSince(claimed.startedAt ?? now)
         Timer(label: "primesum_job_processing_seconds").recordSeconds(seconds)
-        Counter(label: "primesum_jobs_finished_total", dimensions: [("status", job.status.rawValue)]).increment()
+        Counter(label: "primesum_jobs_finished_total", dimensions: [("status", job.status.rawValue)])
+            .increment()
         logger.info(
-            "\(written ? job.status.rawValue : "lost")", metadata: ["seconds": "\(String(format: "%.3f", seconds))"])
+            "\(written ? job.status.rawValue : "lost")",
+            metadata: ["seconds": "\(String(format: "%.3f", seconds))"])
     }
 
     /// Renews the lease and writes progress every heartbeat, keeping `state.job` the stored job.

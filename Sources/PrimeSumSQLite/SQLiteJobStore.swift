@@ -63,11 +63,14 @@ public final class SQLiteJobStore: JobStore {
 
     public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
         let outcome = try await write { db -> (Job, Bool) in
-            if let key = job.idempotencyKey, let existing = try Self.fetchByKey(db, key: key, owner: job.owner) {
+            if let key = job.idempotencyKey,
+                let existing = try Self.fetchByKey(db, key: key, owner: job.owner)
+            {
                 return (existing, false)
             }
             try db.execute(
-                sql: "INSERT INTO jobs (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.placeholders))",
+                sql:
+                    "INSERT INTO jobs (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.placeholders))",
                 arguments: StatementArguments(StatementArguments.values(for: job)))
             return (job, true)
         }
@@ -77,7 +80,8 @@ public final class SQLiteJobStore: JobStore {
 
     public func job(id: UUID) async throws -> Job? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id.uuidString]).map(Self.job)
+            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id.uuidString]).map(
+                Self.job)
         }
     }
 
@@ -89,7 +93,8 @@ public final class SQLiteJobStore: JobStore {
         try await read { db in
             try Row.fetchOne(
                 db,
-                sql: "SELECT * FROM jobs WHERE a = ? AND b = ? AND status = 'FINISHED' AND expires_at > ? LIMIT 1",
+                sql:
+                    "SELECT * FROM jobs WHERE a = ? AND b = ? AND status = 'FINISHED' AND expires_at > ? LIMIT 1",
                 arguments: ["\(a)", "\(b)", now.epochMilliseconds]
             ).map(Self.job)
         }
@@ -138,7 +143,8 @@ public final class SQLiteJobStore: JobStore {
     public func deleteExpired(now: Date) async throws -> Int {
         try await write { db in
             try db.execute(
-                sql: "DELETE FROM jobs WHERE expires_at < ? AND status IN ('FINISHED', 'FAILED', 'CANCELLED')",
+                sql:
+                    "DELETE FROM jobs WHERE expires_at < ? AND status IN ('FINISHED', 'FAILED', 'CANCELLED')",
                 arguments: [now.epochMilliseconds])
             return db.changesCount
         }
@@ -158,7 +164,9 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func queuedCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED'") ?? 0 }
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED'") ?? 0
+        }
     }
 
     public func ping() async throws {
@@ -169,7 +177,8 @@ public final class SQLiteJobStore: JobStore {
 
     private static let columns = [
         "id", "status", "a", "b", "sum", "progress", "created_at", "started_at", "finished_at", "expires_at",
-        "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at", "idempotency_key",
+        "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at",
+        "idempotency_key",
         "owner",
     ]
     private static let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
@@ -238,9 +247,12 @@ extension StatementArguments {
     /// The values of `job` in `SQLiteJobStore.columns` order.
     fileprivate static func values(for job: Job) -> [DatabaseValueConvertible?] {
         [
-            job.id.uuidString, job.status.rawValue, "\(job.a)", "\(job.b)", job.sum.map { "\($0)" }, job.progress,
-            job.createdAt.epochMilliseconds, job.startedAt?.epochMilliseconds, job.finishedAt?.epochMilliseconds,
-            job.expiresAt.epochMilliseconds, job.attempts, job.failure?.code, job.failure?.message, job.version,
+            job.id.uuidString, job.status.rawValue, "\(job.a)", "\(job.b)", job.sum.map { "\($0)" },
+            job.progress,
+            job.createdAt.epochMilliseconds, job.startedAt?.epochMilliseconds,
+            job.finishedAt?.epochMilliseconds,
+            job.expiresAt.epochMilliseconds, job.attempts, job.failure?.code, job.failure?.message,
+            job.version,
             job.leaseOwner, job.leaseExpiresAt?.epochMilliseconds, job.idempotencyKey, job.owner,
         ]
     }
@@ -248,5 +260,7 @@ extension StatementArguments {
 
 extension Date {
     fileprivate var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-    fileprivate init(epochMilliseconds: Int64) { self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000) }
+    fileprivate init(epochMilliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000)
+    }
 }

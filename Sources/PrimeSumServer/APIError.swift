@@ -29,14 +29,16 @@ public struct APIError: Error, Sendable {
         case PrimeSumError.invalidInput(let field, let reason):
             self.init(.badRequest, code: "invalid_\(field)", message: "\(field) \(reason)")
         case let error as JobStoreError:
-            self.init(.serviceUnavailable, code: "store_unavailable", message: error.description, retryAfter: 2)
+            self.init(
+                .serviceUnavailable, code: "store_unavailable", message: error.description, retryAfter: 2)
         case is NIOTooManyBytesError:
             self.init(.contentTooLarge, code: "body_too_large", message: "the request body is too large")
         case let error as HTTPError where error.status == .contentTooLarge:
             self.init(.contentTooLarge, code: "body_too_large", message: "the request body is too large")
         case let error as HTTPError:
             self.init(
-                error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
+                error.status,
+                code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
                 message: error.body ?? error.status.reasonPhrase)
         default:
             self.init(.internalServerError, code: "internal", message: "internal error")
@@ -56,7 +58,8 @@ public struct APIError: Error, Sendable {
 
 /// Turns every error thrown below it into `APIError.response()`.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws
         -> Response
     {
         do {

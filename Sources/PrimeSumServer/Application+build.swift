@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import Logging
-import Prometheus
 import PrimeSum
 import PrimeSumJobs
+import Prometheus
 import ServiceLifecycle
 
 /// Builds the service: the HTTP API on `store`, and, by role, the workers and the cleaner.
@@ -14,7 +14,8 @@ public func buildApplication(
     metrics: PrometheusCollectorRegistry, logger: Logger
 ) -> some ApplicationProtocol {
     let drain = DrainState()
-    let router = buildRouter(configuration: configuration, store: store, engine: engine, metrics: metrics, drain: drain)
+    let router = buildRouter(
+        configuration: configuration, store: store, engine: engine, metrics: metrics, drain: drain)
     var services: [any Service] = [drain]
     let replica = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     if configuration.role != .api {
@@ -33,7 +34,8 @@ public func buildApplication(
             holder: replica, logger: logger))
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "primesum"),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "primesum"),
         services: services,
         logger: logger
     )
@@ -50,7 +52,9 @@ func buildRouter(
     router.get("healthz") { _, _ in HTTPResponse.Status.ok }
     router.get("readyz") { _, _ -> HTTPResponse.Status in
         guard !drain.isDraining else {
-            throw APIError(.serviceUnavailable, code: "draining", message: "this replica is shutting down", retryAfter: 1)
+            throw APIError(
+                .serviceUnavailable, code: "draining", message: "this replica is shutting down", retryAfter: 1
+            )
         }
         try await store.ping()
         return .ok

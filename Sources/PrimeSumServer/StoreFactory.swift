@@ -9,7 +9,10 @@ public enum StoreFactory {
         if url == "memory:" || url == "memory" { return MemoryJobStore() }
         if url.hasPrefix("sqlite:") {
             let path = String(url.dropFirst("sqlite:".count))
-            guard !path.isEmpty else { throw JobStoreError.invalidConfiguration("sqlite: needs a path, as in sqlite:./primesum.sqlite") }
+            guard !path.isEmpty else {
+                throw JobStoreError.invalidConfiguration(
+                    "sqlite: needs a path, as in sqlite:./primesum.sqlite")
+            }
             return try SQLiteJobStore(path: path)
         }
         let scheme = url.split(separator: ":").first.map(String.init) ?? url

@@ -16,8 +16,11 @@ struct SubmitRequest: Decodable {
 
     /// Parses a JSON body, naming the field and the problem in every error.
     static func parse(_ data: Data) throws -> PrimeRange {
-        guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) is [String: Any] else {
-            throw APIError(.badRequest, code: "malformed_json", message: "the body must be a JSON object like {\"a\": 1, \"b\": 10}")
+        guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) is [String: Any]
+        else {
+            throw APIError(
+                .badRequest, code: "malformed_json",
+                message: "the body must be a JSON object like {\"a\": 1, \"b\": 10}")
         }
         do {
             return try JSONDecoder().decode(SubmitRequest.self, from: data).range
@@ -34,15 +37,19 @@ struct SubmitRequest: Decodable {
         if let value = try? container.decode(UInt64.self, forKey: key) { return value }
         if let text = try? container.decode(String.self, forKey: key) {
             guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                throw PrimeSumError.invalidInput(field: field, reason: "must be a string of decimal digits (got \"\(text.prefix(40))\")")
+                throw PrimeSumError.invalidInput(
+                    field: field, reason: "must be a string of decimal digits (got \"\(text.prefix(40))\")")
             }
             return try PrimeRange.parseBound(text, field: field)
         }
         if let value = try? container.decode(Double.self, forKey: key) {
             if value < 0 { throw PrimeSumError.invalidInput(field: field, reason: "must not be negative") }
-            if value.rounded() != value { throw PrimeSumError.invalidInput(field: field, reason: "must be an integer") }
+            if value.rounded() != value {
+                throw PrimeSumError.invalidInput(field: field, reason: "must be an integer")
+            }
             throw PrimeSumError.invalidInput(field: field, reason: "must be at most 2^64-1 = \(UInt64.max)")
         }
-        throw PrimeSumError.invalidInput(field: field, reason: "must be an integer or a string of decimal digits")
+        throw PrimeSumError.invalidInput(
+            field: field, reason: "must be an integer or a string of decimal digits")
     }
 }

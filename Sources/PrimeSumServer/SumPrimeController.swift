@@ -20,7 +20,9 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
 
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
-            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "send the body as application/json")
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type",
+                message: "send the body as application/json")
         }
         let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
         let range = try SubmitRequest.parse(Data(buffer: body))
@@ -28,7 +30,8 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
         let waitSeconds = try preferredWait(request)
         Counter(label: "primesum_jobs_submitted_total").increment()
 
-        if let idempotencyKey, let existing = try await store.job(idempotencyKey: idempotencyKey, owner: nil) {
+        if let idempotencyKey, let existing = try await store.job(idempotencyKey: idempotencyKey, owner: nil)
+        {
             return try await respond(with: existing, waitingUpTo: waitSeconds)
         }
         let now = Date()
@@ -36,27 +39,38 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
             return document(known, status: .ok)
         }
         let estimate = engine.estimate(range)
-        if estimate.seconds > configuration.maxJobSeconds || estimate.peakBytes > configuration.maxJobMemoryBytes {
+        if estimate.seconds > configuration.maxJobSeconds
+            || estimate.peakBytes > configuration.maxJobMemoryBytes
+        {
             var error = APIError(
                 .unprocessableContent, code: "over_cost_limit",
-                message: "the estimate (\(String(format: "%.1f", estimate.seconds)) s, \(estimate.peakBytes) bytes by \(estimate.method.rawValue)) passes the limit (\(configuration.maxJobSeconds) s, \(configuration.maxJobMemoryBytes) bytes)")
+                message:
+                    "the estimate (\(String(format: "%.1f", estimate.seconds)) s, \(estimate.peakBytes) bytes by \(estimate.method.rawValue)) passes the limit (\(configuration.maxJobSeconds) s, \(configuration.maxJobMemoryBytes) bytes)"
+            )
             error.details = [
-                "estimatedSeconds": String(format: "%.3f", estimate.seconds), "estimatedBytes": "\(estimate.peakBytes)",
-                "limitSeconds": "\(configuration.maxJobSeconds)", "limitBytes": "\(configuration.maxJobMemoryBytes)",
+                "estimatedSeconds": String(format: "%.3f", estimate.seconds),
+                "estimatedBytes": "\(estimate.peakBytes)",
+                "limitSeconds": "\(configuration.maxJobSeconds)",
+                "limitBytes": "\(configuration.maxJobMemoryBytes)",
             ]
             throw error
         }
         if drain.isDraining {
-            throw APIError(.serviceUnavailable, code: "draining", message: "this replica is shutting down", retryAfter: 1)
+            throw APIError(
+                .serviceUnavailable, code: "draining", message: "this replica is shutting down", retryAfter: 1
+            )
         }
         if try await store.queuedCount() >= configuration.queueCapacity {
-            throw APIError(.serviceUnavailable, code: "queue_full", message: "the queue is full", retryAfter: 5)
+            throw APIError(
+                .serviceUnavailable, code: "queue_full", message: "the queue is full", retryAfter: 5)
         }
         let job = Job(
-            a: range.a, b: range.b, createdAt: now, expiresAt: now.addingTimeInterval(configuration.resultsTTL.timeInterval),
+            a: range.a, b: range.b, createdAt: now,
+            expiresAt: now.addingTimeInterval(configuration.resultsTTL.timeInterval),
             idempotencyKey: idempotencyKey)
         let (stored, _) = try await store.create(job)
-        context.logger.debug("queued", metadata: ["job": "\(stored.id)", "a": "\(range.a)", "b": "\(range.b)"])
+        context.logger.debug(
+            "queued", metadata: ["job": "\(stored.id)", "a": "\(range.a)", "b": "\(range.b)"])
         return try await respond(with: stored, waitingUpTo: waitSeconds, retryAfter: estimate.seconds)
     }
 
@@ -82,7 +96,9 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
 
     // MARK: - Helpers
 
-    private func respond(with job: Job, waitingUpTo seconds: Int, retryAfter estimate: Double = 1) async throws -> Response {
+    private func respond(with job: Job, waitingUpTo seconds: Int, retryAfter estimate: Double = 1)
+        async throws -> Response
+    {
         let current = seconds > 0 ? try await awaitTerminal(job.id, seconds: seconds) ?? job : job
         if current.status == .finished { return document(current, status: .ok) }
         var response = document(current, status: .accepted)
@@ -106,7 +122,8 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
     private func document(_ job: Job, status: HTTPResponse.Status) -> Response {
         let body = (try? JSONEncoder.api.encode(JobDocument(job))) ?? Data()
         return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     private func jobID(_ context: Context) throws -> UUID {
@@ -118,13 +135,16 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
     }
 
     private func notFound(_ id: UUID) -> APIError {
-        APIError(.notFound, code: "not_found", message: "no job \(id.uuidString.lowercased()) (unknown or expired)")
+        APIError(
+            .notFound, code: "not_found", message: "no job \(id.uuidString.lowercased()) (unknown or expired)"
+        )
     }
 
     private func waitParameter(_ request: Request) throws -> Int {
         guard let text = request.uri.queryParameters.get("wait") else { return 0 }
         guard let seconds = Int(text), seconds >= 0 else {
-            throw APIError(.badRequest, code: "invalid_wait", message: "wait must be a whole number of seconds")
+            throw APIError(
+                .badRequest, code: "invalid_wait", message: "wait must be a whole number of seconds")
         }
         return min(seconds, configuration.maxWaitSeconds)
     }
@@ -135,7 +155,8 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
             let parts = preference.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "wait" else { continue }
             guard let seconds = Int(parts[1].trimmingCharacters(in: .whitespaces)), seconds >= 0 else {
-                throw APIError(.badRequest, code: "invalid_prefer", message: "Prefer: wait=N needs whole seconds")
+                throw APIError(
+                    .badRequest, code: "invalid_prefer", message: "Prefer: wait=N needs whole seconds")
             }
             return min(seconds, configuration.maxWaitSeconds)
         }

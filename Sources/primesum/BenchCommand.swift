@@ -42,23 +42,29 @@ struct BenchCommand: AsyncParsableCommand {
             print(Row(name: name, method: "primesieve count", threads: 1, seconds: reference))
             for threadCount in Set([1, all]).sorted() {
                 let seconds = try await time(range, .sieve, threads: threadCount)
-                print(Row(name: name, method: "sieve", threads: threadCount, seconds: seconds,
-                          estimate: estimate(range, .sieve, threadCount), ratio: seconds / reference))
+                print(
+                    Row(
+                        name: name, method: "sieve", threads: threadCount, seconds: seconds,
+                        estimate: estimate(range, .sieve, threadCount), ratio: seconds / reference))
             }
         }
         for exponent in quick ? [11, 12] : [11, 12, 13] {
             let range = try PrimeRange(a: 0, b: UInt64(pow(10.0, Double(exponent))) + 1)
             let seconds = try await time(range, .prefix, threads: all)
-            print(Row(name: "S(1e\(exponent))", method: "prefix", threads: all, seconds: seconds,
-                      estimate: estimate(range, .prefix, all)))
+            print(
+                Row(
+                    name: "S(1e\(exponent))", method: "prefix", threads: all, seconds: seconds,
+                    estimate: estimate(range, .prefix, all)))
         }
         let seed = try PrimeRange(a: 1, b: 6_000_000)
         if !quick {
             let baseline = measure { _ = TrialDivision.sum(seed) }
             print(Row(name: "[1, 6e6)", method: "seed trial division", threads: 1, seconds: baseline))
             let seconds = try await time(seed, .auto, threads: all)
-            print(Row(name: "[1, 6e6)", method: "auto", threads: all, seconds: seconds,
-                      estimate: estimate(seed, .auto, all), ratio: seconds / baseline))
+            print(
+                Row(
+                    name: "[1, 6e6)", method: "auto", threads: all, seconds: seconds,
+                    estimate: estimate(seed, .auto, all), ratio: seconds / baseline))
         }
         if let oracles { try await checkOracles(path: oracles, threads: all) }
     }

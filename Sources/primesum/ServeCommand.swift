@@ -3,9 +3,9 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
-import Prometheus
 import PrimeSum
 import PrimeSumServer
+import Prometheus
 
 /// `primesum serve`: the HTTP API and the workers. Each option falls back to its environment
 /// variable, then to the default.
@@ -15,13 +15,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (env HTTP_HOST).") var host: String?
     @Option(help: "Port to listen on (env HTTP_PORT, default 8080).") var port: Int?
-    @Option(help: "memory: or sqlite:PATH (env STORE_URL, default sqlite:./primesum.sqlite).") var store: String?
+    @Option(help: "memory: or sqlite:PATH (env STORE_URL, default sqlite:./primesum.sqlite).") var store:
+        String?
     @Option(help: "api, worker or all (env ROLE).") var role: String?
     @Option(help: "Workers in this process (env WORKERS_COUNT, default: the cores).") var workers: Int?
     @Option(help: "Queued jobs before submits get 503 (env QUEUE_CAPACITY).") var queueCapacity: Int?
     @Option(help: "Seconds a result stays readable (env RESULTS_TTL, default 600).") var resultsTtl: Int?
     @Option(help: "Largest estimated job in seconds (env LIMITS_MAX_JOB_SECONDS).") var maxJobSeconds: Double?
-    @Option(help: "Largest estimated job memory in bytes (env LIMITS_MAX_JOB_MEMORY).") var maxJobMemory: UInt64?
+    @Option(help: "Largest estimated job memory in bytes (env LIMITS_MAX_JOB_MEMORY).") var maxJobMemory:
+        UInt64?
     @Option(help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).") var logLevel: String?
 
     func validate() throws {
@@ -45,10 +47,17 @@ struct ServeCommand: AsyncParsableCommand {
             settings.role = parsed
         }
         settings.workers = try workers ?? environment.integer("WORKERS_COUNT") ?? settings.workers
-        settings.queueCapacity = try queueCapacity ?? environment.integer("QUEUE_CAPACITY") ?? settings.queueCapacity
-        if let ttl = try resultsTtl ?? environment.integer("RESULTS_TTL") { settings.resultsTTL = .seconds(ttl) }
-        settings.maxJobSeconds = maxJobSeconds ?? environment["LIMITS_MAX_JOB_SECONDS"].flatMap(Double.init) ?? settings.maxJobSeconds
-        settings.maxJobMemoryBytes = maxJobMemory ?? environment["LIMITS_MAX_JOB_MEMORY"].flatMap { UInt64($0) } ?? settings.maxJobMemoryBytes
+        settings.queueCapacity =
+            try queueCapacity ?? environment.integer("QUEUE_CAPACITY") ?? settings.queueCapacity
+        if let ttl = try resultsTtl ?? environment.integer("RESULTS_TTL") {
+            settings.resultsTTL = .seconds(ttl)
+        }
+        settings.maxJobSeconds =
+            maxJobSeconds ?? environment["LIMITS_MAX_JOB_SECONDS"].flatMap(Double.init)
+            ?? settings.maxJobSeconds
+        settings.maxJobMemoryBytes =
+            maxJobMemory ?? environment["LIMITS_MAX_JOB_MEMORY"].flatMap { UInt64($0) }
+            ?? settings.maxJobMemoryBytes
 
         let level = (logLevel ?? environment["LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
@@ -62,9 +71,13 @@ struct ServeCommand: AsyncParsableCommand {
 
         let jobStore = try StoreFactory.makeStore(url: settings.storeURL)
         logger.info(
-            "starting", metadata: ["address": "\(settings.host):\(settings.port)", "store": "\(redacted(settings.storeURL))",
-                                   "role": "\(settings.role.rawValue)", "workers": "\(settings.workers)"])
-        let app = buildApplication(configuration: settings, store: jobStore, metrics: registry, logger: logger)
+            "starting",
+            metadata: [
+                "address": "\(settings.host):\(settings.port)", "store": "\(redacted(settings.storeURL))",
+                "role": "\(settings.role.rawValue)", "workers": "\(settings.workers)",
+            ])
+        let app = buildApplication(
+            configuration: settings, store: jobStore, metrics: registry, logger: logger)
         try await app.runService()
     }
 

@@ -12,7 +12,9 @@ struct Backend: CustomTestStringConvertible, Sendable {
     static let all: [Backend] = [
         Backend(name: "memory") { MemoryJobStore() },
         Backend(name: "sqlite") {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("primesum-\(UUID()).sqlite").path
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "primesum-\(UUID()).sqlite"
+            ).path
             return try SQLiteJobStore(path: path)
         },
     ]
@@ -22,7 +24,9 @@ struct Backend: CustomTestStringConvertible, Sendable {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     func queued(_ a: UInt64 = 1, _ b: UInt64 = 10, offset: TimeInterval = 0, key: String? = nil) -> Job {
-        Job(a: a, b: b, createdAt: now.addingTimeInterval(offset), expiresAt: now.addingTimeInterval(600), idempotencyKey: key)
+        Job(
+            a: a, b: b, createdAt: now.addingTimeInterval(offset), expiresAt: now.addingTimeInterval(600),
+            idempotencyKey: key)
     }
 
     @Test(arguments: Backend.all)
@@ -54,7 +58,9 @@ struct Backend: CustomTestStringConvertible, Sendable {
         let newer = try await store.create(queued(offset: 1)).job
         let lease = now.addingTimeInterval(15)
         let first = try #require(try await store.claimNext(worker: "w1", leaseUntil: lease, now: now))
-        #expect(first.id == older.id && first.status == .inProgress && first.attempts == 1 && first.leaseOwner == "w1")
+        #expect(
+            first.id == older.id && first.status == .inProgress && first.attempts == 1
+                && first.leaseOwner == "w1")
         #expect(first.version == older.version + 1)
         let second = try await store.claimNext(worker: "w2", leaseUntil: lease, now: now)
         #expect(second?.id == newer.id)
@@ -84,7 +90,9 @@ struct Backend: CustomTestStringConvertible, Sendable {
             for worker in 0..<8 {
                 group.addTask {
                     var mine: [UUID] = []
-                    while let job = try? await store.claimNext(worker: "w\(worker)", leaseUntil: now.addingTimeInterval(60), now: now) {
+                    while let job = try? await store.claimNext(
+                        worker: "w\(worker)", leaseUntil: now.addingTimeInterval(60), now: now)
+                    {
                         mine.append(job.id)
                     }
                     return mine
@@ -135,10 +143,15 @@ struct Backend: CustomTestStringConvertible, Sendable {
     @Test(arguments: Backend.all)
     func oneCleanerLeaseHolderAtATime(_ backend: Backend) async throws {
         let store = try backend.make()
-        #expect(try await store.acquireCleanerLease(holder: "r1", until: now.addingTimeInterval(10), now: now))
-        #expect(try await !store.acquireCleanerLease(holder: "r2", until: now.addingTimeInterval(10), now: now))
-        #expect(try await store.acquireCleanerLease(holder: "r1", until: now.addingTimeInterval(20), now: now))
-        #expect(try await store.acquireCleanerLease(holder: "r2", until: now.addingTimeInterval(40), now: now.addingTimeInterval(21)))
+        #expect(
+            try await store.acquireCleanerLease(holder: "r1", until: now.addingTimeInterval(10), now: now))
+        #expect(
+            try await !store.acquireCleanerLease(holder: "r2", until: now.addingTimeInterval(10), now: now))
+        #expect(
+            try await store.acquireCleanerLease(holder: "r1", until: now.addingTimeInterval(20), now: now))
+        #expect(
+            try await store.acquireCleanerLease(
+                holder: "r2", until: now.addingTimeInterval(40), now: now.addingTimeInterval(21)))
     }
 
     @Test(arguments: Backend.all)

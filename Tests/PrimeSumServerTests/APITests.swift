@@ -35,7 +35,8 @@ import Testing
     @Test func submitThenLongPollToTheSum() async throws {
         try await Self.app().test(.router) { client in
             let id = try await client.execute(
-                uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: #"{"a":"1","b":"60000000"}"#)
+                uri: "/sumPrime", method: .post, headers: Self.json,
+                body: ByteBuffer(string: #"{"a":"1","b":"60000000"}"#)
             ) { response in
                 #expect(response.status == .accepted)
                 #expect(response.headers[.retryAfter] != nil)
@@ -61,13 +62,15 @@ import Testing
             var headers = Self.json
             headers[.prefer] = "wait=30"
             let body = ByteBuffer(string: #"{"a":10,"b":1000}"#)
-            let id = try await client.execute(uri: "/sumPrime", method: .post, headers: headers, body: body) { response in
+            let id = try await client.execute(uri: "/sumPrime", method: .post, headers: headers, body: body) {
+                response in
                 #expect(response.status == .ok)
                 let document = try Self.object(response.body)
                 #expect(document["sum"] as? String == "76110")
                 return document["_id"] as? String
             }
-            try await client.execute(uri: "/sumPrime", method: .post, headers: Self.json, body: body) { response in
+            try await client.execute(uri: "/sumPrime", method: .post, headers: Self.json, body: body) {
+                response in
                 #expect(response.status == .ok)
                 #expect(Self.field(response.body, "_id") == id)
             }
@@ -80,7 +83,9 @@ import Testing
             headers[.idempotencyKey] = "order-17"
             var ids: [String] = []
             for body in [#"{"a":1,"b":100}"#, #"{"a":1,"b":200}"#] {
-                try await client.execute(uri: "/sumPrime", method: .post, headers: headers, body: ByteBuffer(string: body)) {
+                try await client.execute(
+                    uri: "/sumPrime", method: .post, headers: headers, body: ByteBuffer(string: body)
+                ) {
                     ids.append(try Self.object($0.body)["_id"] as? String ?? "")
                 }
             }
@@ -91,7 +96,8 @@ import Testing
     @Test func deleteCancelsAQueuedJob() async throws {
         try await Self.app { $0.workers = 0 }.test(.router) { client in
             let id = try await client.execute(
-                uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: #"{"a":1,"b":100}"#)
+                uri: "/sumPrime", method: .post, headers: Self.json,
+                body: ByteBuffer(string: #"{"a":1,"b":100}"#)
             ) { try Self.object($0.body)["_id"] as? String ?? "" }
             try await client.execute(uri: "/sumPrime/\(id)", method: .delete) { response in
                 #expect(response.status == .ok)
@@ -106,7 +112,8 @@ import Testing
     @Test func deleteStopsARunningComputation() async throws {
         try await Self.app().test(.router) { client in
             let id = try await client.execute(
-                uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: #"{"a":0,"b":"100000000000000"}"#)
+                uri: "/sumPrime", method: .post, headers: Self.json,
+                body: ByteBuffer(string: #"{"a":0,"b":"100000000000000"}"#)
             ) { try Self.object($0.body)["_id"] as? String ?? "" }
             try await Task.sleep(for: .milliseconds(500))
             try await client.execute(uri: "/sumPrime/\(id)", method: .delete) { response in
@@ -120,8 +127,10 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"a":1,"b":"#, 400, "malformed_json"), (#"[1,2]"#, 400, "malformed_json"), (#"{"b":5}"#, 400, "invalid_a"),
-        (#"{"a":1}"#, 400, "invalid_b"), (#"{"a":-1,"b":5}"#, 400, "invalid_a"), (#"{"a":1.5,"b":5}"#, 400, "invalid_a"),
+        (#"{"a":1,"b":"#, 400, "malformed_json"), (#"[1,2]"#, 400, "malformed_json"),
+        (#"{"b":5}"#, 400, "invalid_a"),
+        (#"{"a":1}"#, 400, "invalid_b"), (#"{"a":-1,"b":5}"#, 400, "invalid_a"),
+        (#"{"a":1.5,"b":5}"#, 400, "invalid_a"),
         (#"{"a":5,"b":5}"#, 400, "invalid_b"), (#"{"a":1,"b":18446744073709551616}"#, 400, "invalid_b"),
         (#"{"a":1,"b":"18446744073709551616"}"#, 400, "invalid_b"), (#"{"a":"x","b":5}"#, 400, "invalid_a"),
         (#"{"a":true,"b":5}"#, 400, "invalid_a"), (#"{"a":null,"b":5}"#, 400, "invalid_a"),
@@ -129,9 +138,13 @@ import Testing
         ("HUGE", 413, "body_too_large"),
     ])
     func badSubmitsGetClearErrors(_ text: String, _ status: Int, _ code: String) async throws {
-        let body = text == "HUGE" ? "{\"a\":1,\"b\":2,\"pad\":\"" + String(repeating: "x", count: 10_000) + "\"}" : text
+        let body =
+            text == "HUGE"
+            ? "{\"a\":1,\"b\":2,\"pad\":\"" + String(repeating: "x", count: 10_000) + "\"}" : text
         try await Self.app { $0.workers = 0 }.test(.router) { client in
-            try await client.execute(uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: body)) {
+            try await client.execute(
+                uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: body)
+            ) {
                 response in
                 #expect(response.status.code == status)
                 let error = try #require(try Self.object(response.body)["error"] as? [String: Any])
@@ -151,10 +164,13 @@ import Testing
     }
 
     @Test func fullQueueGets503WithRetryAfter() async throws {
-        try await Self.app { $0.workers = 0; $0.queueCapacity = 1 }.test(.router) { client in
+        try await Self.app {
+            $0.workers = 0; $0.queueCapacity = 1
+        }.test(.router) { client in
             for (index, expected) in [HTTPResponse.Status.accepted, .serviceUnavailable].enumerated() {
                 try await client.execute(
-                    uri: "/sumPrime", method: .post, headers: Self.json, body: ByteBuffer(string: #"{"a":1,"b":\#(100 + index)}"#)
+                    uri: "/sumPrime", method: .post, headers: Self.json,
+                    body: ByteBuffer(string: #"{"a":1,"b":\#(100 + index)}"#)
                 ) { response in
                     #expect(response.status == expected)
                     if expected == .serviceUnavailable { #expect(response.headers[.retryAfter] != nil) }
@@ -178,7 +194,9 @@ import Testing
 
     @Test func badWaitGets400() async throws {
         try await Self.app { $0.workers = 0 }.test(.router) { client in
-            try await client.execute(uri: "/sumPrime/3f2504e0-4f89-11d3-9a0c-0305e82c3301?wait=soon", method: .get) {
+            try await client.execute(
+                uri: "/sumPrime/3f2504e0-4f89-11d3-9a0c-0305e82c3301?wait=soon", method: .get
+            ) {
                 #expect($0.status == .badRequest)
             }
         }

@@ -20,9 +20,12 @@ import Testing
         for route in router.routes {
             let path = "\(route.path)".hasPrefix("/") ? "\(route.path)" : "/\(route.path)"
             let block = try #require(
-                spec.components(separatedBy: "\n  \(path):\n").dropFirst().first, "\(path) is missing from openapi.yaml")
+                spec.components(separatedBy: "\n  \(path):\n").dropFirst().first,
+                "\(path) is missing from openapi.yaml")
             let pathBlock = block.components(separatedBy: "\n  /").first ?? block
-            #expect(pathBlock.contains("    \(route.method.rawValue.lowercased()):"), "\(route) is missing from openapi.yaml")
+            #expect(
+                pathBlock.contains("    \(route.method.rawValue.lowercased()):"),
+                "\(route) is missing from openapi.yaml")
         }
     }
 }

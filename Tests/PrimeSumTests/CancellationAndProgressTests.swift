@@ -38,7 +38,9 @@ import Testing
     func progressIsMonotoneAndEndsAtOne(_ method: SumMethod) async throws {
         let seen = Mutex<[Double]>([])
         let range = try PrimeRange(a: 1_000_000, b: 2_000_000_000)
-        _ = try await PrimeSumEngine().sum(range, method: method) { value in seen.withLock { $0.append(value) } }
+        _ = try await PrimeSumEngine().sum(range, method: method) { value in
+            seen.withLock { $0.append(value) }
+        }
         let values = seen.withLock { $0 }
         #expect(values.last == 1.0)
         #expect(values == values.sorted())

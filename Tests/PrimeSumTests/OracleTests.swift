@@ -26,8 +26,9 @@ import Testing
     }
 
     @Test(
-        .enabled(if: ProcessInfo.processInfo.environment["PRIMESUM_SLOW_ORACLES"] == "1",
-                 "S(1e15), S(1e16): minutes and gigabytes; set PRIMESUM_SLOW_ORACLES=1"),
+        .enabled(
+            if: ProcessInfo.processInfo.environment["PRIMESUM_SLOW_ORACLES"] == "1",
+            "S(1e15), S(1e16): minutes and gigabytes; set PRIMESUM_SLOW_ORACLES=1"),
         arguments: rows(slow: true).map { "\($0.a) \($0.b) \($0.sum)" })
     func slowOracleRow(_ row: String) async throws {
         try await check(row)

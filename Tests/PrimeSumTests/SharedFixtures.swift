@@ -15,7 +15,8 @@ enum SharedFixtures {
     /// The rows (a, b, sum) of oracles/prime-sums.tsv.
     static func oracleRows() throws -> [(a: String, b: String, sum: String)] {
         let url = directory.appendingPathComponent("oracles/prime-sums.tsv")
-        return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").dropFirst().compactMap { line in
+        return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").dropFirst().compactMap {
+            line in
             let fields = line.split(separator: "\t").map(String.init)
             return fields.count == 3 ? (fields[0], fields[1], fields[2]) : nil
         }

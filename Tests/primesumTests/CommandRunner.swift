@@ -9,7 +9,8 @@ struct CommandRunner {
     }
 
     static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("primesum")
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "primesum")
     }
 
     static func run(_ arguments: [String]) throws -> Outcome {

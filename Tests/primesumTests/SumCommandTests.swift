@@ -9,8 +9,11 @@ import Testing
     }
 
     @Test func printsJSON() throws {
-        let outcome = try CommandRunner.run(["sum", "0", "100", "--json", "--method", "prefix", "--threads", "1"])
-        let object = try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any]
+        let outcome = try CommandRunner.run([
+            "sum", "0", "100", "--json", "--method", "prefix", "--threads", "1",
+        ])
+        let object =
+            try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any]
         #expect(object?["sum"] as? String == "1060")
         #expect(object?["a"] as? String == "0")
         #expect(object?["b"] as? String == "100")
