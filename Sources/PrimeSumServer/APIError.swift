@@ -13,6 +13,8 @@ public struct APIError: Error, Sendable {
     public let message: String
     public var retryAfter: Int?
     public var details: [String: String] = [:]
+    /// Extra response headers, such as WWW-Authenticate.
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
         self.status = status
@@ -50,7 +52,8 @@ public struct APIError: Error, Sendable {
         var fields: [String: String] = ["code": code, "message": message]
         fields.merge(details) { current, _ in current }
         let body = (try? JSONEncoder.api.encode(["error": fields])) ?? Data()
-        var headers: HTTPFields = [.contentType: "application/json"]
+        var headers = self.headers
+        headers[.contentType] = "application/json"
         if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

@@ -9,13 +9,17 @@ import ServiceLifecycle
 /// Builds the service: the HTTP API on `store`, and, by role, the workers and the cleaner.
 ///
 /// `metrics` is the registry that `/metrics` renders; `main` bootstraps swift-metrics with it.
+/// Throws when `auth.keysFile` cannot be read.
 public func buildApplication(
     configuration: ServerConfiguration, store: any JobStore, engine: PrimeSumEngine = PrimeSumEngine(),
     metrics: PrometheusCollectorRegistry, logger: Logger
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
+    let store = MeasuredJobStore(store)
     let drain = DrainState()
+    let keys = try configuration.authKeysFile.map(APIKeys.init(contentsOfFile:))
     let router = buildRouter(
-        configuration: configuration, store: store, engine: engine, metrics: metrics, drain: drain)
+        configuration: configuration, store: store, engine: engine, metrics: metrics, drain: drain, keys: keys
+    )
     var services: [any Service] = [drain]
     let replica = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     if configuration.role != .api {
@@ -44,9 +48,9 @@ public func buildApplication(
 /// The routes and middleware, without services: what `app.test(.router)` exercises.
 func buildRouter(
     configuration: ServerConfiguration, store: any JobStore, engine: PrimeSumEngine,
-    metrics: PrometheusCollectorRegistry, drain: DrainState
-) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+    metrics: PrometheusCollectorRegistry, drain: DrainState, keys: APIKeys? = nil
+) -> Router<PrimeSumRequestContext> {
+    let router = Router(context: PrimeSumRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: APIErrorMiddleware())
     router.get("healthz") { _, _ in HTTPResponse.Status.ok }
@@ -66,7 +70,14 @@ func buildRouter(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
     }
-    SumPrimeController(store: store, engine: engine, configuration: configuration, drain: drain)
-        .addRoutes(to: router.group("sumPrime"))
+    let jobs = router.group("sumPrime")
+    if let keys { jobs.add(middleware: APIKeyMiddleware(keys: keys)) }
+    jobs.add(
+        middleware: RateLimitMiddleware(
+            submits: RateLimiter(limit: configuration.submitLimit),
+            polls: RateLimiter(limit: configuration.pollLimit),
+            trustedProxies: configuration.trustedProxies))
+    SumPrimeController(store: store, engine: engine, configuration: configuration, drain: drain).addRoutes(
+        to: jobs)
     return router
 }

@@ -1,12 +1,17 @@
+import Configuration
 import Foundation
 
-/// The settings of `primesum serve` (DESIGN.md "Processes and configuration").
+/// The settings of `primesum serve` (DESIGN.md "Processes and configuration"), read through
+/// swift-configuration: a flag (`--http-port 9000`), then an environment variable
+/// (`HTTP_PORT=9000`), then the default. `ServerConfiguration.settings` lists every key.
 public struct ServerConfiguration: Sendable {
     /// Which parts of the service this process runs.
     public enum Role: String, Sendable, CaseIterable { case api, worker, all }
 
     public var host = "127.0.0.1"
     public var port = 8080
+    /// Peers whose X-Forwarded-For names the client (load balancers, ingress).
+    public var trustedProxies: Set<String> = []
     public var storeURL = "sqlite:./primesum.sqlite"
     public var role = Role.all
     /// Workers in this process (default: the cores).
@@ -25,6 +30,152 @@ public struct ServerConfiguration: Sendable {
     public var maxAttempts = 3
     public var cleanerInterval = Duration.seconds(5)
     public var drainTimeout = Duration.seconds(20)
+    /// Per-client token buckets; a rate of 0 turns that limit off.
+    public var submitLimit = RateLimit(perSecond: 100, burst: 200)
+    public var pollLimit = RateLimit(perSecond: 1_000, burst: 2_000)
+    /// A file of `name:token` lines; when set, every job route needs `Authorization: Bearer`.
+    public var authKeysFile: String?
+    public var logLevel = "info"
 
     public init() {}
+
+    /// A token bucket's refill rate and size.
+    public struct RateLimit: Sendable, Equatable {
+        public var perSecond: Double
+        public var burst: Double
+
+        public init(perSecond: Double, burst: Double) {
+            self.perSecond = perSecond
+            self.burst = burst
+        }
+    }
+
+    /// A setting that cannot be used; the message names its flag and variable.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Every key `serve` reads, with its meaning; the flag is `--` plus the key in dash-case
+    /// (`limits.maxJobSeconds` → `--limits-max-job-seconds`), the variable the key in upper
+    /// snake case (`LIMITS_MAX_JOB_SECONDS`).
+    public static let settings: [(key: String, help: String)] = [
+        ("http.host", "address to listen on (127.0.0.1)"),
+        ("http.port", "port to listen on (8080)"),
+        ("http.trustedProxies", "comma-separated peer addresses whose X-Forwarded-For is believed (none)"),
+        ("store.url", "memory:, sqlite:PATH (sqlite:./primesum.sqlite)"),
+        ("role", "api, worker or all (all)"),
+        ("workers.count", "workers in this process (the cores)"),
+        ("queue.capacity", "queued jobs before submits get 503 (10000)"),
+        ("results.ttl", "seconds a result stays readable (600)"),
+        ("limits.maxJobSeconds", "largest estimated job in seconds, else 422 (300)"),
+        ("limits.maxJobMemory", "largest estimated job memory in bytes, else 422 (2147483648)"),
+        ("limits.maxWaitSeconds", "longest ?wait= or Prefer: wait (60)"),
+        ("limits.maxBodyBytes", "largest request body, else 413 (4096)"),
+        ("lease.seconds", "worker lease; a job whose worker is silent this long is requeued (15)"),
+        ("lease.maxAttempts", "starts before a job whose workers keep dying is FAILED (3)"),
+        ("drain.timeout", "seconds running jobs get on SIGTERM before they are handed back (20)"),
+        ("rateLimit.submitsPerSecond", "per-client submits per second, 0 = unlimited (100)"),
+        ("rateLimit.submitBurst", "per-client submit burst (200)"),
+        ("rateLimit.pollsPerSecond", "per-client reads per second, 0 = unlimited (1000)"),
+        ("rateLimit.pollBurst", "per-client read burst (2000)"),
+        ("auth.keysFile", "file of name:token lines; turns on bearer-token auth (off)"),
+        ("log.level", "trace, debug, info, notice, warning, error (info)"),
+    ]
+
+    /// The flag for a key: `limits.maxJobSeconds` → `--limits-max-job-seconds`.
+    public static func flag(for key: String) -> String {
+        "--" + words(of: key).joined(separator: "-").lowercased()
+    }
+
+    /// The environment variable for a key: `limits.maxJobSeconds` → `LIMITS_MAX_JOB_SECONDS`.
+    public static func environmentVariable(for key: String) -> String {
+        words(of: key).joined(separator: "_").uppercased()
+    }
+
+    private static func words(of key: String) -> [String] {
+        key.split(separator: ".").flatMap { component in
+            var words: [String] = [""]
+            for character in component {
+                if character.isUppercase { words.append("") }
+                words[words.count - 1].append(character)
+            }
+            return words
+        }
+    }
+
+    /// Reads every setting from `reader`, keeping the default where none is given.
+    public init(reading reader: ConfigReader) throws {
+        let values = SettingValues(reader: reader)
+        host = values.string("http.host") ?? host
+        port = try values.integer("http.port", in: 0...65_535) ?? port
+        if let proxies = values.string("http.trustedProxies") {
+            trustedProxies = Set(
+                proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
+        storeURL = values.string("store.url", secret: true) ?? storeURL
+        if let text = values.string("role") {
+            guard let parsed = Role(rawValue: text) else {
+                throw values.invalid("role", text, "api, worker or all")
+            }
+            role = parsed
+        }
+        workers = try values.integer("workers.count", in: 0...1_024) ?? workers
+        queueCapacity = try values.integer("queue.capacity", in: 0...100_000_000) ?? queueCapacity
+        resultsTTL = try values.integer("results.ttl", in: 1...31_536_000).map { .seconds($0) } ?? resultsTTL
+        maxJobSeconds = try values.number("limits.maxJobSeconds", atLeast: 0) ?? maxJobSeconds
+        maxJobMemoryBytes =
+            try values.integer("limits.maxJobMemory", in: 0...Int.max).map(UInt64.init) ?? maxJobMemoryBytes
+        maxWaitSeconds = try values.integer("limits.maxWaitSeconds", in: 0...3_600) ?? maxWaitSeconds
+        maxBodyBytes = try values.integer("limits.maxBodyBytes", in: 64...1_048_576) ?? maxBodyBytes
+        leaseDuration =
+            try values.integer("lease.seconds", in: 1...3_600).map { .seconds($0) } ?? leaseDuration
+        maxAttempts = try values.integer("lease.maxAttempts", in: 1...100) ?? maxAttempts
+        drainTimeout = try values.integer("drain.timeout", in: 0...3_600).map { .seconds($0) } ?? drainTimeout
+        submitLimit.perSecond =
+            try values.number("rateLimit.submitsPerSecond", atLeast: 0) ?? submitLimit.perSecond
+        submitLimit.burst = try values.number("rateLimit.submitBurst", atLeast: 1) ?? submitLimit.burst
+        pollLimit.perSecond = try values.number("rateLimit.pollsPerSecond", atLeast: 0) ?? pollLimit.perSecond
+        pollLimit.burst = try values.number("rateLimit.pollBurst", atLeast: 1) ?? pollLimit.burst
+        authKeysFile = values.string("auth.keysFile") ?? authKeysFile
+        if let level = values.string("log.level") {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains(level) else {
+                throw values.invalid("log.level", level, levels.joined(separator: ", "))
+            }
+            logLevel = level
+        }
+    }
+}
+
+/// Looks keys up as text and parses them here, so a malformed value is an error that names
+/// its flag and variable rather than a silent fall-back to the default.
+private struct SettingValues {
+    let reader: ConfigReader
+
+    func string(_ key: String, secret: Bool = false) -> String? {
+        reader.string(forKey: ConfigKey(key), isSecret: secret).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = string(key) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw invalid(key, text, "an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    func number(_ key: String, atLeast minimum: Double) throws -> Double? {
+        guard let text = string(key) else { return nil }
+        guard let value = Double(text), value.isFinite, value >= minimum else {
+            throw invalid(key, text, "a number of at least \(minimum)")
+        }
+        return value
+    }
+
+    func invalid(_ key: String, _ text: String, _ expected: String) -> ServerConfiguration.Invalid {
+        ServerConfiguration.Invalid(
+            description:
+                "\(key) (\(ServerConfiguration.flag(for: key)) or \(ServerConfiguration.environmentVariable(for: key))) must be \(expected), got '\(text.prefix(60))'"
+        )
+    }
 }

@@ -19,4 +19,11 @@ public enum StoreFactory {
         throw JobStoreError.invalidConfiguration(
             "unsupported store scheme '\(scheme)' (supported: memory:, sqlite:PATH)")
     }
+
+    /// The URL without its password, for logs.
+    public static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? "(unprintable store url)"
+    }
 }

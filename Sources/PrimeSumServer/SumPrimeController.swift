@@ -6,7 +6,9 @@ import PrimeSum
 import PrimeSumJobs
 
 /// The job routes: submit, read (with long-poll), cancel.
-struct SumPrimeController<Context: RequestContext>: Sendable {
+struct SumPrimeController: Sendable {
+    typealias Context = PrimeSumRequestContext
+
     let store: any JobStore
     let engine: PrimeSumEngine
     let configuration: ServerConfiguration
@@ -30,13 +32,22 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
         let waitSeconds = try preferredWait(request)
         Counter(label: "primesum_jobs_submitted_total").increment()
 
-        if let idempotencyKey, let existing = try await store.job(idempotencyKey: idempotencyKey, owner: nil)
+        let owner = context.keyName
+        if let idempotencyKey,
+            let existing = try await store.job(idempotencyKey: idempotencyKey, owner: owner)
         {
             return try await respond(with: existing, waitingUpTo: waitSeconds)
         }
         let now = Date()
         if let known = try await store.finishedJob(a: range.a, b: range.b, now: now) {
-            return document(known, status: .ok)
+            guard known.owner != owner else { return document(known, status: .ok) }
+            // Another key's job stays invisible: this key gets a finished job of its own.
+            var copy = Job(
+                a: range.a, b: range.b, createdAt: now, expiresAt: now, idempotencyKey: idempotencyKey,
+                owner: owner)
+            copy.startedAt = now
+            copy.finish(sum: known.sum ?? 0, now: now, ttl: configuration.resultsTTL)
+            return document(try await store.create(copy).job, status: .ok)
         }
         let estimate = engine.estimate(range)
         if estimate.seconds > configuration.maxJobSeconds
@@ -67,7 +78,7 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
         let job = Job(
             a: range.a, b: range.b, createdAt: now,
             expiresAt: now.addingTimeInterval(configuration.resultsTTL.timeInterval),
-            idempotencyKey: idempotencyKey)
+            idempotencyKey: idempotencyKey, owner: owner)
         let (stored, _) = try await store.create(job)
         context.logger.debug(
             "queued", metadata: ["job": "\(stored.id)", "a": "\(range.a)", "b": "\(range.b)"])
@@ -77,14 +88,17 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
     @Sendable func read(_ request: Request, context: Context) async throws -> Response {
         let id = try jobID(context)
         let wait = try waitParameter(request)
-        guard let job = try await awaitTerminal(id, seconds: wait) else { throw notFound(id) }
+        guard try await owned(id, by: context) != nil, let job = try await awaitTerminal(id, seconds: wait)
+        else {
+            throw notFound(id)
+        }
         return document(job, status: .ok)
     }
 
     @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
         let id = try jobID(context)
         while true {
-            guard var job = try await store.job(id: id) else { throw notFound(id) }
+            guard var job = try await owned(id, by: context) else { throw notFound(id) }
             if job.status.isTerminal { return document(job, status: .ok) }
             job.cancel(now: Date(), ttl: configuration.resultsTTL)
             if let stored = try await store.update(job) {
@@ -95,6 +109,12 @@ struct SumPrimeController<Context: RequestContext>: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// The job when it exists and belongs to the request's key (any job when auth is off).
+    private func owned(_ id: UUID, by context: Context) async throws -> Job? {
+        guard let job = try await store.job(id: id), job.owner == context.keyName else { return nil }
+        return job
+    }
 
     private func respond(with job: Job, waitingUpTo seconds: Int, retryAfter estimate: Double = 1)
         async throws -> Response

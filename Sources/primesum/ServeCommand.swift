@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import Foundation
 import Hummingbird
 import Logging
@@ -7,59 +8,35 @@ import PrimeSum
 import PrimeSumServer
 import Prometheus
 
-/// `primesum serve`: the HTTP API and the workers. Each option falls back to its environment
-/// variable, then to the default.
+/// `primesum serve`: the HTTP API, the workers and the cleaner. Settings come from flags, then
+/// environment variables, then defaults (swift-configuration).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the service: the HTTP API, workers and cleaner.")
+        commandName: "serve",
+        abstract: "Run the service: the HTTP API, workers and cleaner.",
+        discussion: "Settings (flag / environment variable: meaning (default)):\n"
+            + ServerConfiguration.settings.map { setting in
+                "  \(ServerConfiguration.flag(for: setting.key)) / \(ServerConfiguration.environmentVariable(for: setting.key)): \(setting.help)"
+            }.joined(separator: "\n")
+    )
 
-    @Option(help: "Address to listen on (env HTTP_HOST).") var host: String?
-    @Option(help: "Port to listen on (env HTTP_PORT, default 8080).") var port: Int?
-    @Option(help: "memory: or sqlite:PATH (env STORE_URL, default sqlite:./primesum.sqlite).") var store:
-        String?
-    @Option(help: "api, worker or all (env ROLE).") var role: String?
-    @Option(help: "Workers in this process (env WORKERS_COUNT, default: the cores).") var workers: Int?
-    @Option(help: "Queued jobs before submits get 503 (env QUEUE_CAPACITY).") var queueCapacity: Int?
-    @Option(help: "Seconds a result stays readable (env RESULTS_TTL, default 600).") var resultsTtl: Int?
-    @Option(help: "Largest estimated job in seconds (env LIMITS_MAX_JOB_SECONDS).") var maxJobSeconds: Double?
-    @Option(help: "Largest estimated job memory in bytes (env LIMITS_MAX_JOB_MEMORY).") var maxJobMemory:
-        UInt64?
-    @Option(help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).") var logLevel: String?
+    @Argument(parsing: .allUnrecognized, help: "Settings as --key value (see below).")
+    var settings: [String] = []
 
     func validate() throws {
-        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
-        if let workers, workers < 0 { throw ValidationError("--workers must not be negative") }
-        if let role, ServerConfiguration.Role(rawValue: role) == nil {
-            throw ValidationError("--role must be api, worker or all")
+        let known = Set(ServerConfiguration.settings.map { ServerConfiguration.flag(for: $0.key) })
+        for argument in settings where argument.hasPrefix("-") {
+            let flag = String(argument.prefix { $0 != "=" })
+            guard known.contains(flag) else {
+                throw ValidationError("unknown setting \(flag); see primesum serve --help")
+            }
         }
+        _ = try configuration()
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var settings = ServerConfiguration()
-        settings.host = host ?? environment["HTTP_HOST"] ?? settings.host
-        settings.port = try port ?? environment.integer("HTTP_PORT") ?? settings.port
-        settings.storeURL = store ?? environment["STORE_URL"] ?? settings.storeURL
-        if let role = role ?? environment["ROLE"] {
-            guard let parsed = ServerConfiguration.Role(rawValue: role) else {
-                throw ValidationError("ROLE must be api, worker or all")
-            }
-            settings.role = parsed
-        }
-        settings.workers = try workers ?? environment.integer("WORKERS_COUNT") ?? settings.workers
-        settings.queueCapacity =
-            try queueCapacity ?? environment.integer("QUEUE_CAPACITY") ?? settings.queueCapacity
-        if let ttl = try resultsTtl ?? environment.integer("RESULTS_TTL") {
-            settings.resultsTTL = .seconds(ttl)
-        }
-        settings.maxJobSeconds =
-            maxJobSeconds ?? environment["LIMITS_MAX_JOB_SECONDS"].flatMap(Double.init)
-            ?? settings.maxJobSeconds
-        settings.maxJobMemoryBytes =
-            maxJobMemory ?? environment["LIMITS_MAX_JOB_MEMORY"].flatMap { UInt64($0) }
-            ?? settings.maxJobMemoryBytes
-
-        let level = (logLevel ?? environment["LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let settings = try configuration()
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -69,30 +46,28 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "primesum")
 
-        let jobStore = try StoreFactory.makeStore(url: settings.storeURL)
+        let store = try StoreFactory.makeStore(url: settings.storeURL)
         logger.info(
             "starting",
             metadata: [
-                "address": "\(settings.host):\(settings.port)", "store": "\(redacted(settings.storeURL))",
+                "address": "\(settings.host):\(settings.port)",
+                "store": "\(StoreFactory.redacted(settings.storeURL))",
                 "role": "\(settings.role.rawValue)", "workers": "\(settings.workers)",
             ])
-        let app = buildApplication(
-            configuration: settings, store: jobStore, metrics: registry, logger: logger)
+        let app = try buildApplication(
+            configuration: settings, store: store, metrics: registry, logger: logger)
         try await app.runService()
     }
 
-    /// The store URL without its password, for logs.
-    private func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? "(unprintable store url)"
-    }
-}
-
-extension [String: String] {
-    fileprivate func integer(_ name: String) throws -> Int? {
-        guard let text = self[name] else { return nil }
-        guard let value = Int(text) else { throw ValidationError("\(name) must be an integer (got \(text))") }
-        return value
+    private func configuration() throws -> ServerConfiguration {
+        let reader = ConfigReader(providers: [
+            CommandLineArgumentsProvider(arguments: ["primesum"] + settings),
+            EnvironmentVariablesProvider(),
+        ])
+        do {
+            return try ServerConfiguration(reading: reader)
+        } catch let error as ServerConfiguration.Invalid {
+            throw ValidationError(error.description)
+        }
     }
 }

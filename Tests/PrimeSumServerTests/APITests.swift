@@ -13,11 +13,11 @@ import Testing
 @Suite struct APITests {
     static func app(
         configure: (inout ServerConfiguration) -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         var configuration = ServerConfiguration()
         configuration.workers = 2
         configure(&configuration)
-        return buildApplication(
+        return try buildApplication(
             configuration: configuration, store: MemoryJobStore(), engine: PrimeSumEngine(threads: 1),
             metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
     }

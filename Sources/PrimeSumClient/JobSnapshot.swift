@@ -1,0 +1,27 @@
+/// A job document as the API returns it (numbers that can pass 2^53 stay decimal strings).
+public struct JobSnapshot: Decodable, Sendable, Equatable {
+    public let id: String
+    public let status: String
+    public let a: String
+    public let b: String
+    public let sum: String?
+    public let progress: Double?
+    public let queuedTimeMs: Int64?
+    public let processingTimeMs: Int64?
+    public let attempts: Int?
+    public let error: Failure?
+
+    /// Why the job failed.
+    public struct Failure: Decodable, Sendable, Equatable {
+        public let code: String
+        public let message: String
+    }
+
+    /// Whether the job will not change any more.
+    public var isTerminal: Bool { ["FINISHED", "FAILED", "CANCELLED"].contains(status) }
+
+    private enum CodingKeys: String, CodingKey {
+        case id = "_id"
+        case status, a, b, sum, progress, queuedTimeMs, processingTimeMs, attempts, error
+    }
+}

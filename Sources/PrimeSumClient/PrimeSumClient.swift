@@ -1,0 +1,94 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A client of the primesum HTTP API, used by `primesum submit`, `status` and `loadtest`.
+public struct PrimeSumClient: Sendable {
+    /// One answer: the HTTP status, the job document and the server's Retry-After.
+    public struct Answer: Sendable {
+        public let status: Int
+        public let job: JobSnapshot
+        public let retryAfter: Int?
+    }
+
+    private let baseURL: String
+    private let http: HTTPClient
+    private let apiKey: String?
+    private let timeout: TimeAmount
+
+    /// A client of the server at `baseURL` (for example `http://127.0.0.1:8080`).
+    public init(
+        baseURL: String, apiKey: String? = nil, http: HTTPClient = .shared, timeout: Duration = .seconds(75)
+    ) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.http = http
+        self.apiKey = apiKey
+        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)
+    }
+
+    /// POST /sumPrime; `preferWait` adds `Prefer: wait=N`.
+    public func submit(a: String, b: String, preferWait: Int? = nil, idempotencyKey: String? = nil)
+        async throws(PrimeSumClientError)
+        -> Answer
+    {
+        var request = makeRequest("/sumPrime", method: .POST)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let preferWait { request.headers.add(name: "Prefer", value: "wait=\(preferWait)") }
+        if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
+        let body = try? JSONSerialization.data(withJSONObject: ["a": a, "b": b])
+        request.body = .bytes(ByteBuffer(bytes: body ?? Data()))
+        return try await send(request)
+    }
+
+    /// GET /sumPrime/{id}, long-polling up to `wait` seconds when given.
+    public func job(id: String, wait: Int? = nil) async throws(PrimeSumClientError) -> Answer {
+        try await send(makeRequest("/sumPrime/\(id)" + (wait.map { "?wait=\($0)" } ?? ""), method: .GET))
+    }
+
+    /// DELETE /sumPrime/{id}.
+    public func cancel(id: String) async throws(PrimeSumClientError) -> Answer {
+        try await send(makeRequest("/sumPrime/\(id)", method: .DELETE))
+    }
+
+    private func makeRequest(_ path: String, method: HTTPMethod) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        return request
+    }
+
+    private func send(_ request: HTTPClientRequest) async throws(PrimeSumClientError) -> Answer {
+        let status: Int
+        let retryAfter: Int?
+        let body: ByteBuffer
+        do {
+            let response = try await http.execute(request, timeout: timeout)
+            status = Int(response.status.code)
+            retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0) }
+            body = try await response.body.collect(upTo: 1 << 20)
+        } catch {
+            throw .transport("\(error)")
+        }
+        let data = Data(body.readableBytesView)
+        guard (200..<300).contains(status) else {
+            let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: data)
+            throw .server(
+                status: status, code: envelope?.error.code ?? "http_\(status)",
+                message: envelope?.error.message ?? String(decoding: data.prefix(200), as: UTF8.self),
+                retryAfter: retryAfter)
+        }
+        do {
+            return Answer(
+                status: status, job: try JSONDecoder().decode(JobSnapshot.self, from: data),
+                retryAfter: retryAfter)
+        } catch {
+            throw .unexpectedResponse(
+                "not a job document: \(String(decoding: data.prefix(200), as: UTF8.self))")
+        }
+    }
+
+    private struct ErrorEnvelope: Decodable {
+        let error: JobSnapshot.Failure
+    }
+}

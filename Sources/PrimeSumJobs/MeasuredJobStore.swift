@@ -1,0 +1,88 @@
+import Foundation
+import Metrics
+
+/// Wraps a store and records each operation's latency in
+/// `primesum_store_operation_seconds{operation=…}`, whatever the backend.
+public struct MeasuredJobStore: JobStore {
+    private let base: any JobStore
+    private let timers: [String: Timer]
+
+    public init(_ base: any JobStore) {
+        self.base = base
+        let operations = [
+            "create", "get", "getByKey", "finishedJob", "claimNext", "update", "requeueLapsed",
+            "deleteExpired",
+            "cleanerLease", "queuedCount", "ping",
+        ]
+        timers = Dictionary(
+            uniqueKeysWithValues: operations.map {
+                ($0, Timer(label: "primesum_store_operation_seconds", dimensions: [("operation", $0)]))
+            })
+    }
+
+    public var changes: JobChangeFeed { base.changes }
+
+    private func measure<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
+        let started = ContinuousClock.now
+        defer { timers[operation]?.recordInterval(since: started) }
+        return try await body()
+    }
+
+    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
+        try await measure("create") { try await base.create(job) }
+    }
+
+    public func job(id: UUID) async throws -> Job? {
+        try await measure("get") { try await base.job(id: id) }
+    }
+
+    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
+        try await measure("getByKey") { try await base.job(idempotencyKey: idempotencyKey, owner: owner) }
+    }
+
+    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
+        try await measure("finishedJob") { try await base.finishedJob(a: a, b: b, now: now) }
+    }
+
+    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+        try await measure("claimNext") {
+            try await base.claimNext(worker: worker, leaseUntil: leaseUntil, now: now)
+        }
+    }
+
+    public func update(_ job: Job) async throws -> Job? {
+        try await measure("update") { try await base.update(job) }
+    }
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+        try await measure("requeueLapsed") {
+            try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
+        }
+    }
+
+    public func deleteExpired(now: Date) async throws -> Int {
+        try await measure("deleteExpired") { try await base.deleteExpired(now: now) }
+    }
+
+    public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
+        try await measure("cleanerLease") {
+            try await base.acquireCleanerLease(holder: holder, until: until, now: now)
+        }
+    }
+
+    public func queuedCount() async throws -> Int {
+        try await measure("queuedCount") { try await base.queuedCount() }
+    }
+
+    public func ping() async throws {
+        try await measure("ping") { try await base.ping() }
+    }
+}
+
+extension Timer {
+    /// Records the time since `start`.
+    func recordInterval(since start: ContinuousClock.Instant) {
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Synchronization
+
+/// Per-client token buckets: each client may spend `burst` requests at once and regains
+/// `perSecond` of them every second.
+final class RateLimiter: Sendable {
+    private struct Bucket {
+        var tokens: Double
+        var updated: ContinuousClock.Instant
+    }
+    private let limit: ServerConfiguration.RateLimit
+    private let buckets = Mutex<[String: Bucket]>([:])
+    /// Past this many clients, full buckets (idle clients) are forgotten.
+    private static let pruneThreshold = 10_000
+
+    init(limit: ServerConfiguration.RateLimit) { self.limit = limit }
+
+    /// Takes a token for `client`; nil when allowed, else the seconds until one is available.
+    func acquire(for client: String, now: ContinuousClock.Instant = .now) -> Int? {
+        guard limit.perSecond > 0 else { return nil }
+        return buckets.withLock { buckets in
+            var bucket = buckets[client] ?? Bucket(tokens: limit.burst, updated: now)
+            let elapsed = (now - bucket.updated).timeInterval
+            bucket.tokens = min(limit.burst, bucket.tokens + elapsed * limit.perSecond)
+            bucket.updated = now
+            defer {
+                buckets[client] = bucket
+                if buckets.count > Self.pruneThreshold { prune(&buckets, now: now) }
+            }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return nil
+            }
+            return max(1, Int(((1 - bucket.tokens) / limit.perSecond).rounded(.up)))
+        }
+    }
+
+    private func prune(_ buckets: inout [String: Bucket], now: ContinuousClock.Instant) {
+        buckets = buckets.filter { _, bucket in
+            bucket.tokens + (now - bucket.updated).timeInterval * limit.perSecond < limit.burst
+        }
+    }
+}
+
+extension Duration {
+    var timeInterval: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+}

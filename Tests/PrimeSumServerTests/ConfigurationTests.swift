@@ -1,0 +1,51 @@
+import Configuration
+import Testing
+
+@testable import PrimeSumServer
+
+@Suite struct ConfigurationTests {
+    static func read(arguments: [String] = [], environment: [String: String] = [:]) throws
+        -> ServerConfiguration
+    {
+        try ServerConfiguration(
+            reading: ConfigReader(providers: [
+                CommandLineArgumentsProvider(arguments: ["primesum"] + arguments),
+                EnvironmentVariablesProvider(environmentVariables: environment),
+            ]))
+    }
+
+    @Test func defaultsMatchTheDesign() throws {
+        let settings = try Self.read()
+        #expect(settings.port == 8080 && settings.storeURL == "sqlite:./primesum.sqlite")
+        #expect(settings.resultsTTL == .seconds(600) && settings.role == .all)
+    }
+
+    @Test func flagsWinOverEnvironmentWhichWinsOverDefaults() throws {
+        let settings = try Self.read(
+            arguments: ["--http-port", "9000", "--limits-max-job-seconds=12.5"],
+            environment: ["HTTP_PORT": "7000", "STORE_URL": "memory:", "QUEUE_CAPACITY": "5", "ROLE": "api"])
+        #expect(settings.port == 9000)
+        #expect(settings.maxJobSeconds == 12.5)
+        #expect(settings.storeURL == "memory:" && settings.queueCapacity == 5 && settings.role == .api)
+    }
+
+    @Test(arguments: [
+        (["--http-port", "eighty"], "--http-port"), (["--http-port", "70000"], "HTTP_PORT"),
+        (["--role", "boss"], "--role"), (["--results-ttl", "0"], "RESULTS_TTL"),
+        (["--rate-limit-submits-per-second", "-1"], "--rate-limit-submits-per-second"),
+    ])
+    func badValuesAreErrorsNamingFlagAndVariable(_ arguments: [String], _ mention: String) {
+        #expect {
+            try Self.read(arguments: arguments)
+        } throws: { error in
+            "\(error)".contains(mention)
+        }
+    }
+
+    @Test func flagAndVariableNamesFollowSwiftConfiguration() {
+        #expect(ServerConfiguration.flag(for: "limits.maxJobSeconds") == "--limits-max-job-seconds")
+        #expect(
+            ServerConfiguration.environmentVariable(for: "rateLimit.submitsPerSecond")
+                == "RATE_LIMIT_SUBMITS_PER_SECOND")
+    }
+}
