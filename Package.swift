@@ -80,7 +80,7 @@ let package = Package(
             name: "PrimeSumServerTests",
             dependencies: ["PrimeSumServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
-        .testTarget(name: "primesumTests", dependencies: ["primesum"]),
+        .testTarget(name: "primesumTests", dependencies: ["primesum", "PrimeSum", "PrimeSumClient"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,5 @@
 /// A job document as the API returns it (numbers that can pass 2^53 stay decimal strings).
-public struct JobSnapshot: Decodable, Sendable, Equatable {
+public struct JobSnapshot: Codable, Sendable, Equatable {
     public let id: String
     public let status: String
     public let a: String
@@ -12,7 +12,7 @@ public struct JobSnapshot: Decodable, Sendable, Equatable {
     public let error: Failure?
 
     /// Why the job failed.
-    public struct Failure: Decodable, Sendable, Equatable {
+    public struct Failure: Codable, Sendable, Equatable {
         public let code: String
         public let message: String
     }

@@ -33,7 +33,7 @@ public struct Cleaner: Service {
     public func sweep(now: Date = Date()) async {
         do {
             queueDepth.record(try await store.queuedCount())
-            let leaseUntil = now.addingTimeInterval(interval.timeInterval * 3)
+            let leaseUntil = now.addingTimeInterval(interval.timeInterval * 2)
             guard try await store.acquireCleanerLease(holder: holder, until: leaseUntil, now: now) else {
                 return
             }

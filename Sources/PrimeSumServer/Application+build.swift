@@ -11,9 +11,10 @@ import ServiceLifecycle
 /// `metrics` is the registry that `/metrics` renders; `main` bootstraps swift-metrics with it.
 /// Throws when `auth.keysFile` cannot be read.
 public func buildApplication(
-    configuration: ServerConfiguration, store: any JobStore, engine: PrimeSumEngine = PrimeSumEngine(),
+    configuration: ServerConfiguration, store: any JobStore, engine: PrimeSumEngine? = nil,
     metrics: PrometheusCollectorRegistry, logger: Logger
 ) throws -> some ApplicationProtocol {
+    let engine = engine ?? PrimeSumEngine(threads: configuration.engineThreads)
     let store = MeasuredJobStore(store)
     let drain = DrainState()
     let keys = try configuration.authKeysFile.map(APIKeys.init(contentsOfFile:))

@@ -16,6 +16,9 @@ public struct ServerConfiguration: Sendable {
     public var role = Role.all
     /// Workers in this process (default: the cores).
     public var workers = ProcessInfo.processInfo.activeProcessorCount
+    /// Threads one computation uses (default: the cores); workers × threads near the core
+    /// count keeps the API responsive while every worker computes.
+    public var engineThreads: Int?
     /// QUEUED jobs beyond which submits answer 503.
     public var queueCapacity = 10_000
     /// How long a finished result stays readable (the seed's 600 s).
@@ -65,6 +68,7 @@ public struct ServerConfiguration: Sendable {
         ("store.url", "memory:, sqlite:PATH (sqlite:./primesum.sqlite)"),
         ("role", "api, worker or all (all)"),
         ("workers.count", "workers in this process (the cores)"),
+        ("engine.threads", "threads one computation uses (the cores)"),
         ("queue.capacity", "queued jobs before submits get 503 (10000)"),
         ("results.ttl", "seconds a result stays readable (600)"),
         ("limits.maxJobSeconds", "largest estimated job in seconds, else 422 (300)"),
@@ -120,6 +124,7 @@ public struct ServerConfiguration: Sendable {
             role = parsed
         }
         workers = try values.integer("workers.count", in: 0...1_024) ?? workers
+        engineThreads = try values.integer("engine.threads", in: 1...1_024) ?? engineThreads
         queueCapacity = try values.integer("queue.capacity", in: 0...100_000_000) ?? queueCapacity
         resultsTTL = try values.integer("results.ttl", in: 1...31_536_000).map { .seconds($0) } ?? resultsTTL
         maxJobSeconds = try values.number("limits.maxJobSeconds", atLeast: 0) ?? maxJobSeconds

@@ -7,7 +7,9 @@ struct PrimeSumCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "primesum",
         abstract: "Exact sums of primes in [a, b), locally or as an asynchronous service.",
-        subcommands: [ServeCommand.self, SumCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, SubmitCommand.self, StatusCommand.self, SumCommand.self, BenchCommand.self,
+        ]
     )
 
     /// Usage errors print one line and exit with code 2, like other Unix tools.

@@ -1,0 +1,83 @@
+import Foundation
+import Synchronization
+
+/// A `primesum serve` child process on a free loopback port, for end-to-end tests.
+final class ServerProcess: Sendable {
+    let process: Process
+    let port: Int
+    private let log: LogBox
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the server and waits until it listens.
+    static func start(_ arguments: [String]) async throws -> ServerProcess {
+        let process = Process()
+        process.executableURL = CommandRunner.binary
+        process.arguments = ["serve", "--http-port", "0", "--log-level", "info"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let logBox = LogBox()
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            logBox.append(String(decoding: data, as: UTF8.self))
+        }
+        try process.run()
+        for _ in 0..<300 {
+            if let port = logBox.listeningPort() {
+                return ServerProcess(process: process, port: port, log: logBox)
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        process.terminate()
+        throw ServerProcessError(message: "the server did not start: \(logBox.text)")
+    }
+
+    private init(process: Process, port: Int, log: LogBox) {
+        self.process = process
+        self.port = port
+        self.log = log
+    }
+
+    /// Sends `signal` and waits for the process to exit; returns its status.
+    @discardableResult
+    func stop(signal: Int32, timeout: Duration = .seconds(60)) async throws -> Int32 {
+        kill(process.processIdentifier, signal)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                throw ServerProcessError(message: "the server did not exit")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
+    }
+
+    /// Everything the server wrote to standard error so far.
+    var output: String { log.text }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+struct ServerProcessError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// Collects the server's standard error, shared with the pipe's reading thread.
+private final class LogBox: Sendable {
+    private let log = Mutex("")
+
+    func append(_ text: String) { log.withLock { $0 += text } }
+    var text: String { log.withLock { $0 } }
+
+    /// The port from Hummingbird's "Server started and listening on 127.0.0.1:PORT" line.
+    func listeningPort() -> Int? {
+        text.range(of: "listening on 127.0.0.1:").flatMap { range in
+            Int(text[range.upperBound...].prefix { $0.isNumber })
+        }
+    }
+}

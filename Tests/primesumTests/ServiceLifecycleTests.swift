@@ -1,0 +1,117 @@
+import Foundation
+import PrimeSum
+import PrimeSumClient
+import Testing
+
+/// `primesum serve` as a real child process on SQLite: killed or stopped mid-run, then
+/// started again on the same file, it finishes every job it accepted, with the right sum.
+@Suite(.serialized) struct ServiceLifecycleTests {
+    static func databasePath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("primesum-lifecycle-\(UUID()).sqlite")
+            .path
+    }
+
+    /// `count` ranges above 1e10, `width` wide; the first `wide` of them start at 1e15 and are
+    /// `wideWidth` wide, which neither method computes in under a second.
+    static func ranges(_ count: Int, width: UInt64, wide: Int = 0, wideWidth: UInt64 = 0) -> [PrimeRange] {
+        (0..<count).map { index in
+            let a = (index < wide ? 1_000_000_000_000_000 : 10_000_000_000) + UInt64(index) * 10_000_000_019
+            return try! PrimeRange(a: a, b: a + (index < wide ? wideWidth : width))
+        }
+    }
+
+    /// The first of `jobs` that is IN_PROGRESS, if any.
+    static func runningJob(among jobs: [(String, PrimeRange)], on server: ServerProcess) async throws
+        -> String?
+    {
+        let client = PrimeSumClient(baseURL: server.baseURL)
+        for (id, _) in jobs {
+            if try await client.job(id: id).job.status == "IN_PROGRESS" { return id }
+        }
+        return nil
+    }
+
+    /// Submits in order, eight requests in flight at a time; returns (id, range) in order.
+    static func submitAll(_ ranges: [PrimeRange], to server: ServerProcess) async throws -> [(
+        String, PrimeRange
+    )] {
+        let client = PrimeSumClient(baseURL: server.baseURL)
+        var accepted: [(String, PrimeRange)] = []
+        for batch in stride(from: 0, to: ranges.count, by: 8).map({
+            Array(ranges[$0..<min($0 + 8, ranges.count)])
+        }) {
+            let ids = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for (index, range) in batch.enumerated() {
+                    group.addTask {
+                        (index, try await client.submit(a: "\(range.a)", b: "\(range.b)").job.id)
+                    }
+                }
+                return try await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
+            }
+            accepted += batch.indices.map { (ids[$0]!, batch[$0]) }
+        }
+        return accepted
+    }
+
+    /// Long-polls every job to a terminal status and checks it finished with the engine's sum.
+    static func expectAllFinished(_ jobs: [(String, PrimeRange)], on server: ServerProcess) async throws {
+        let client = PrimeSumClient(baseURL: server.baseURL)
+        let engine = PrimeSumEngine(threads: 1)
+        var wrong = 0
+        for (id, range) in jobs {
+            var job = try await client.job(id: id).job
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !job.isTerminal && ContinuousClock.now < deadline {
+                job = try await client.job(id: id, wait: 30).job
+            }
+            let expected = try await engine.sum(range)
+            if job.status != "FINISHED" || job.sum != "\(expected)" { wrong += 1 }
+        }
+        #expect(wrong == 0, "\(wrong) of \(jobs.count) jobs did not finish with the right sum")
+    }
+
+    @Test func aKilledServerLosesNoAcceptedJob() async throws {
+        let arguments = [
+            "--store-url", "sqlite:\(Self.databasePath())", "--workers-count", "2", "--engine-threads", "1",
+            "--lease-seconds", "2", "--rate-limit-submits-per-second", "0",
+        ]
+        let first = try await ServerProcess.start(arguments)
+        // The two wide jobs keep both workers busy for seconds: the kill lands mid-computation.
+        let ranges = Self.ranges(500, width: 2_000_000, wide: 2, wideWidth: 20_000_000_000)
+        var jobs = try await Self.submitAll(Array(ranges.prefix(2)), to: first)
+        var running: String?
+        for _ in 0..<100 where running == nil {
+            running = try await Self.runningJob(among: jobs, on: first)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        jobs += try await Self.submitAll(Array(ranges.dropFirst(2)), to: first)
+        #expect(try await Self.runningJob(among: jobs, on: first) != nil, "no job was running at the kill")
+        try await first.stop(signal: SIGKILL)
+
+        let second = try await ServerProcess.start(arguments)
+        try await Self.expectAllFinished(jobs, on: second)
+        #expect(try await second.stop(signal: SIGTERM) == 0)
+    }
+
+    @Test func sigtermDrainsHandsBackAndExitsZero() async throws {
+        let arguments = [
+            "--store-url", "sqlite:\(Self.databasePath())", "--workers-count", "2", "--engine-threads", "1",
+            "--drain-timeout", "1",
+        ]
+        let first = try await ServerProcess.start(arguments)
+        let jobs = try await Self.submitAll(
+            Self.ranges(40, width: 2_000_000, wide: 2, wideWidth: 20_000_000_000), to: first)
+        var running: String?
+        for _ in 0..<100 where running == nil {
+            running = try await Self.runningJob(among: jobs, on: first)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(running != nil, "no job was running at the SIGTERM")
+        // The running wide jobs cannot finish within the 1 s drain: they go back to QUEUED.
+        #expect(try await first.stop(signal: SIGTERM, timeout: .seconds(15)) == 0, "\(first.output)")
+
+        let second = try await ServerProcess.start(arguments)
+        try await Self.expectAllFinished(jobs, on: second)
+        #expect(try await second.stop(signal: SIGTERM) == 0)
+    }
+}
