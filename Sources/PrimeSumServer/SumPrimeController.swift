@@ -13,6 +13,7 @@ struct SumPrimeController: Sendable {
     let engine: PrimeSumEngine
     let configuration: ServerConfiguration
     let drain: DrainState
+    let documents = DocumentCache()
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.post(use: submit)
@@ -88,11 +89,13 @@ struct SumPrimeController: Sendable {
     @Sendable func read(_ request: Request, context: Context) async throws -> Response {
         let id = try jobID(context)
         let wait = try waitParameter(request)
-        guard try await owned(id, by: context) != nil, let job = try await awaitTerminal(id, seconds: wait)
-        else {
+        let now = Date()
+        if let body = documents.body(for: id, owner: context.keyName, now: now) { return jsonResponse(body, status: .ok) }
+        guard let job = try await owned(id, by: context), !job.status.isTerminal || job.expiresAt > now else {
             throw notFound(id)
         }
-        return document(job, status: .ok)
+        let current = job.status.isTerminal || wait == 0 ? job : try await awaitTerminal(id, seconds: wait) ?? job
+        return document(current, status: .ok)
     }
 
     @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
@@ -140,10 +143,13 @@ struct SumPrimeController: Sendable {
     }
 
     private func document(_ job: Job, status: HTTPResponse.Status) -> Response {
-        let body = (try? JSONEncoder.api.encode(JobDocument(job))) ?? Data()
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        let body = ByteBuffer(bytes: (try? JSONEncoder.api.encode(JobDocument(job))) ?? Data())
+        if job.status.isTerminal { documents.store(body, for: job.id, owner: job.owner, expiresAt: job.expiresAt) }
+        return jsonResponse(body, status: status)
+    }
+
+    private func jsonResponse(_ body: ByteBuffer, status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 
     private func jobID(_ context: Context) throws -> UUID {
