@@ -77,6 +77,22 @@ import Testing
         }
     }
 
+    @Test func expiredResultsAre404() async throws {
+        try await Self.app { $0.resultsTTL = .seconds(1) }.test(.router) { client in
+            var headers = Self.json
+            headers[.prefer] = "wait=30"
+            let id = try await client.execute(
+                uri: "/sumPrime", method: .post, headers: headers, body: ByteBuffer(string: #"{"a":1,"b":100}"#)
+            ) { response in
+                #expect(response.status == .ok)
+                return Self.field(response.body, "_id") ?? ""
+            }
+            try await client.execute(uri: "/sumPrime/\(id)", method: .get) { #expect($0.status == .ok) }
+            try await Task.sleep(for: .milliseconds(1_100))
+            try await client.execute(uri: "/sumPrime/\(id)", method: .get) { #expect($0.status == .notFound) }
+        }
+    }
+
     @Test func idempotencyKeyAnswersWithTheSameJob() async throws {
         try await Self.app { $0.workers = 0 }.test(.router) { client in
             var headers = Self.json
