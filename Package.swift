@@ -24,6 +24,7 @@ let package = Package(
             url: "https://github.com/apple/swift-configuration", from: "1.4.0",
             traits: [.defaults, "CommandLineArguments"]),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -49,9 +50,17 @@ let package = Package(
             dependencies: ["PrimeSumJobs", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
+            name: "PrimeSumPostgres",
+            dependencies: [
+                "PrimeSumJobs",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "PrimeSumServer",
             dependencies: [
-                "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite",
+                "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -75,7 +84,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PrimeSumTests", dependencies: ["PrimeSum"]),
-        .testTarget(name: "PrimeSumJobsTests", dependencies: ["PrimeSumJobs", "PrimeSumSQLite"]),
+        .testTarget(name: "PrimeSumJobsTests", dependencies: ["PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres"]),
         .testTarget(
             name: "PrimeSumServerTests",
             dependencies: ["PrimeSumServer", .product(name: "HummingbirdTesting", package: "hummingbird")]

@@ -260,10 +260,3 @@ extension StatementArguments {
         ]
     }
 }
-
-extension Date {
-    fileprivate var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-    fileprivate init(epochMilliseconds: Int64) {
-        self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000)
-    }
-}

@@ -15,13 +15,15 @@ public func buildApplication(
     metrics: PrometheusCollectorRegistry, logger: Logger
 ) throws -> some ApplicationProtocol {
     let engine = engine ?? PrimeSumEngine(threads: configuration.engineThreads)
+    // A store with connections of its own runs first, so it is the last to stop.
+    var services: [any Service] = (store as? any Service).map { [$0] } ?? []
     let store = MeasuredJobStore(store)
     let drain = DrainState()
     let keys = try configuration.authKeysFile.map(APIKeys.init(contentsOfFile:))
     let router = buildRouter(
         configuration: configuration, store: store, engine: engine, metrics: metrics, drain: drain, keys: keys
     )
-    var services: [any Service] = [drain]
+    services.append(drain)
     let replica = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     if configuration.role != .api {
         let pool = WorkerPool.Configuration(

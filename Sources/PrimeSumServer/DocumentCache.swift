@@ -33,7 +33,8 @@ final class DocumentCache: Sendable {
         entries.withLock { entries in
             if entries.count >= capacity {
                 // Full: forget the entries that expire first, a tenth of the cache at a time.
-                let victims = entries.sorted { $0.value.expiresAt < $1.value.expiresAt }.prefix(capacity / 10 + 1)
+                let victims = entries.sorted { $0.value.expiresAt < $1.value.expiresAt }.prefix(
+                    capacity / 10 + 1)
                 for (id, _) in victims { entries[id] = nil }
             }
             entries[id] = Entry(body: body, owner: owner, expiresAt: expiresAt)

@@ -31,7 +31,7 @@ struct JobDocument: Encodable {
         createdAt = Self.format(job.createdAt)
         startedAt = job.startedAt.map(Self.format)
         finishedAt = job.finishedAt.map(Self.format)
-        ttl = Int64((job.expiresAt.timeIntervalSince1970 * 1000).rounded())
+        ttl = job.expiresAt.epochMilliseconds
         attempts = job.attempts
         error = job.failure
     }

@@ -65,7 +65,10 @@ public struct ServerConfiguration: Sendable {
         ("http.host", "address to listen on (127.0.0.1)"),
         ("http.port", "port to listen on (8080)"),
         ("http.trustedProxies", "comma-separated peer addresses whose X-Forwarded-For is believed (none)"),
-        ("store.url", "memory:, sqlite:PATH (sqlite:./primesum.sqlite)"),
+        (
+            "store.url",
+            "memory:, sqlite:PATH or postgres://user:pass@host:port/db[?schema=S&pool=N] (sqlite:./primesum.sqlite)"
+        ),
         ("role", "api, worker or all (all)"),
         ("workers.count", "workers in this process (the cores)"),
         ("engine.threads", "threads one computation uses (the cores)"),

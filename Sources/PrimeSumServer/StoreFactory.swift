@@ -1,11 +1,14 @@
 import Foundation
+import Logging
 import PrimeSumJobs
+import PrimeSumPostgres
 import PrimeSumSQLite
 
 /// Picks the backend named by `store.url`.
 public enum StoreFactory {
-    /// `memory:` or `sqlite:PATH`; other schemes are refused with the list of supported ones.
-    public static func makeStore(url: String) throws -> any JobStore {
+    /// `memory:`, `sqlite:PATH` or `postgres://…`; other schemes are refused with the list of
+    /// supported ones. A store that is also a `Service` must run among the application's services.
+    public static func makeStore(url: String, logger: Logger) throws -> any JobStore {
         if url == "memory:" || url == "memory" { return MemoryJobStore() }
         if url.hasPrefix("sqlite:") {
             let path = String(url.dropFirst("sqlite:".count))
@@ -15,9 +18,13 @@ public enum StoreFactory {
             }
             return try SQLiteJobStore(path: path)
         }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return PostgresJobStore(url: try PostgresStoreURL(url), logger: logger)
+        }
         let scheme = url.split(separator: ":").first.map(String.init) ?? url
         throw JobStoreError.invalidConfiguration(
-            "unsupported store scheme '\(scheme)' (supported: memory:, sqlite:PATH)")
+            "unsupported store scheme '\(scheme)' (supported: memory:, sqlite:PATH, postgres://user:password@host:port/database)"
+        )
     }
 
     /// The URL without its password, for logs.

@@ -90,11 +90,14 @@ struct SumPrimeController: Sendable {
         let id = try jobID(context)
         let wait = try waitParameter(request)
         let now = Date()
-        if let body = documents.body(for: id, owner: context.keyName, now: now) { return jsonResponse(body, status: .ok) }
+        if let body = documents.body(for: id, owner: context.keyName, now: now) {
+            return jsonResponse(body, status: .ok)
+        }
         guard let job = try await owned(id, by: context), !job.status.isTerminal || job.expiresAt > now else {
             throw notFound(id)
         }
-        let current = job.status.isTerminal || wait == 0 ? job : try await awaitTerminal(id, seconds: wait) ?? job
+        let current =
+            job.status.isTerminal || wait == 0 ? job : try await awaitTerminal(id, seconds: wait) ?? job
         return document(current, status: .ok)
     }
 
@@ -144,7 +147,9 @@ struct SumPrimeController: Sendable {
 
     private func document(_ job: Job, status: HTTPResponse.Status) -> Response {
         let body = ByteBuffer(bytes: (try? JSONEncoder.api.encode(JobDocument(job))) ?? Data())
-        if job.status.isTerminal { documents.store(body, for: job.id, owner: job.owner, expiresAt: job.expiresAt) }
+        if job.status.isTerminal {
+            documents.store(body, for: job.id, owner: job.owner, expiresAt: job.expiresAt)
+        }
         return jsonResponse(body, status: status)
     }
 

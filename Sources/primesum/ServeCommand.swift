@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "primesum")
 
-        let store = try StoreFactory.makeStore(url: settings.storeURL)
+        let store = try StoreFactory.makeStore(url: settings.storeURL, logger: logger)
         logger.info(
             "starting",
             metadata: [

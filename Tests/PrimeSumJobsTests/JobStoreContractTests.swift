@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import PrimeSumJobs
+import PrimeSumPostgres
 import PrimeSumSQLite
 import Testing
 
@@ -9,15 +11,24 @@ struct Backend: CustomTestStringConvertible, Sendable {
     let make: @Sendable () throws -> any JobStore
     var testDescription: String { name }
 
-    static let all: [Backend] = [
-        Backend(name: "memory") { MemoryJobStore() },
-        Backend(name: "sqlite") {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "primesum-\(UUID()).sqlite"
-            ).path
-            return try SQLiteJobStore(path: path)
-        },
-    ]
+    /// A new, empty store that answers requests.
+    func ready() async throws -> any JobStore {
+        let store = try make()
+        try await PostgresFixture.ready(store)
+        return store
+    }
+
+    static let all: [Backend] =
+        [
+            Backend(name: "memory") { MemoryJobStore() },
+            Backend(name: "sqlite") {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "primesum-\(UUID()).sqlite"
+                ).path
+                return try SQLiteJobStore(path: path)
+            },
+        ]
+        + (PostgresFixture.url == nil ? [] : [Backend(name: "postgres") { try PostgresFixture.makeStore() }])
 }
 
 @Suite struct JobStoreContractTests {
@@ -31,7 +42,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: Backend.all)
     func createThenGetRoundTripsEveryField(_ backend: Backend) async throws {
-        let store = try backend.make()
+        let store = try await backend.ready()
         var job = queued(UInt64.max - 100, UInt64.max, key: "k")
         job.sum = UInt128.max / 3
         let (stored, created) = try await store.create(job)
@@ -42,7 +53,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: Backend.all)
     func idempotencyKeyReturnsTheFirstJob(_ backend: Backend) async throws {
-        let store = try backend.make()
+        let store = try await backend.ready()
         let first = try await store.create(queued(key: "same"))
         let second = try await store.create(queued(2, 20, key: "same"))
         #expect(first.created && !second.created)
@@ -53,7 +64,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: Backend.all)
     func claimTakesTheOldestQueuedJobOnce(_ backend: Backend) async throws {
-        let store = try backend.make()
+        let store = try await backend.ready()
         let older = try await store.create(queued(offset: 0)).job
         let newer = try await store.create(queued(offset: 1)).job
         let lease = now.addingTimeInterval(15)
@@ -70,7 +81,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: Backend.all)
     func updateIsACompareAndSwap(_ backend: Backend) async throws {
-        let store = try backend.make()
+        let store = try await backend.ready()
         let job = try await store.create(queued()).job
         var cancelled = job
         cancelled.cancel(now: now, ttl: .seconds(600))
@@ -84,7 +95,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: Backend.all)
     func concurrentClaimsNeverShareAJob(_ backend: Backend) async throws {
-        let store = try backend.make()
+        let store = try await backend.ready()
         for index in 0..<200 { _ = try await store.create(queued(offset: Double(index))) }
         let claimed = await withTaskGroup(of: [UUID].self) { group in
             for worker in 0..<8 {
@@ -105,7 +116,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: Backend.all)
     func lapsedLeasesAreRequeuedThenFailed(_ backend: Backend) async throws {
-        let store = try backend.make()
+        let store = try await backend.ready()
         let job = try await store.create(queued()).job
         for attempt in 1...2 {
             _ = try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(1), now: now)
@@ -118,7 +129,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: Backend.all)
     func finishedResultsAreFoundByRangeUntilTheyExpire(_ backend: Backend) async throws {
-        let store = try backend.make()
+        let store = try await backend.ready()
         _ = try await store.create(queued(5, 50))
         let claimed = try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(10), now: now)
         var job = try #require(claimed)
@@ -134,7 +145,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: Backend.all)
     func queuedJobsNeverExpire(_ backend: Backend) async throws {
-        let store = try backend.make()
+        let store = try await backend.ready()
         let job = try await store.create(queued()).job
         #expect(try await store.deleteExpired(now: now.addingTimeInterval(10_000)) == 0)
         #expect(try await store.job(id: job.id) != nil)
@@ -142,7 +153,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: Backend.all)
     func oneCleanerLeaseHolderAtATime(_ backend: Backend) async throws {
-        let store = try backend.make()
+        let store = try await backend.ready()
         #expect(
             try await store.acquireCleanerLease(holder: "r1", until: now.addingTimeInterval(10), now: now))
         #expect(
@@ -156,10 +167,12 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: Backend.all)
     func writesWakeSubscribers(_ backend: Backend) async throws {
-        let store = try backend.make()
+        let store = try await backend.ready()
         let queue = store.changes.subscribe(.queue)
         let job = try await store.create(queued()).job
+        let queuedAt = ContinuousClock.now
         await queue.wait(timeout: .seconds(30))
+        #expect(ContinuousClock.now - queuedAt < .seconds(30))
         let change = store.changes.subscribe(.job(job.id))
         var cancelled = job
         cancelled.cancel(now: now, ttl: .seconds(1))

@@ -82,7 +82,8 @@ import Testing
             var headers = Self.json
             headers[.prefer] = "wait=30"
             let id = try await client.execute(
-                uri: "/sumPrime", method: .post, headers: headers, body: ByteBuffer(string: #"{"a":1,"b":100}"#)
+                uri: "/sumPrime", method: .post, headers: headers,
+                body: ByteBuffer(string: #"{"a":1,"b":100}"#)
             ) { response in
                 #expect(response.status == .ok)
                 return Self.field(response.body, "_id") ?? ""

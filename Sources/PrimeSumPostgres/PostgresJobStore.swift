@@ -1,0 +1,407 @@
+import Foundation
+import Logging
+import PostgresNIO
+import PrimeSumJobs
+import ServiceLifecycle
+import Synchronization
+
+/// The `postgres://` store, for many replicas: jobs in one table, claims with
+/// `FOR UPDATE SKIP LOCKED`, compare-and-swap updates on `version`, and a trigger that sends
+/// NOTIFY on every status change, which each replica's listener turns into local wake-ups for
+/// idle workers and `?wait=` long-polls.
+///
+/// It is also a `Service`: its connection pool and its listener run for the application's life.
+public final class PostgresJobStore: JobStore, Service {
+    public let changes = JobChangeFeed()
+    private let client: PostgresClient
+    private let schema: String
+    private let logger: Logger
+    /// The channel the trigger notifies, per schema so deployments sharing a database stay apart.
+    private var channel: String { "primesum_\(schema)" }
+
+    public init(url: PostgresStoreURL, logger: Logger) {
+        var configuration = PostgresClient.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password,
+            database: url.database,
+            tls: .disable)
+        configuration.options.maximumConnections = url.poolSize
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = [("options", "-c search_path=\(url.schema)")]
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        schema = url.schema
+        self.logger = logger
+    }
+
+    private let migrated = Atomic<Bool>(false)
+
+    /// Runs the connection pool, brings the schema up to date, then listens for changes. It
+    /// stops at graceful shutdown; listed first among the services, it is the last to stop.
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            try await migrate()
+            migrated.store(true, ordering: .relaxed)
+            group.addTask { await self.listen() }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: - Schema
+
+    /// Brings the schema up to date; safe when many replicas start at once (an advisory lock
+    /// serialises them). Retries, backing off, while the database is unreachable.
+    private func migrate() async throws {
+        var delay = Duration.milliseconds(200)
+        for attempt in 1...12 {
+            do {
+                try await access {
+                    try await client.withTransaction(logger: logger) { connection in
+                        try await connection.query("SELECT pg_advisory_xact_lock(7243001)", logger: logger)
+                        try await connection.query(
+                            PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+                        try await connection.query(
+                            "CREATE TABLE IF NOT EXISTS primesum_migrations (version integer PRIMARY KEY)",
+                            logger: logger)
+                        var applied = Set<Int>()
+                        for try await version in try await connection.query(
+                            "SELECT version FROM primesum_migrations", logger: logger
+                        ).decode(Int.self) { applied.insert(version) }
+                        for (version, statements) in Self.migrations(channel: channel)
+                        where !applied.contains(version) {
+                            for statement in statements {
+                                try await connection.query(
+                                    PostgresQuery(unsafeSQL: statement), logger: logger)
+                            }
+                            try await connection.query(
+                                "INSERT INTO primesum_migrations (version) VALUES (\(version))",
+                                logger: logger)
+                        }
+                    }
+                }
+                return
+            } catch {
+                guard attempt < 12 else { throw error }
+                logger.info("waiting for PostgreSQL", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    private static func migrations(channel: String) -> [(Int, [String])] {
+        [
+            (
+                1,
+                [
+                    """
+                    CREATE TABLE jobs (
+                        id uuid PRIMARY KEY,
+                        status text NOT NULL,
+                        a text NOT NULL,
+                        b text NOT NULL,
+                        sum text,
+                        progress double precision NOT NULL,
+                        created_at bigint NOT NULL,
+                        started_at bigint,
+                        finished_at bigint,
+                        expires_at bigint NOT NULL,
+                        attempts integer NOT NULL,
+                        error_code text,
+                        error_message text,
+                        version bigint NOT NULL,
+                        lease_owner text,
+                        lease_expires_at bigint,
+                        idempotency_key text,
+                        owner text
+                    )
+                    """,
+                    "CREATE INDEX jobs_queue ON jobs (created_at) WHERE status = 'QUEUED'",
+                    "CREATE INDEX jobs_leases ON jobs (lease_expires_at) WHERE status = 'IN_PROGRESS'",
+                    """
+                    CREATE UNIQUE INDEX jobs_idempotency ON jobs (COALESCE(owner, ''), idempotency_key)
+                        WHERE idempotency_key IS NOT NULL
+                    """,
+                    "CREATE INDEX jobs_result ON jobs (a, b) WHERE status = 'FINISHED'",
+                    "CREATE INDEX jobs_expiry ON jobs (expires_at) WHERE status IN ('FINISHED', 'FAILED', 'CANCELLED')",
+                    "CREATE TABLE leases (name text PRIMARY KEY, holder text NOT NULL, until bigint NOT NULL)",
+                    """
+                    CREATE FUNCTION notify_job_change() RETURNS trigger AS $$
+                    BEGIN
+                        IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
+                            PERFORM pg_notify('\(channel)',
+                                CASE WHEN NEW.status = 'QUEUED' THEN 'q:' ELSE 'j:' END || NEW.id::text);
+                        END IF;
+                        RETURN NULL;
+                    END;
+                    $$ LANGUAGE plpgsql
+                    """,
+                    """
+                    CREATE TRIGGER jobs_notify AFTER INSERT OR UPDATE ON jobs
+                        FOR EACH ROW EXECUTE FUNCTION notify_job_change()
+                    """,
+                ]
+            )
+        ]
+    }
+
+    // MARK: - Notifications
+
+    /// Holds one pooled connection LISTENing on the schema's channel and republishes each
+    /// notification locally; reconnects with back-off, and wakes everyone after a reconnect in
+    /// case notifications were missed while it was down.
+    private func listen() async {
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        delay = .milliseconds(100)
+                        changes.publish(.queue)
+                        for try await notification in notifications { publish(notification.payload) }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug(
+                    "listener lost its connection", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
+    private func publish(_ payload: String) {
+        guard let id = UUID(uuidString: String(payload.dropFirst(2))) else { return }
+        changes.publish(.job(id))
+        if payload.hasPrefix("q:") { changes.publish(.queue) }
+    }
+
+    // MARK: - JobStore
+
+    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
+        try await ready {
+            if let key = job.idempotencyKey,
+                let existing = try await self.job(idempotencyKey: key, owner: job.owner)
+            {
+                return (existing, false)
+            }
+            let inserted = try await client.query(
+                """
+                INSERT INTO jobs (id, status, a, b, sum, progress, created_at, started_at, finished_at, expires_at,
+                    attempts, error_code, error_message, version, lease_owner, lease_expires_at, idempotency_key, owner)
+                VALUES (\(job.id), \(job.status.rawValue), \("\(job.a)"), \("\(job.b)"), \(job.sum.map { "\($0)" }),
+                    \(job.progress), \(job.createdAt.epochMilliseconds), \(job.startedAt?.epochMilliseconds),
+                    \(job.finishedAt?.epochMilliseconds), \(job.expiresAt.epochMilliseconds), \(job.attempts),
+                    \(job.failure?.code), \(job.failure?.message), \(Int64(job.version)), \(job.leaseOwner),
+                    \(job.leaseExpiresAt?.epochMilliseconds), \(job.idempotencyKey), \(job.owner))
+                ON CONFLICT DO NOTHING
+                RETURNING id
+                """, logger: logger
+            ).collect().count
+            if inserted == 1 { return (job, true) }
+            // A concurrent submit with the same key won the race.
+            guard let key = job.idempotencyKey,
+                let existing = try await self.job(idempotencyKey: key, owner: job.owner)
+            else { throw JobStoreError.unavailable("job \(job.id) was neither inserted nor found") }
+            return (existing, false)
+        }
+    }
+
+    public func job(id: UUID) async throws -> Job? {
+        try await ready { try await fetchOne("SELECT * FROM jobs WHERE id = \(id)") }
+    }
+
+    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
+        try await ready {
+            try await fetchOne(
+                "SELECT * FROM jobs WHERE idempotency_key = \(idempotencyKey) AND COALESCE(owner, '') = \(owner ?? "")"
+            )
+        }
+    }
+
+    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
+        try await ready {
+            try await fetchOne(
+                """
+                SELECT * FROM jobs WHERE a = \("\(a)") AND b = \("\(b)") AND status = 'FINISHED'
+                    AND expires_at > \(now.epochMilliseconds) LIMIT 1
+                """)
+        }
+    }
+
+    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+        try await ready {
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT * FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                    """, logger: logger
+                ).collect()
+                guard let row = rows.first else { return nil }
+                var job = try Self.job(row)
+                job.claim(by: worker, until: leaseUntil, now: now)
+                return try await Self.overwrite(job, on: connection, logger: logger)
+            }
+        }
+    }
+
+    public func update(_ job: Job) async throws -> Job? {
+        try await ready {
+            try await client.withConnection { connection in
+                try await Self.overwrite(job, on: connection, logger: logger)
+            }
+        }
+    }
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+        try await ready {
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT * FROM jobs WHERE status = 'IN_PROGRESS' AND lease_expires_at < \(now.epochMilliseconds)
+                    FOR UPDATE SKIP LOCKED
+                    """, logger: logger
+                ).collect()
+                var moved = 0
+                for row in rows {
+                    var job = try Self.job(row)
+                    job.requeueAfterLapse(now: now, maxAttempts: maxAttempts)
+                    if try await Self.overwrite(job, on: connection, logger: logger) != nil { moved += 1 }
+                }
+                return moved
+            }
+        }
+    }
+
+    public func deleteExpired(now: Date) async throws -> Int {
+        try await ready {
+            try await client.query(
+                """
+                DELETE FROM jobs WHERE expires_at < \(now.epochMilliseconds)
+                    AND status IN ('FINISHED', 'FAILED', 'CANCELLED') RETURNING id
+                """, logger: logger
+            ).collect().count
+        }
+    }
+
+    public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
+        try await ready {
+            try await client.query(
+                """
+                INSERT INTO leases (name, holder, until) VALUES ('cleaner', \(holder), \(until.epochMilliseconds))
+                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+                    WHERE leases.holder = excluded.holder OR leases.until <= \(now.epochMilliseconds)
+                RETURNING name
+                """, logger: logger
+            ).collect().count == 1
+        }
+    }
+
+    public func queuedCount() async throws -> Int {
+        try await ready {
+            var count = 0
+            for try await value in try await client.query(
+                "SELECT count(*) FROM jobs WHERE status = 'QUEUED'", logger: logger
+            ).decode(Int.self) { count = value }
+            return count
+        }
+    }
+
+    public func ping() async throws {
+        guard migrated.load(ordering: .relaxed) else {
+            throw JobStoreError.unavailable("the schema is not ready yet")
+        }
+        try await access { _ = try await client.query("SELECT 1", logger: logger).collect() }
+    }
+
+    // MARK: - Rows
+
+    private func fetchOne(_ query: PostgresQuery) async throws -> Job? {
+        try await client.query(query, logger: logger).collect().first.map(Self.job)
+    }
+
+    /// Writes every column of `job` when the stored version is `job.version`; the new job, or
+    /// nil when another writer came first.
+    private static func overwrite(_ job: Job, on connection: PostgresConnection, logger: Logger) async throws
+        -> Job?
+    {
+        var next = job
+        next.version += 1
+        let updated = try await connection.query(
+            """
+            UPDATE jobs SET status = \(next.status.rawValue), sum = \(next.sum.map { "\($0)" }),
+                progress = \(next.progress), started_at = \(next.startedAt?.epochMilliseconds),
+                finished_at = \(next.finishedAt?.epochMilliseconds), expires_at = \(next.expiresAt.epochMilliseconds),
+                attempts = \(next.attempts), error_code = \(next.failure?.code), error_message = \(next.failure?.message),
+                version = \(Int64(next.version)), lease_owner = \(next.leaseOwner),
+                lease_expires_at = \(next.leaseExpiresAt?.epochMilliseconds)
+            WHERE id = \(job.id) AND version = \(Int64(job.version))
+            RETURNING id
+            """, logger: logger
+        ).collect().count
+        return updated == 1 ? next : nil
+    }
+
+    private static func job(_ row: PostgresRow) throws -> Job {
+        let cells = row.makeRandomAccess()
+        let statusText = try cells["status"].decode(String.self)
+        guard let status = JobStatus(rawValue: statusText),
+            let a = UInt64(try cells["a"].decode(String.self)),
+            let b = UInt64(try cells["b"].decode(String.self))
+        else { throw JobStoreError.corrupt("job row with status \(statusText)") }
+        var job = Job(
+            id: try cells["id"].decode(UUID.self), a: a, b: b,
+            createdAt: Date(epochMilliseconds: try cells["created_at"].decode(Int64.self)),
+            expiresAt: Date(epochMilliseconds: try cells["expires_at"].decode(Int64.self)),
+            idempotencyKey: try cells["idempotency_key"].decode(String?.self),
+            owner: try cells["owner"].decode(String?.self))
+        job.status = status
+        job.sum = try cells["sum"].decode(String?.self).flatMap { UInt128($0) }
+        job.progress = try cells["progress"].decode(Double.self)
+        job.startedAt = try cells["started_at"].decode(Int64?.self).map(Date.init(epochMilliseconds:))
+        job.finishedAt = try cells["finished_at"].decode(Int64?.self).map(Date.init(epochMilliseconds:))
+        job.attempts = try cells["attempts"].decode(Int.self)
+        if let code = try cells["error_code"].decode(String?.self) {
+            job.failure = JobFailure(
+                code: code, message: try cells["error_message"].decode(String?.self) ?? "")
+        }
+        job.version = Int(try cells["version"].decode(Int64.self))
+        job.leaseOwner = try cells["lease_owner"].decode(String?.self)
+        job.leaseExpiresAt = try cells["lease_expires_at"].decode(Int64?.self).map(
+            Date.init(epochMilliseconds:))
+        return job
+    }
+
+    /// Runs a store operation; any failure below the protocol becomes `JobStoreError.unavailable`
+    /// (the API answers 503 and retries later), with no credentials in its text.
+    /// Runs a store operation once the schema is migrated; before that it is unavailable.
+    private func ready<T>(_ body: () async throws -> T) async throws -> T {
+        guard migrated.load(ordering: .relaxed) else {
+            throw JobStoreError.unavailable("the schema is not ready yet")
+        }
+        return try await access(body)
+    }
+
+    /// Runs a store operation, mapping failures to `JobStoreError`.
+    private func access<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    private static func storeError(_ error: any Error) -> JobStoreError {
+        switch error {
+        case let error as JobStoreError: error
+        case let error as PostgresTransactionError:
+            storeError(
+                error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
+        case let error as PSQLError:
+            .unavailable("PostgreSQL: \(error.serverInfo?[.message] ?? "\(error.code)")")
+        default:
+            .unavailable("PostgreSQL: \(error)")
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import PrimeSumJobs
+
+/// `postgres://user:password@host:port/database?schema=NAME&pool=N`, parsed and checked.
+public struct PostgresStoreURL: Sendable {
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    /// The schema the tables live in (default `public`), so several deployments can share a database.
+    public var schema: String
+    /// Connections in this replica's pool.
+    public var poolSize: Int
+
+    public init(_ text: String) throws {
+        guard let components = URLComponents(string: text),
+            ["postgres", "postgresql"].contains(components.scheme),
+            let host = components.host, !host.isEmpty
+        else {
+            throw JobStoreError.invalidConfiguration("expected postgres://user:password@host:port/database")
+        }
+        self.host = host
+        port = components.port ?? 5432
+        username = components.user ?? "postgres"
+        password = components.password
+        database =
+            String(components.path.dropFirst()).isEmpty ? username : String(components.path.dropFirst())
+        let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { $1 }
+        schema = query["schema"] ?? "public"
+        guard schema.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }),
+            !schema.isEmpty
+        else {
+            throw JobStoreError.invalidConfiguration("schema must be lower-case letters, digits and _")
+        }
+        guard let pool = Int(query["pool"] ?? "10"), (1...500).contains(pool) else {
+            throw JobStoreError.invalidConfiguration("pool must be an integer in 1...500")
+        }
+        poolSize = pool
+    }
+}

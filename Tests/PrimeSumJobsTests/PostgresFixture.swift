@@ -1,0 +1,41 @@
+import Foundation
+import Logging
+import PrimeSumJobs
+import PrimeSumPostgres
+import Testing
+
+/// The PostgreSQL that `scripts/test` starts (`PRIMESUM_TEST_POSTGRES_URL`). Each store gets a
+/// schema of its own, so tests never see each other's jobs.
+enum PostgresFixture {
+    static let url = ProcessInfo.processInfo.environment["PRIMESUM_TEST_POSTGRES_URL"]
+    static let skipReason: Comment =
+        "PRIMESUM_TEST_POSTGRES_URL is not set: run scripts/test, which starts PostgreSQL"
+
+    /// A running store on a fresh schema; it stays up for the rest of the test process.
+    static func makeStore(poolSize: Int = 10) throws -> PostgresJobStore {
+        guard let url else { throw JobStoreError.invalidConfiguration("no test PostgreSQL") }
+        let schema = "test_\(UUID().uuidString.prefix(8).lowercased())"
+        let store = PostgresJobStore(
+            url: try PostgresStoreURL("\(url)?schema=\(schema)&pool=\(poolSize)"),
+            logger: Logger(label: "test"))
+        Task { try await store.run() }
+        return store
+    }
+
+    /// Waits until the store has migrated and answers.
+    static func ready(_ store: any JobStore) async throws {
+        for _ in 0..<300 {
+            if (try? await store.ping()) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await store.ping()
+    }
+}
+
+@Suite struct PostgresAvailabilityTests {
+    /// Reports, as a skip with its reason, when the PostgreSQL backend cannot be tested here.
+    @Test(.enabled(if: PostgresFixture.url != nil, PostgresFixture.skipReason))
+    func postgresIsReachable() async throws {
+        try await PostgresFixture.ready(try PostgresFixture.makeStore())
+    }
+}
