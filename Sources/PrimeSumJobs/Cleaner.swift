@@ -5,7 +5,10 @@ import ServiceLifecycle
 
 /// Every `interval`, the replica holding the store's cleaner lease requeues jobs whose worker
 /// lease lapsed and deletes terminal jobs past their TTL. Every replica runs one; the lease
-/// makes exactly one of them work at a time.
+/// (twice the interval long, so a dead holder is replaced within two sweeps) makes exactly one
+/// of them work at a time. A sweep costs a replica that does not hold the lease one query; every
+/// `fullSweepEvery` sweeps it also gauges the queue and the holder deletes expired jobs, so an
+/// idle cluster stays quiet while lapsed leases are still requeued within a second.
 public struct Cleaner: Service {
     private let store: any JobStore
     private let interval: Duration
@@ -13,6 +16,7 @@ public struct Cleaner: Service {
     private let holder: String
     private let logger: Logger
     private let queueDepth = Gauge(label: "primesum_queue_depth")
+    private let fullSweepEvery = 5
 
     public init(store: any JobStore, interval: Duration, maxAttempts: Int, holder: String, logger: Logger) {
         self.store = store
@@ -23,22 +27,25 @@ public struct Cleaner: Service {
     }
 
     public func run() async throws {
+        var sweeps = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await sweep()
+            await sweep(full: sweeps % fullSweepEvery == 0)
+            sweeps += 1
             try? await Task.sleep(for: interval)
         }
     }
 
-    /// One pass: gauge the queue, and clean when this replica holds the lease.
-    public func sweep(now: Date = Date()) async {
+    /// One pass: requeue lapsed jobs when this replica holds the lease; a full pass also gauges
+    /// the queue and deletes expired jobs.
+    public func sweep(now: Date = Date(), full: Bool = true) async {
         do {
-            queueDepth.record(try await store.queuedCount())
+            if full { queueDepth.record(try await store.queuedCount()) }
             let leaseUntil = now.addingTimeInterval(interval.timeInterval * 2)
             guard try await store.acquireCleanerLease(holder: holder, until: leaseUntil, now: now) else {
                 return
             }
             let requeued = try await store.requeueLapsed(now: now, maxAttempts: maxAttempts)
-            let deleted = try await store.deleteExpired(now: now)
+            let deleted = full ? try await store.deleteExpired(now: now) : 0
             if requeued + deleted > 0 {
                 logger.info("cleaned", metadata: ["requeued": "\(requeued)", "deleted": "\(deleted)"])
             }

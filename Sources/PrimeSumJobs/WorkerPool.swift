@@ -19,6 +19,8 @@ public struct WorkerPool: Service {
         public var workers: Int
         public var leaseDuration: Duration
         public var heartbeatInterval: Duration
+        /// How long an idle worker waits for a wake-up before it asks the store anyway: the
+        /// fallback for a lost notification, so it can be slow.
         public var idlePollInterval: Duration
         public var resultsTTL: Duration
         public var drainTimeout: Duration
@@ -26,7 +28,7 @@ public struct WorkerPool: Service {
         public init(
             workers: Int, leaseDuration: Duration = .seconds(15),
             heartbeatInterval: Duration = .milliseconds(250),
-            idlePollInterval: Duration = .seconds(1), resultsTTL: Duration = .seconds(600),
+            idlePollInterval: Duration = .seconds(5), resultsTTL: Duration = .seconds(600),
             drainTimeout: Duration = .seconds(20)
         ) {
             self.workers = workers

@@ -31,7 +31,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 4096
     public var leaseDuration = Duration.seconds(15)
     public var maxAttempts = 3
-    public var cleanerInterval = Duration.seconds(5)
+    /// How often the cleaner lease holder requeues lapsed jobs and deletes expired ones.
+    public var cleanerInterval = Duration.seconds(1)
     public var drainTimeout = Duration.seconds(20)
     /// Per-client token buckets; a rate of 0 turns that limit off.
     public var submitLimit = RateLimit(perSecond: 100, burst: 200)

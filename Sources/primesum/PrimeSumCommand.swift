@@ -8,7 +8,8 @@ struct PrimeSumCommand: AsyncParsableCommand {
         commandName: "primesum",
         abstract: "Exact sums of primes in [a, b), locally or as an asynchronous service.",
         subcommands: [
-            ServeCommand.self, SubmitCommand.self, StatusCommand.self, SumCommand.self, BenchCommand.self,
+            ServeCommand.self, SubmitCommand.self, StatusCommand.self, LoadtestCommand.self, SumCommand.self,
+            BenchCommand.self,
         ]
     )
 

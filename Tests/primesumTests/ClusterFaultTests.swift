@@ -9,7 +9,8 @@ import Testing
 /// Every accepted job must end FINISHED with the right sum, its result written once, and no
 /// request may get a 500.
 @Suite(.serialized) struct ClusterFaultTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent()
     static let available =
         FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy")
@@ -18,7 +19,8 @@ import Testing
 
     /// Runs `scripts/cluster` with the test's own directory and ports.
     struct Cluster {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("primesum-cluster-\(UUID())")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "primesum-cluster-\(UUID())")
         let port = Int.random(in: 30_000...40_000)
 
         var balancer: String { "http://127.0.0.1:\(port)" }
@@ -50,7 +52,8 @@ import Testing
         /// How many times each job id was logged as FINISHED by a worker, over all replicas.
         func finishCounts() throws -> [String: Int] {
             var counts: [String: Int] = [:]
-            for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".log") {
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            where name.hasSuffix(".log") {
                 let log = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
                 for line in log.split(separator: "\n") where line.hasSuffix("[PrimeSumJobs] FINISHED") {
                     guard let range = line.range(of: "job=") else { continue }
@@ -62,8 +65,16 @@ import Testing
     }
 
     static func range(_ index: Int) -> PrimeRange {
-        if index % 100 == 0 { return try! PrimeRange(a: 1_000_000_000_000 + UInt64(index) * 1_000_000_000, b: 1_000_000_000_000 + UInt64(index) * 1_000_000_000 + 300_000_000) }
-        if index % 10 == 0 { return try! PrimeRange(a: 100_000_000_000 + UInt64(index) * 100_000_000, b: 100_000_000_000 + UInt64(index) * 100_000_000 + 30_000_000) }
+        if index % 100 == 0 {
+            return try! PrimeRange(
+                a: 1_000_000_000_000 + UInt64(index) * 1_000_000_000,
+                b: 1_000_000_000_000 + UInt64(index) * 1_000_000_000 + 300_000_000)
+        }
+        if index % 10 == 0 {
+            return try! PrimeRange(
+                a: 100_000_000_000 + UInt64(index) * 100_000_000,
+                b: 100_000_000_000 + UInt64(index) * 100_000_000 + 30_000_000)
+        }
         return try! PrimeRange(a: UInt64(index) * 150, b: UInt64(index) * 150 + 2_000_000)
     }
 
@@ -114,8 +125,10 @@ import Testing
                 for index in batch..<min(batch + 20, total) {
                     group.addTask {
                         let range = Self.range(index)
-                        let answer = try await Self.retrying(serverErrors) { () async throws(PrimeSumClientError) in
-                            try await client.submit(a: "\(range.a)", b: "\(range.b)", idempotencyKey: "fault-\(index)")
+                        let answer = try await Self.retrying(serverErrors) {
+                            () async throws(PrimeSumClientError) in
+                            try await client.submit(
+                                a: "\(range.a)", b: "\(range.b)", idempotencyKey: "fault-\(index)")
                         }
                         return (index, answer.job.id)
                     }
@@ -138,13 +151,16 @@ import Testing
                 }.job
             }
             let expected = try await engine.sum(Self.range(index))
-            if job.status != "FINISHED" || job.sum != "\(expected)" { wrong.append("\(index): \(job.status)") }
+            if job.status != "FINISHED" || job.sum != "\(expected)" {
+                wrong.append("\(index): \(job.status)")
+            }
         }
         #expect(wrong.isEmpty, "\(wrong.count) jobs did not finish right: \(wrong.prefix(5))")
         #expect(serverErrors.count.load(ordering: .relaxed) == 0)
         let counts = try cluster.finishCounts()
         #expect(Set(ids.map { $0.lowercased() }).count == total)
-        #expect(ids.allSatisfy { counts[$0.lowercased()] == 1 }, "some job's result was written twice or never")
+        #expect(
+            ids.allSatisfy { counts[$0.lowercased()] == 1 }, "some job's result was written twice or never")
     }
 }
 

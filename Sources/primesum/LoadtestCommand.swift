@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import PrimeSum
+import PrimeSumClient
+
+/// `primesum loadtest`: the seed's scale test as a product feature.
+struct LoadtestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loadtest",
+        abstract: "Open-loop load on a primesum server: submit jobs at a rate and follow each to its result.",
+        discussion: """
+            Every arrival POSTs a range and follows its job the --mode way; sums are checked against \
+            the local engine unless --no-verify. Loopback targets only: the run is bounded by \
+            --duration and each job by --job-timeout.
+            """
+    )
+
+    enum Sizes: String, ExpressibleByArgument, CaseIterable {
+        case tiny, small, mixed
+    }
+
+    @Option(help: "The server (or balancer).") var target = "http://127.0.0.1:8080"
+    @Option(help: "CSV of a,b rows to submit in turn (the seed's workload file works as is).") var payload:
+        String?
+    @Option(
+        help:
+            "Generated ranges when no --payload, each distinct so none is answered from a finished result: tiny (1,000 wide), small (seed-like), mixed."
+    ) var sizes = Sizes.tiny
+    @Option(help: "Arrivals per second.") var rate = 10.0
+    @Option(help: "Raise the rate linearly to this by the end.") var rampTo: Double?
+    @Option(help: "Seconds of arrivals (at most 3600).") var duration = 30.0
+    @Option(help: "poll, retry-after, long-poll or prefer-wait.") var mode = LoadTestPlan.Mode.longPoll
+    @Option(help: "Think time between polls in poll mode, seconds.") var think = 5.0
+    @Option(help: "Seconds one long-poll may wait.") var longPoll = 30
+    @Option(help: "A job not finished after this many seconds is a timeout.") var jobTimeout = 120.0
+    @Option(help: "Write the summary as JSON to this file.") var json: String?
+    @Option(help: "API key, when the server has auth on (env PRIMESUM_API_KEY).") var apiKey: String?
+    @Flag(help: "Do not check the sums against the local engine.") var noVerify = false
+
+    func validate() throws {
+        guard rate > 0, rate <= 100_000, (rampTo ?? 1) > 0 else {
+            throw ValidationError("--rate must be in (0, 100000]")
+        }
+        guard duration > 0, duration <= 3_600 else {
+            throw ValidationError("--duration must be in (0, 3600] seconds")
+        }
+        guard let url = URL(string: target), let host = url.host,
+            ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) || host.hasPrefix("127.")
+        else {
+            throw ValidationError("--target must be a loopback address (127.0.0.0/8, localhost or [::1])")
+        }
+    }
+
+    func run() async throws {
+        let plan = LoadTestPlan(
+            target: target, payload: try ranges(), rate: rate, rampTo: rampTo, durationSeconds: duration,
+            mode: mode,
+            thinkSeconds: think, longPollSeconds: longPoll, jobTimeoutSeconds: jobTimeout, verify: !noVerify,
+            apiKey: apiKey ?? ProcessInfo.processInfo.environment["PRIMESUM_API_KEY"])
+        let runner = LoadTestRunner(plan: plan) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        let summary = try await runner.run()
+        print(summary)
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(summary).write(to: URL(fileURLWithPath: json))
+        }
+        if !summary.errors.isEmpty { throw ExitCode.failure }
+    }
+
+    private func ranges() throws -> @Sendable (Int) -> PrimeRange {
+        if let payload {
+            let text: String
+            do { text = try String(contentsOfFile: payload, encoding: .utf8) } catch {
+                throw ValidationError("cannot read --payload \(payload): \(error.localizedDescription)")
+            }
+            let rows = try text.split(whereSeparator: \.isNewline).enumerated().compactMap {
+                number, line -> PrimeRange? in
+                let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                guard fields.count == 2, let a = UInt64(fields[0]), let b = UInt64(fields[1]) else {
+                    if number == 0 { return nil }  // a header line
+                    throw ValidationError("--payload line \(number + 1) is not a,b: \(line.prefix(60))")
+                }
+                return try PrimeRange(a: a, b: b)
+            }
+            guard !rows.isEmpty else { throw ValidationError("--payload \(payload) has no a,b rows") }
+            return { rows[$0 % rows.count] }
+        }
+        // Distinct ranges, so that every arrival is real work rather than a known result.
+        let sizes = self.sizes
+        let salt = UInt64.random(in: 0..<1_000_000) * 1_000_000
+        return { index in
+            let n = salt + UInt64(index)
+            switch sizes {
+            case .tiny: return try! PrimeRange(a: n * 1_000 + 1, b: n * 1_000 + 1_001)
+            case .small: return try! PrimeRange(a: n % 330_000, b: n % 330_000 + 1_000_000 + n % 3_000_000)
+            case .mixed:
+                if index % 100 == 0 {
+                    return try! PrimeRange(a: 1_000_000_000_000 + n * 1_000, b: 1_000_100_000_000 + n * 1_000)
+                }
+                if index % 10 == 0 { return try! PrimeRange(a: n, b: n + 2_000_000) }
+                return try! PrimeRange(a: n * 1_000 + 1, b: n * 1_000 + 1_001)
+            }
+        }
+    }
+}
+
+extension LoadTestPlan.Mode: ExpressibleByArgument {}
