@@ -14,6 +14,15 @@ struct SumPrimeController: Sendable {
     let configuration: ServerConfiguration
     let drain: DrainState
     let documents = DocumentCache()
+    let queueDepth: QueueDepthGauge
+
+    init(store: any JobStore, engine: PrimeSumEngine, configuration: ServerConfiguration, drain: DrainState) {
+        self.store = store
+        self.engine = engine
+        self.configuration = configuration
+        self.drain = drain
+        queueDepth = QueueDepthGauge(store: store)
+    }
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.post(use: submit)
@@ -72,7 +81,7 @@ struct SumPrimeController: Sendable {
                 .serviceUnavailable, code: "draining", message: "this replica is shutting down", retryAfter: 1
             )
         }
-        if try await store.queuedCount() >= configuration.queueCapacity {
+        if try await queueDepth.depth >= configuration.queueCapacity {
             throw APIError(
                 .serviceUnavailable, code: "queue_full", message: "the queue is full", retryAfter: 5)
         }
@@ -80,7 +89,8 @@ struct SumPrimeController: Sendable {
             a: range.a, b: range.b, createdAt: now,
             expiresAt: now.addingTimeInterval(configuration.resultsTTL.timeInterval),
             idempotencyKey: idempotencyKey, owner: owner)
-        let (stored, _) = try await store.create(job)
+        let (stored, created) = try await store.create(job)
+        if created { queueDepth.admitted() }
         context.logger.debug(
             "queued", metadata: ["job": "\(stored.id)", "a": "\(range.a)", "b": "\(range.b)"])
         return try await respond(with: stored, waitingUpTo: waitSeconds, retryAfter: estimate.seconds)
