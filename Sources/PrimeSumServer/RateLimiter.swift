@@ -1,4 +1,5 @@
 import Foundation
+import PrimeSumJobs
 import Synchronization
 
 /// Per-client token buckets: each client may spend `burst` requests at once and regains
@@ -39,12 +40,5 @@ final class RateLimiter: Sendable {
         buckets = buckets.filter { _, bucket in
             bucket.tokens + (now - bucket.updated).timeInterval * limit.perSecond < limit.burst
         }
-    }
-}
-
-extension Duration {
-    var timeInterval: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }
