@@ -34,8 +34,16 @@ struct LoadtestCommand: AsyncParsableCommand {
     @Option(help: "Seconds one long-poll may wait.") var longPoll = 30
     @Option(help: "A job not finished after this many seconds is a timeout.") var jobTimeout = 120.0
     @Option(help: "Write the summary as JSON to this file.") var json: String?
+    @Option(help: "Write a self-contained HTML report (charts over time, summary) to this file.") var report:
+        String?
     @Option(help: "API key, when the server has auth on (env PRIMESUM_API_KEY).") var apiKey: String?
     @Flag(help: "Do not check the sums against the local engine.") var noVerify = false
+    @Flag(
+        help:
+            "Step the rate up from --rate (x1.5 per --duration step) and report the highest rate whose jobs all finish with p99 under --p99-bound."
+    )
+    var findMax = false
+    @Option(help: "The p99 end-to-end bound for --find-max, milliseconds.") var p99Bound = 20.0
 
     func validate() throws {
         guard rate > 0, rate <= 100_000, (rampTo ?? 1) > 0 else {
@@ -52,6 +60,7 @@ struct LoadtestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if findMax { return try await searchMaximumRate() }
         let plan = LoadTestPlan(
             target: target, payload: try ranges(), rate: rate, rampTo: rampTo, durationSeconds: duration,
             mode: mode,
@@ -62,6 +71,7 @@ struct LoadtestCommand: AsyncParsableCommand {
         }
         let summary = try await runner.run()
         print(summary)
+        if let report { try Data(LoadTestReport.html(summary).utf8).write(to: URL(fileURLWithPath: report)) }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -69,6 +79,38 @@ struct LoadtestCommand: AsyncParsableCommand {
         }
         if !summary.errors.isEmpty { throw ExitCode.failure }
     }
+
+    /// Runs steps of rising rate until one fails the bound; prints each step and the best rate.
+    private func searchMaximumRate() async throws {
+        var stepRate = rate
+        var best: Double?
+        for _ in 0..<20 {
+            let plan = LoadTestPlan(
+                target: target, payload: try ranges(), rate: stepRate, durationSeconds: duration, mode: mode,
+                thinkSeconds: think, longPollSeconds: longPoll, jobTimeoutSeconds: jobTimeout,
+                verify: !noVerify,
+                apiKey: apiKey ?? ProcessInfo.processInfo.environment["PRIMESUM_API_KEY"])
+            let summary = try await LoadTestRunner(plan: plan).run()
+            let passed =
+                summary.errors.isEmpty && summary.dropped == 0 && summary.finished == summary.launched
+                && summary.endToEnd.p99 <= p99Bound
+            print(
+                "rate \(formattedRate(stepRate))/s: \(summary.finished)/\(summary.launched) finished, p99 "
+                    + "\(formattedRate(summary.endToEnd.p99)) ms, errors \(summary.errors.values.reduce(0, +)) -> \(passed ? "pass" : "fail")"
+            )
+            guard passed else { break }
+            best = stepRate
+            stepRate *= 1.5
+        }
+        print(
+            best.map {
+                "highest rate with every job finished and p99 <= \(formattedRate(p99Bound)) ms: \(formattedRate($0))/s"
+            }
+                ?? "no rate passed: even \(formattedRate(rate))/s missed the bound")
+        if best == nil { throw ExitCode.failure }
+    }
+
+    private func formattedRate(_ value: Double) -> String { String(format: "%.1f", value) }
 
     private func ranges() throws -> @Sendable (Int) -> PrimeRange {
         if let payload {

@@ -15,7 +15,7 @@ import Testing
         let outcome = try CommandRunner.run([
             "loadtest", "--target", server.baseURL, "--rate", "10", "--duration", "2", "--mode", mode,
             "--think", "0.2",
-            "--sizes", "mixed", "--json", json,
+            "--sizes", "mixed", "--json", json, "--report", json + ".html",
         ])
         #expect(outcome.status == 0, "\(outcome.standardOutput)\(outcome.standardError)")
         let summary = try #require(
@@ -29,6 +29,8 @@ import Testing
         ] {
             #expect(summary[field] != nil, "\(field) is missing")
         }
+        let report = try String(contentsOfFile: json + ".html", encoding: .utf8)
+        #expect(report.contains("<svg") && report.contains("<polyline") && !report.contains("<script"))
         let endToEnd = try #require(summary["endToEnd"] as? [String: Any])
         for percentile in ["min", "p50", "p90", "p95", "p99", "max"] {
             #expect(endToEnd[percentile] is Double)
@@ -53,6 +55,24 @@ import Testing
                 as? [String: Any])
         #expect((summary["statusCodes"] as? [String: Int])?["429"] ?? 0 > 0)
         #expect(summary["finished"] as? Int == 10)
+        try await server.stop(signal: SIGTERM)
+    }
+
+    @Test func findMaxStepsTheRateUntilTheBoundFails() async throws {
+        let server = try await ServerProcess.start([
+            "--store-url", "memory:", "--rate-limit-submits-per-second", "0", "--rate-limit-polls-per-second",
+            "0",
+        ])
+        let outcome = try CommandRunner.run([
+            "loadtest", "--target", server.baseURL, "--find-max", "--rate", "20", "--duration", "1",
+            "--p99-bound", "1",
+        ])
+        // A 1 ms bound fails at some step: the steps are printed, then the verdict.
+        #expect(outcome.standardOutput.contains("rate 20.0/s"))
+        #expect(outcome.standardOutput.contains("fail"))
+        #expect(
+            outcome.standardOutput.contains("highest rate")
+                || outcome.standardOutput.contains("no rate passed"))
         try await server.stop(signal: SIGTERM)
     }
 
