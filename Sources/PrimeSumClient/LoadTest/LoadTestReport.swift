@@ -10,12 +10,12 @@ public enum LoadTestReport {
                 ("finished", "#54a24b", summary.timeline.map { Double($0.finished) }),
                 ("requests", "#b279a2", summary.timeline.map { Double($0.requests) }),
             ])
+        // Seconds in which nothing finished have no latency to plot.
+        let finishing = summary.timeline.filter { $0.finished > 0 }
         let latency = chart(
-            title: "End-to-end latency of the jobs finished in each second (ms)", x: seconds,
-            series: [
-                ("p50", "#4c78a8", summary.timeline.map(\.p50)),
-                ("p99", "#e45756", summary.timeline.map(\.p99)),
-            ])
+            title: "End-to-end latency of the jobs finished in each second (ms)",
+            x: finishing.map { Double($0.second) },
+            series: [("p50", "#4c78a8", finishing.map(\.p50)), ("p99", "#e45756", finishing.map(\.p99))])
         func row(_ name: String, _ latency: LoadTestSummary.Latency) -> String {
             "<tr><th>\(escape(name))</th>"
                 + [latency.min, latency.p50, latency.p90, latency.p95, latency.p99, latency.max]
