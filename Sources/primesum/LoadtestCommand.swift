@@ -61,12 +61,7 @@ struct LoadtestCommand: AsyncParsableCommand {
 
     func run() async throws {
         if findMax { return try await searchMaximumRate() }
-        let plan = LoadTestPlan(
-            target: target, payload: try ranges(), rate: rate, rampTo: rampTo, durationSeconds: duration,
-            mode: mode,
-            thinkSeconds: think, longPollSeconds: longPoll, jobTimeoutSeconds: jobTimeout, verify: !noVerify,
-            apiKey: apiKey ?? ProcessInfo.processInfo.environment["PRIMESUM_API_KEY"])
-        let runner = LoadTestRunner(plan: plan) { line in
+        let runner = LoadTestRunner(plan: try plan(rate: rate, rampTo: rampTo)) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         let summary = try await runner.run()
@@ -80,17 +75,21 @@ struct LoadtestCommand: AsyncParsableCommand {
         if !summary.errors.isEmpty { throw ExitCode.failure }
     }
 
+    /// The plan the options describe, at `rate` (rising to `rampTo`).
+    private func plan(rate: Double, rampTo: Double?) throws -> LoadTestPlan {
+        LoadTestPlan(
+            target: target, payload: try ranges(), rate: rate, rampTo: rampTo, durationSeconds: duration,
+            mode: mode,
+            thinkSeconds: think, longPollSeconds: longPoll, jobTimeoutSeconds: jobTimeout, verify: !noVerify,
+            apiKey: apiKey ?? ProcessInfo.processInfo.environment["PRIMESUM_API_KEY"])
+    }
+
     /// Runs steps of rising rate until one fails the bound; prints each step and the best rate.
     private func searchMaximumRate() async throws {
         var stepRate = rate
         var best: Double?
         for _ in 0..<20 {
-            let plan = LoadTestPlan(
-                target: target, payload: try ranges(), rate: stepRate, durationSeconds: duration, mode: mode,
-                thinkSeconds: think, longPollSeconds: longPoll, jobTimeoutSeconds: jobTimeout,
-                verify: !noVerify,
-                apiKey: apiKey ?? ProcessInfo.processInfo.environment["PRIMESUM_API_KEY"])
-            let summary = try await LoadTestRunner(plan: plan).run()
+            let summary = try await LoadTestRunner(plan: try plan(rate: stepRate, rampTo: nil)).run()
             let passed =
                 summary.errors.isEmpty && summary.dropped == 0 && summary.finished == summary.launched
                 && summary.endToEnd.p99 <= p99Bound

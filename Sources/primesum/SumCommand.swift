@@ -62,11 +62,3 @@ struct SumCommand: AsyncParsableCommand {
         }
     }
 }
-
-extension Duration {
-    /// The duration in seconds as a floating-point number.
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) * 1e-18
-    }
-}

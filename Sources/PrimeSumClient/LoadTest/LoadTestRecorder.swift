@@ -1,4 +1,5 @@
 import Histogram
+import PrimeSum
 import Synchronization
 
 /// Collects what the simulated clients see: latencies in HdrHistograms, status codes, errors by
@@ -112,10 +113,5 @@ final class LoadTestRecorder: Sendable {
 }
 
 extension Duration {
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) * 1e-18
-    }
-
     var microseconds: UInt64 { UInt64(max(0, seconds * 1_000_000)) }
 }
