@@ -59,9 +59,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "PrimeSumCouchDB",
+            dependencies: [
+                "PrimeSumJobs",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "PrimeSumServer",
             dependencies: [
-                "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres",
+                "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,7 +97,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PrimeSumTests", dependencies: ["PrimeSum"]),
-        .testTarget(name: "PrimeSumJobsTests", dependencies: ["PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres"]),
+        .testTarget(
+            name: "PrimeSumJobsTests",
+            dependencies: ["PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB"]
+        ),
+        .testTarget(
+            name: "PrimeSumCouchDBTests",
+            dependencies: [
+                "PrimeSumCouchDB", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .testTarget(
             name: "PrimeSumServerTests",
             dependencies: ["PrimeSumServer", .product(name: "HummingbirdTesting", package: "hummingbird")]

@@ -1,5 +1,7 @@
 import Configuration
 import Foundation
+import PrimeSumCouchDB
+import PrimeSumJobs
 
 /// The settings of `primesum serve` (DESIGN.md "Processes and configuration"), read through
 /// swift-configuration: a flag (`--http-port 9000`), then an environment variable
@@ -68,8 +70,16 @@ public struct ServerConfiguration: Sendable {
         ("http.trustedProxies", "comma-separated peer addresses whose X-Forwarded-For is believed (none)"),
         (
             "store.url",
-            "memory:, sqlite:PATH or postgres://user:pass@host:port/db[?schema=S&pool=N] (sqlite:./primesum.sqlite)"
+            "memory:, sqlite:PATH, postgres://user:pass@host:port/db[?schema=S&pool=N] or couchdb://user:pass@host:port/db[?pool=N] (sqlite:./primesum.sqlite)"
         ),
+        (
+            "couchDb.address",
+            "CouchDB host or http(s) URL; with no store.url, the store is this CouchDB (unset)"
+        ),
+        ("couchDb.port", "CouchDB port (5984)"),
+        ("couchDb.username", "CouchDB user (none)"),
+        ("couchDb.password", "CouchDB password (none)"),
+        ("couchDb.responseDb", "CouchDB database for jobs (responses)"),
         ("role", "api, worker or all (all)"),
         ("workers.count", "workers in this process (the cores)"),
         ("engine.threads", "threads one computation uses (the cores)"),
@@ -120,7 +130,7 @@ public struct ServerConfiguration: Sendable {
             trustedProxies = Set(
                 proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         }
-        storeURL = values.string("store.url", secret: true) ?? storeURL
+        storeURL = try values.string("store.url", secret: true) ?? Self.couchDBURL(values) ?? storeURL
         if let text = values.string("role") {
             guard let parsed = Role(rawValue: text) else {
                 throw values.invalid("role", text, "api, worker or all")
@@ -152,6 +162,22 @@ public struct ServerConfiguration: Sendable {
                 throw values.invalid("log.level", level, levels.joined(separator: ", "))
             }
             logLevel = level
+        }
+    }
+}
+
+extension ServerConfiguration {
+    /// The seed deployment's CouchDB settings as a store URL, when `COUCH_DB_ADDRESS` is set.
+    fileprivate static func couchDBURL(_ values: SettingValues) throws -> String? {
+        guard let address = values.string("couchDb.address") else { return nil }
+        do {
+            return try CouchDBStoreURL.fromSettings(
+                address: address, port: try values.integer("couchDb.port", in: 1...65_535),
+                username: values.string("couchDb.username"),
+                password: values.string("couchDb.password", secret: true),
+                database: values.string("couchDb.responseDb"))
+        } catch let error as JobStoreError {
+            throw values.invalid("couchDb.address", address, "a CouchDB host or URL (\(error))")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PrimeSumCouchDB
 import PrimeSumJobs
 import PrimeSumPostgres
 import PrimeSumSQLite
@@ -14,8 +15,17 @@ struct Backend: CustomTestStringConvertible, Sendable {
     /// A new, empty store that answers requests.
     func ready() async throws -> any JobStore {
         let store = try make()
-        try await PostgresFixture.ready(store)
+        try await Self.untilReady(store)
         return store
+    }
+
+    /// Waits until a store that starts in the background (set-up, migrations) answers.
+    static func untilReady(_ store: any JobStore) async throws {
+        for _ in 0..<300 {
+            if (try? await store.ping()) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await store.ping()
     }
 
     static let all: [Backend] =
@@ -29,6 +39,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
             },
         ]
         + (PostgresFixture.url == nil ? [] : [Backend(name: "postgres") { try PostgresFixture.makeStore() }])
+        + (CouchDBFixture.url == nil ? [] : [Backend(name: "couchdb") { try CouchDBFixture.makeStore() }])
 }
 
 @Suite struct JobStoreContractTests {

@@ -1,0 +1,138 @@
+// Written by hand: no Swift CouchDB client is available here, so this is the one thin layer
+// over CouchDB's HTTP API (AsyncHTTPClient underneath). Everything CouchDB-specific that is
+// not about jobs lives in this file.
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PrimeSumJobs
+
+/// Sends requests to one CouchDB database with basic authentication and turns every failure
+/// that is not the caller's to handle into `JobStoreError.unavailable`, with no credentials in
+/// its text.
+struct CouchDBHTTP: Sendable {
+    /// What CouchDB answered: its status and its JSON body.
+    struct Response: Sendable {
+        var status: HTTPResponseStatus
+        var body: ByteBuffer
+
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            do {
+                return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
+            } catch {
+                throw JobStoreError.corrupt(
+                    "CouchDB answered \(status.code) with \(T.self) that did not decode: \(error)")
+            }
+        }
+    }
+
+    let client: HTTPClient
+    let url: CouchDBStoreURL
+    private let authorization: String?
+
+    init(url: CouchDBStoreURL) {
+        self.url = url
+        authorization = url.username.map { username in
+            "Basic " + Data("\(username):\(url.password ?? "")".utf8).base64EncodedString()
+        }
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = url.poolSize
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(30))
+        configuration.decompression = .disabled
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// A path inside the database: `["_design", "x"]` → `/db/_design/x`, each part escaped.
+    func databasePath(_ parts: String...) -> String {
+        ([url.database] + parts).map(Self.escape).joined(separator: "/")
+    }
+
+    /// Sends one request and returns CouchDB's answer when its status is in `accepted`;
+    /// anything else (other statuses, no connection, timeouts) throws.
+    @discardableResult
+    func send(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+        json body: (any Encodable)? = nil,
+        accepting accepted: Set<UInt> = [200, 201, 202], timeout: Duration = .seconds(30)
+    ) async throws -> Response {
+        let response = try await stream(method, path, query: query, json: body, timeout: timeout)
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: 64 << 20)
+        } catch {
+            throw unavailable(error)
+        }
+        guard accepted.contains(response.status.code) else {
+            throw rejection(Response(status: response.status, body: bytes))
+        }
+        return Response(status: response.status, body: bytes)
+    }
+
+    /// Sends one request and hands back the response with its body still streaming (for the
+    /// `_changes` feed); a status other than 200 throws.
+    func stream(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+        json body: (any Encodable)? = nil,
+        timeout: Duration
+    ) async throws -> HTTPClientResponse {
+        var components = URLComponents()
+        components.percentEncodedPath = "/" + path
+        if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
+        var request = HTTPClientRequest(url: url.server + (components.string ?? "/"))
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        if let body {
+            let data = try JSONEncoder().encode(body)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: data))
+        }
+        do {
+            return try await client.execute(request, timeout: .init(timeout))
+        } catch {
+            throw unavailable(error)
+        }
+    }
+
+    /// CouchDB's `{"error": …, "reason": …}` as a store error.
+    func rejection(_ response: Response) -> JobStoreError {
+        struct Failure: Decodable {
+            var error: String?
+            var reason: String?
+        }
+        let failure = try? response.decode(Failure.self)
+        let detail = [failure?.error, failure?.reason].compactMap { $0 }.joined(separator: ": ")
+        let hint =
+            switch response.status.code {
+            case 401, 403: " (check the CouchDB user name and password)"
+            case 404: " (does the database exist?)"
+            default: ""
+            }
+        return .unavailable("CouchDB answered \(response.status.code) \(detail)\(hint)")
+    }
+
+    private func unavailable(_ error: any Error) -> JobStoreError {
+        if let error = error as? JobStoreError { return error }
+        let reason =
+            switch error {
+            case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
+                "timed out"
+            case let error as HTTPClientError where error == .connectTimeout:
+                "connection timed out"
+            case is CancellationError: "cancelled"
+            default: "\(error)"
+            }
+        return .unavailable("CouchDB at \(url.server): \(reason)")
+    }
+
+    /// Escapes one path segment (document ids may hold `:` and `/`).
+    static func escape(_ segment: String) -> String {
+        let allowed = CharacterSet(
+            charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        return segment.addingPercentEncoding(withAllowedCharacters: allowed) ?? segment
+    }
+
+    func shutdown() async throws {
+        try await client.shutdown()
+    }
+}

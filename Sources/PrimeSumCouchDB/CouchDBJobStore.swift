@@ -1,0 +1,470 @@
+import Foundation
+import Logging
+import NIOHTTP1
+import PrimeSumJobs
+import ServiceLifecycle
+import Synchronization
+
+/// The `couchdb://` store, the seed's response store grown into a queue: one document per job,
+/// every transition a PUT with the `_rev` it read, so CouchDB's 409 conflict is the
+/// compare-and-swap and the claim. Mango partial indexes find queued, lapsed, finished and
+/// expired jobs; a `_count` view counts the queue; each replica follows the `_changes` feed and
+/// turns it into local wake-ups for idle workers and `?wait=` long-polls.
+///
+/// An idempotency key is reserved by a guard document whose `_id` is the key, which CouchDB
+/// keeps unique; the job document follows it. The cleaner lease is one more document.
+///
+/// It is also a `Service`: it creates the database and its indexes at start and follows the
+/// feed for the application's life.
+public final class CouchDBJobStore: JobStore, Service {
+    public let changes = JobChangeFeed()
+    private let url: CouchDBStoreURL
+    private let logger: Logger
+    private let revisions = RevisionCache()
+    /// The connection pool, there from set-up until shutdown; requests outside that time are
+    /// unavailable.
+    private let connection = Mutex<CouchDBHTTP?>(nil)
+    /// Claims running in this replica; each starts at its own place among the oldest queued
+    /// jobs, so local workers do not all race for the same document.
+    private let claimsInFlight = Atomic<Int>(0)
+
+    private static let terminal: JSONValue = [
+        .string(JobStatus.finished.rawValue), .string(JobStatus.failed.rawValue),
+        .string(JobStatus.cancelled.rawValue),
+    ]
+    private static let designDocument = "primesum-v1"
+    private static let batchSize = 500
+
+    public init(url: CouchDBStoreURL, logger: Logger) {
+        self.url = url
+        self.logger = logger
+    }
+
+    /// Sets the database up, then follows its changes until graceful shutdown; listed first
+    /// among the services, it is the last to stop.
+    public func run() async throws {
+        let http = CouchDBHTTP(url: url)
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await setUp(http)
+                connection.withLock { $0 = http }
+                group.addTask { await self.followChanges(http) }
+                try? await gracefulShutdown()
+                group.cancelAll()
+            }
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        connection.withLock { $0 = nil }
+        try await http.shutdown()
+    }
+
+    // MARK: - Set-up
+
+    /// Creates the database, the Mango indexes and the counting view when missing. Several
+    /// replicas may do so at once: "exists" and conflicts are success. Retries, backing off,
+    /// while CouchDB is unreachable.
+    private func setUp(_ http: CouchDBHTTP) async throws {
+        var delay = Duration.milliseconds(200)
+        for attempt in 1...12 {
+            do {
+                let database = try await http.send(.GET, http.databasePath(), accepting: [200, 404])
+                if database.status == .notFound {
+                    try await http.send(.PUT, http.databasePath(), accepting: [201, 202, 412])
+                }
+                for index in Self.indexes {
+                    try await http.send(.POST, http.databasePath("_index"), json: index, accepting: [200])
+                }
+                try await http.send(
+                    .PUT, http.databasePath("_design", Self.designDocument), json: Self.countView,
+                    accepting: [201, 202, 409])
+                return
+            } catch {
+                guard attempt < 12 else { throw error }
+                logger.info("waiting for CouchDB", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    /// Partial indexes: each holds only the jobs in the statuses its query asks for, so the
+    /// queue index stays as small as the queue.
+    private static let indexes: [JSONValue] = [
+        index("queue", fields: ["createdAt"], status: .string(JobStatus.queued.rawValue)),
+        index("leases", fields: ["leaseExpiresAt"], status: .string(JobStatus.inProgress.rawValue)),
+        index("results", fields: ["a", "b"], status: .string(JobStatus.finished.rawValue)),
+        index("expiry", fields: ["expiresAt"], status: ["$in": terminal]),
+    ]
+
+    private static func index(_ name: String, fields: [JSONValue], status: JSONValue) -> JSONValue {
+        [
+            "ddoc": .string("primesum-\(name)"), "name": .string(name), "type": "json",
+            "index": [
+                "fields": .array(fields), "partial_filter_selector": ["type": "job", "status": status],
+            ],
+        ]
+    }
+
+    private static let countView: JSONValue = [
+        "language": "javascript",
+        "views": [
+            "status": [
+                "map": "function (doc) { if (doc.type === 'job') { emit(doc.status, null); } }",
+                "reduce": "_count",
+            ]
+        ],
+    ]
+
+    // MARK: - Changes
+
+    /// Follows the continuous `_changes` feed of job documents and publishes each change
+    /// locally; reconnects with back-off from the last sequence it saw, and wakes every idle
+    /// worker after a reconnect in case a change was missed.
+    private func followChanges(_ http: CouchDBHTTP) async {
+        var since = "now"
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                let response = try await http.stream(
+                    .POST, http.databasePath("_changes"),
+                    query: [
+                        ("feed", "continuous"), ("since", since), ("filter", "_selector"),
+                        ("include_docs", "true"), ("heartbeat", "5000"),
+                    ],
+                    json: ["selector": ["type": "job"]] as JSONValue, timeout: .seconds(3_600))
+                guard response.status == .ok else {
+                    throw JobStoreError.unavailable("CouchDB answered \(response.status.code) to _changes")
+                }
+                changes.publish(.queue)
+                delay = .milliseconds(100)
+                var lines = LineBuffer()
+                for try await chunk in response.body {
+                    lines.append(chunk)
+                    while let line = lines.next() {
+                        guard let change = try? JSONDecoder().decode(Change.self, from: Data(line)) else {
+                            continue
+                        }
+                        if let seq = change.seq ?? change.last_seq { since = seq.text }
+                        publish(change)
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("the _changes feed stopped", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
+    private func publish(_ change: Change) {
+        guard let id = change.id.flatMap(UUID.init(uuidString:)) else { return }
+        changes.publish(.job(id))
+        if change.doc?.status == JobStatus.queued.rawValue { changes.publish(.queue) }
+    }
+
+    /// One line of the feed (`last_seq` ends it).
+    private struct Change: Decodable {
+        var seq: Sequence?
+        var last_seq: Sequence?
+        var id: String?
+        var doc: Status?
+
+        struct Status: Decodable { var status: String? }
+        /// A string in CouchDB 2+, a number in 1.x.
+        struct Sequence: Decodable {
+            var text: String
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let text = try? container.decode(String.self) {
+                    self.text = text
+                } else {
+                    text = String(try container.decode(Int.self))
+                }
+            }
+        }
+    }
+
+    // MARK: - JobStore
+
+    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
+        let http = try ready()
+        guard let key = job.idempotencyKey else { return (try await insert(job), true) }
+        let guardPath = http.databasePath(Self.guardID(key: key, owner: job.owner))
+        for _ in 0..<200 {
+            let reserved = try await http.send(
+                .PUT, guardPath, json: IdempotencyGuard(job: job, revision: nil), accepting: [201, 202, 409])
+            if reserved.status != .conflict { return (try await insert(job), true) }
+            let found = try await http.send(.GET, guardPath, accepting: [200, 404])
+            guard found.status == .ok else { continue }  // deleted by the cleaner meanwhile
+            let holder = try found.decode(IdempotencyGuard.self)
+            if let existing = try await self.job(id: holder.jobID) { return (existing, false) }
+            // The guard's job is not written yet (its creator is between the two PUTs) or
+            // never will be (the creator died there, or the job expired): wait for the first,
+            // take the guard over in the second.
+            guard Date().epochMilliseconds - holder.createdAt > 5_000 else {
+                try await Task.sleep(for: .milliseconds(25))
+                continue
+            }
+            let takeover = try await http.send(
+                .PUT, guardPath, json: IdempotencyGuard(job: job, revision: holder._rev),
+                accepting: [201, 202, 409])
+            if takeover.status != .conflict { return (try await insert(job), true) }
+        }
+        throw JobStoreError.unavailable("the idempotency key is held by a job that never appeared")
+    }
+
+    private func insert(_ job: Job) async throws -> Job {
+        let http = try ready()
+        let response = try await http.send(
+            .PUT, http.databasePath(job.id.uuidString), json: CouchDBJobDocument(job, revision: nil))
+        revisions.remember(job.id, version: job.version, revision: try response.decode(Written.self).rev)
+        return job
+    }
+
+    public func job(id: UUID) async throws -> Job? {
+        return try await document(id: id)?.job()
+    }
+
+    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
+        let http = try ready()
+        let found = try await http.send(
+            .GET, http.databasePath(Self.guardID(key: idempotencyKey, owner: owner)), accepting: [200, 404])
+        guard found.status == .ok,
+            let job = try await self.job(id: try found.decode(IdempotencyGuard.self).jobID),
+            job.idempotencyKey == idempotencyKey, job.owner == owner
+        else { return nil }
+        return job
+    }
+
+    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
+        let selector: JSONValue = [
+            "type": "job", "status": .string(JobStatus.finished.rawValue), "a": .string(String(a)),
+            "b": .string(String(b)), "expiresAt": ["$gt": .integer(now.epochMilliseconds)],
+        ]
+        return try await find(selector, index: "results", limit: 1).first?.job()
+    }
+
+    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+        let slot = claimsInFlight.add(1, ordering: .relaxed).newValue - 1
+        defer { claimsInFlight.subtract(1, ordering: .relaxed) }
+        let selector: JSONValue = [
+            "type": "job", "status": .string(JobStatus.queued.rawValue), "createdAt": ["$gte": 0],
+        ]
+        while true {
+            try Task.checkCancellation()
+            let candidates = try await find(
+                selector, index: "queue", sort: "createdAt", limit: min(slot + 4, 100))
+            if candidates.isEmpty { return nil }
+            for offset in candidates.indices {
+                let document = candidates[(slot + offset) % candidates.count]
+                var job = try document.job()
+                job.claim(by: worker, until: leaseUntil, now: now)
+                if let claimed = try await write(job, over: document._rev) { return claimed }
+            }
+            // Every candidate went to another worker; look again.
+        }
+    }
+
+    public func update(_ job: Job) async throws -> Job? {
+        if let revision = revisions.revision(of: job.id, atVersion: job.version) {
+            return try await write(job, over: revision)
+        }
+        guard let stored = try await document(id: job.id), stored.version == job.version else { return nil }
+        return try await write(job, over: stored._rev)
+    }
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+        let selector: JSONValue = [
+            "type": "job", "status": .string(JobStatus.inProgress.rawValue),
+            "leaseExpiresAt": ["$lt": .integer(now.epochMilliseconds)],
+        ]
+        var moved = 0
+        while true {
+            let lapsed = try await find(selector, index: "leases", limit: Self.batchSize)
+            var movedNow = 0
+            for document in lapsed {
+                var job = try document.job()
+                job.requeueAfterLapse(now: now, maxAttempts: maxAttempts)
+                if try await write(job, over: document._rev) != nil { movedNow += 1 }
+            }
+            moved += movedNow
+            // A full batch may hide more; a batch lost entirely to other writers ends the sweep.
+            if lapsed.count < Self.batchSize || movedNow == 0 { return moved }
+        }
+    }
+
+    public func deleteExpired(now: Date) async throws -> Int {
+        let http = try ready()
+        let selector: JSONValue = [
+            "type": "job", "status": ["$in": Self.terminal],
+            "expiresAt": ["$lt": .integer(now.epochMilliseconds)],
+        ]
+        var deleted = 0
+        while true {
+            let expired = try await find(selector, index: "expiry", limit: Self.batchSize)
+            guard !expired.isEmpty else { return deleted }
+            var tombstones = expired.map { Tombstone(_id: $0._id, _rev: $0._rev) }
+            let guardIDs = expired.compactMap { document in
+                document.idempotencyKey.map { Self.guardID(key: $0, owner: document.owner) }
+            }
+            if !guardIDs.isEmpty {
+                let guards = try await http.send(
+                    .POST, http.databasePath("_all_docs"), query: [("include_docs", "true")],
+                    json: ["keys": .array(guardIDs.map(JSONValue.string))] as JSONValue
+                ).decode(AllDocuments.self)
+                let expiredIDs = Set(expired.map(\._id))
+                for row in guards.rows {
+                    // A guard already handed to a newer job stays.
+                    if let holder = row.doc, expiredIDs.contains(holder.jobID.uuidString) {
+                        tombstones.append(Tombstone(_id: holder._id, _rev: holder._rev))
+                    }
+                }
+            }
+            let results = try await http.send(
+                .POST, http.databasePath("_bulk_docs"), json: BulkDelete(docs: tombstones)
+            ).decode([BulkResult].self)
+            let expiredIDs = Set(expired.map(\._id))
+            let gone = results.filter { $0.ok == true && expiredIDs.contains($0.id) }.count
+            for document in expired { UUID(uuidString: document._id).map(revisions.forget) }
+            deleted += gone
+            if expired.count < Self.batchSize || gone == 0 { return deleted }
+        }
+    }
+
+    public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
+        let http = try ready()
+        let path = http.databasePath("primesum-lease:cleaner")
+        let found = try await http.send(.GET, path, accepting: [200, 404])
+        var revision: String?
+        if found.status == .ok {
+            let lease = try found.decode(Lease.self)
+            guard lease.holder == holder || lease.until <= now.epochMilliseconds else { return false }
+            revision = lease._rev
+        }
+        let written = try await http.send(
+            .PUT, path, json: Lease(_rev: revision, holder: holder, until: until.epochMilliseconds),
+            accepting: [201, 202, 409])
+        return written.status != .conflict
+    }
+
+    public func queuedCount() async throws -> Int {
+        let http = try ready()
+        let counts = try await http.send(
+            .GET, http.databasePath("_design", Self.designDocument, "_view", "status"),
+            query: [("key", "\"\(JobStatus.queued.rawValue)\""), ("reduce", "true")]
+        ).decode(ViewCount.self)
+        return counts.rows.first?.value ?? 0
+    }
+
+    public func ping() async throws {
+        let http = try ready()
+        try await http.send(.GET, http.databasePath())
+    }
+
+    // MARK: - Documents
+
+    /// The connection pool once the database is set up.
+    private func ready() throws -> CouchDBHTTP {
+        guard let http = connection.withLock({ $0 }) else {
+            throw JobStoreError.unavailable("CouchDB is not set up yet")
+        }
+        return http
+    }
+
+    private func document(id: UUID) async throws -> CouchDBJobDocument? {
+        let http = try ready()
+        let response = try await http.send(.GET, http.databasePath(id.uuidString), accepting: [200, 404])
+        guard response.status == .ok else { return nil }
+        let document = try response.decode(CouchDBJobDocument.self)
+        if let revision = document._rev {
+            revisions.remember(id, version: document.version, revision: revision)
+        }
+        return document
+    }
+
+    /// Writes `job`, version + 1, over the revision it was read at: the stored job, or nil when
+    /// another writer came first (409) or the job is gone (404).
+    private func write(_ job: Job, over revision: String?) async throws -> Job? {
+        let http = try ready()
+        var next = job
+        next.version += 1
+        let response = try await http.send(
+            .PUT, http.databasePath(job.id.uuidString), json: CouchDBJobDocument(next, revision: revision),
+            accepting: [201, 202, 404, 409])
+        guard response.status == .created || response.status == .accepted else {
+            revisions.forget(job.id)
+            return nil
+        }
+        revisions.remember(job.id, version: next.version, revision: try response.decode(Written.self).rev)
+        return next
+    }
+
+    private func find(_ selector: JSONValue, index: String, sort: String? = nil, limit: Int) async throws
+        -> [CouchDBJobDocument]
+    {
+        let http = try ready()
+        var query: [String: JSONValue] = [
+            "selector": selector, "limit": .integer(Int64(limit)),
+            "use_index": [.string("primesum-\(index)"), .string(index)],
+        ]
+        if let sort { query["sort"] = [[sort: "asc"]] }
+        return try await http.send(.POST, http.databasePath("_find"), json: JSONValue.object(query))
+            .decode(Found.self).docs
+    }
+
+    /// `primesum-idempotency:OWNER:KEY`, the owner escaped so that no two (owner, key) pairs
+    /// share an id.
+    static func guardID(key: String, owner: String?) -> String {
+        "primesum-idempotency:\(CouchDBHTTP.escape(owner ?? "")):\(key)"
+    }
+
+    private struct IdempotencyGuard: Codable {
+        var _id: String?
+        var _rev: String?
+        var type = "idempotency"
+        var jobID: UUID
+        var createdAt: Int64
+
+        init(job: Job, revision: String?) {
+            _rev = revision
+            jobID = job.id
+            createdAt = Date().epochMilliseconds
+        }
+    }
+
+    private struct Lease: Codable {
+        var _rev: String?
+        var type = "lease"
+        var holder: String
+        var until: Int64
+    }
+
+    private struct Written: Decodable { var rev: String }
+    private struct Found: Decodable { var docs: [CouchDBJobDocument] }
+    private struct Tombstone: Encodable {
+        var _id: String
+        var _rev: String?
+        var _deleted = true
+    }
+    private struct BulkDelete: Encodable { var docs: [Tombstone] }
+    private struct BulkResult: Decodable {
+        var id: String
+        var ok: Bool?
+    }
+    private struct AllDocuments: Decodable {
+        struct Row: Decodable { var doc: Holder? }
+        struct Holder: Decodable {
+            var _id: String
+            var _rev: String
+            var jobID: UUID
+        }
+        var rows: [Row]
+    }
+    private struct ViewCount: Decodable {
+        struct Row: Decodable { var value: Int }
+        var rows: [Row]
+    }
+}
