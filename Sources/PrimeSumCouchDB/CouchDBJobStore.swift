@@ -24,9 +24,10 @@ public final class CouchDBJobStore: JobStore, Service {
     /// The connection pool, there from set-up until shutdown; requests outside that time are
     /// unavailable.
     private let connection = Mutex<CouchDBHTTP?>(nil)
-    /// Claims running in this replica; each starts at its own place among the oldest queued
-    /// jobs, so local workers do not all race for the same document.
-    private let claimsInFlight = Atomic<Int>(0)
+    /// Revisions of queued jobs this replica is claiming or has just claimed: its other workers
+    /// pass them by (a `_find` that started before a claim landed still lists the job as
+    /// queued), so they race only with other replicas, never with each other.
+    private let claimed = Mutex(RecentSet(capacity: 4_096))
 
     private static let terminal: JSONValue = [
         .string(JobStatus.finished.rawValue), .string(JobStatus.failed.rawValue),
@@ -160,9 +161,11 @@ public final class CouchDBJobStore: JobStore, Service {
     }
 
     private func publish(_ change: Change) {
-        guard let id = change.id.flatMap(UUID.init(uuidString:)) else { return }
-        changes.publish(.job(id))
-        if change.doc?.status == JobStatus.queued.rawValue { changes.publish(.queue) }
+        guard let id = change.id.flatMap(UUID.init(uuidString:)),
+            let status = change.doc?.status.flatMap(JobStatus.init(rawValue:))
+        else { return }
+        if status.isTerminal { changes.publish(.job(id)) }
+        if status == .queued { changes.signal(.queue) }
     }
 
     /// One line of the feed (`last_seq` ends it).
@@ -248,23 +251,32 @@ public final class CouchDBJobStore: JobStore, Service {
     }
 
     public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
-        let slot = claimsInFlight.add(1, ordering: .relaxed).newValue - 1
-        defer { claimsInFlight.subtract(1, ordering: .relaxed) }
         let selector: JSONValue = [
             "type": "job", "status": .string(JobStatus.queued.rawValue), "createdAt": ["$gte": 0],
         ]
         while true {
             try Task.checkCancellation()
-            let candidates = try await find(
-                selector, index: "queue", sort: "createdAt", limit: min(slot + 4, 100))
+            let candidates = try await find(selector, index: "queue", sort: "createdAt", limit: 16)
             if candidates.isEmpty { return nil }
-            for offset in candidates.indices {
-                let document = candidates[(slot + offset) % candidates.count]
+            var attempted = false
+            for document in candidates {
+                // A revision, not a job: a job requeued later is a new revision, claimable again.
+                let revision = "\(document._id) \(document._rev ?? "")"
+                guard claimed.withLock({ $0.insert(revision) }) else { continue }
+                attempted = true
                 var job = try document.job()
                 job.claim(by: worker, until: leaseUntil, now: now)
-                if let claimed = try await write(job, over: document._rev) { return claimed }
+                do {
+                    if let job = try await write(job, over: document._rev) { return job }
+                } catch {
+                    // Still queued as far as we know: leave it to the next claim.
+                    claimed.withLock { $0.remove(revision) }
+                    throw error
+                }
             }
-            // Every candidate went to another worker; look again.
+            // Every candidate went to another worker, or was listed before this replica's own
+            // claim of it landed: look again.
+            if !attempted { try await Task.sleep(for: .milliseconds(2)) }
         }
     }
 

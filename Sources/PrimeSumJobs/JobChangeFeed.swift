@@ -9,7 +9,9 @@ import Synchronization
 public final class JobChangeFeed: Sendable {
     /// What a waiter waits for.
     public enum Topic: Hashable, Sendable {
+        /// The job reached a terminal status (stores may also publish other changes).
         case job(UUID)
+        /// A job was queued.
         case queue
     }
 
@@ -35,6 +37,19 @@ public final class JobChangeFeed: Sendable {
     public func publish(_ topic: Topic) {
         let fired = state.withLock { $0.subscribers.removeValue(forKey: topic) } ?? [:]
         for subscription in fired.values { subscription.fire() }
+    }
+
+    /// Fires the oldest subscription of `topic` only: one queued job needs one idle worker, and
+    /// waking them all makes every one of them ask the store. A worker that claims a job passes
+    /// the wake-up on, so a backlog still reaches every idle worker.
+    public func signal(_ topic: Topic) {
+        let fired = state.withLock { state -> Subscription? in
+            guard let token = state.subscribers[topic]?.keys.min() else { return nil }
+            let subscription = state.subscribers[topic]?.removeValue(forKey: token)
+            if state.subscribers[topic]?.isEmpty == true { state.subscribers[topic] = nil }
+            return subscription
+        }
+        fired?.fire()
     }
 
     fileprivate func remove(_ subscription: Subscription) {
@@ -63,6 +78,12 @@ public final class JobChangeFeed: Sendable {
             self.topic = topic
             self.token = token
             self.feed = feed
+        }
+
+        /// Withdraws interest without waiting, so a `signal` is not spent on this subscription.
+        public func cancel() {
+            feed?.remove(self)
+            phase.withLock { $0 = .done }
         }
 
         /// Returns when the topic changes, `timeout` passes or the task is cancelled.

@@ -25,7 +25,7 @@ public final class MemoryJobStore: JobStore {
             state.jobs[job.id] = job
             return (job, true)
         }
-        if outcome.1 { changes.publish(.queue) }
+        if outcome.1 { changes.signal(.queue) }
         return outcome
     }
 
@@ -53,7 +53,6 @@ public final class MemoryJobStore: JobStore {
             state.jobs[job.id] = job
             return job
         }
-        if let claimed { changes.publish(.job(claimed.id)) }
         return claimed
     }
 
@@ -65,8 +64,8 @@ public final class MemoryJobStore: JobStore {
             state.jobs[job.id] = next
             return next
         }
-        if let stored { changes.publish(.job(stored.id)) }
-        if stored?.status == .queued { changes.publish(.queue) }
+        if let stored, stored.status.isTerminal { changes.publish(.job(stored.id)) }
+        if stored?.status == .queued { changes.signal(.queue) }
         return stored
     }
 

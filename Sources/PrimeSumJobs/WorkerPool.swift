@@ -80,6 +80,9 @@ public struct WorkerPool: Service {
                 let now = Date()
                 let leaseUntil = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
                 if let job = try await store.claimNext(worker: worker, leaseUntil: leaseUntil, now: now) {
+                    // More may be queued: pass the wake-up on to the next idle worker.
+                    waitForWork.cancel()
+                    store.changes.signal(.queue)
                     await run(job, worker: worker, drain: drain)
                     continue
                 }

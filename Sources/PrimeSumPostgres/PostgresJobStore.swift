@@ -174,7 +174,7 @@ public final class PostgresJobStore: JobStore, Service {
     private func publish(_ payload: String) {
         guard let id = UUID(uuidString: String(payload.dropFirst(2))) else { return }
         changes.publish(.job(id))
-        if payload.hasPrefix("q:") { changes.publish(.queue) }
+        if payload.hasPrefix("q:") { changes.signal(.queue) }
     }
 
     // MARK: - JobStore

@@ -77,7 +77,7 @@ public final class SQLiteJobStore: JobStore {
                 arguments: StatementArguments(StatementArguments.values(for: job)))
             return (job, true)
         }
-        if outcome.1 { changes.publish(.queue) }
+        if outcome.1 { changes.signal(.queue) }
         return outcome
     }
 
@@ -113,15 +113,14 @@ public final class SQLiteJobStore: JobStore {
             job.claim(by: worker, until: leaseUntil, now: now)
             return try Self.overwrite(db, job)
         }
-        if let claimed { changes.publish(.job(claimed.id)) }
         return claimed
     }
 
     public func update(_ job: Job) async throws -> Job? {
         let stored = try await write { db in try Self.overwrite(db, job) }
         if let stored {
-            changes.publish(.job(stored.id))
-            if stored.status == .queued { changes.publish(.queue) }
+            if stored.status.isTerminal { changes.publish(.job(stored.id)) }
+            if stored.status == .queued { changes.signal(.queue) }
         }
         return stored
     }

@@ -103,11 +103,15 @@ struct SumPrimeController: Sendable {
         if let body = documents.body(for: id, owner: context.keyName, now: now) {
             return jsonResponse(body, status: .ok)
         }
+        let change = wait > 0 ? store.changes.subscribe(.job(id)) : nil
         guard let job = try await owned(id, by: context), !job.status.isTerminal || job.expiresAt > now else {
+            change?.cancel()
             throw notFound(id)
         }
         let current =
-            job.status.isTerminal || wait == 0 ? job : try await awaitTerminal(id, seconds: wait) ?? job
+            job.status.isTerminal || wait == 0
+            ? job : try await awaitTerminal(id, seconds: wait, after: change) ?? job
+        change?.cancel()
         return document(current, status: .ok)
     }
 
@@ -143,15 +147,26 @@ struct SumPrimeController: Sendable {
         return response
     }
 
-    /// The job once terminal, or as it is after `seconds`; nil when it does not exist.
-    private func awaitTerminal(_ id: UUID, seconds: Int) async throws -> Job? {
+    /// The job once terminal, or as it is after `seconds`; nil when it does not exist. A
+    /// `pending` subscription, taken before the caller's own read, is waited on first, which
+    /// saves reading the job twice.
+    private func awaitTerminal(
+        _ id: UUID, seconds: Int, after pending: JobChangeFeed.Subscription? = nil
+    ) async throws -> Job? {
         let deadline = ContinuousClock.now + .seconds(seconds)
+        var change = pending
         while true {
-            let change = store.changes.subscribe(.job(id))
-            guard let job = try await store.job(id: id) else { return nil }
-            let remaining = deadline - ContinuousClock.now
-            if job.status.isTerminal || remaining <= .zero { return job }
-            await change.wait(timeout: remaining)
+            if let change { await change.wait(timeout: max(.zero, deadline - ContinuousClock.now)) }
+            let next = store.changes.subscribe(.job(id))
+            change = next
+            guard let job = try await store.job(id: id) else {
+                next.cancel()
+                return nil
+            }
+            if job.status.isTerminal || deadline <= ContinuousClock.now {
+                next.cancel()
+                return job
+            }
         }
     }
 
