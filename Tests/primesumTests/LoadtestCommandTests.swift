@@ -38,11 +38,14 @@ import Testing
         try await server.stop(signal: SIGTERM)
     }
 
-    @Test func throttledSubmitsAreCountedAndRetriedAfterRetryAfter() async throws {
-        let server = try await ServerProcess.start([
-            "--store-url", "memory:", "--rate-limit-submits-per-second", "4", "--rate-limit-submit-burst",
-            "2",
-        ])
+    /// A client over its rate (429) and a full queue (503): both answers are counted, and the
+    /// tool waits their Retry-After and submits again until every job is in.
+    @Test(arguments: [
+        (["--rate-limit-submits-per-second", "4", "--rate-limit-submit-burst", "2"], "429"),
+        (["--queue-capacity", "1", "--workers-count", "1"], "503"),
+    ])
+    func refusedSubmitsAreCountedAndRetriedAfterRetryAfter(_ flags: [String], code: String) async throws {
+        let server = try await ServerProcess.start(["--store-url", "memory:"] + flags)
         let json = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID()).json")
             .path
         let outcome = try CommandRunner.run([
@@ -53,7 +56,7 @@ import Testing
         let summary = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
                 as? [String: Any])
-        #expect((summary["statusCodes"] as? [String: Int])?["429"] ?? 0 > 0)
+        #expect((summary["statusCodes"] as? [String: Int])?[code] ?? 0 > 0)
         #expect(summary["finished"] as? Int == 10)
         try await server.stop(signal: SIGTERM)
     }
