@@ -101,7 +101,7 @@ public final class CouchDBJobStore: JobStore, Service {
 
     private static func index(_ name: String, fields: [JSONValue], status: JSONValue) -> JSONValue {
         [
-            "ddoc": .string("primesum-\(name)"), "name": .string(name), "type": "json",
+            "ddoc": "primesum-mango", "name": .string(name), "type": "json",
             "index": [
                 "fields": .array(fields), "partial_filter_selector": ["type": "job", "status": status],
             ],
@@ -420,7 +420,7 @@ public final class CouchDBJobStore: JobStore, Service {
         let http = try ready()
         var query: [String: JSONValue] = [
             "selector": selector, "limit": .integer(Int64(limit)),
-            "use_index": [.string("primesum-\(index)"), .string(index)],
+            "use_index": ["primesum-mango", .string(index)],
         ]
         if let sort { query["sort"] = [[sort: "asc"]] }
         return try await http.send(.POST, http.databasePath("_find"), json: JSONValue.object(query))
