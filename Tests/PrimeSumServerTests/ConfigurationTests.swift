@@ -42,6 +42,24 @@ import Testing
         }
     }
 
+    @Test func theSeedDeploymentsCouchDBVariablesChooseTheStore() throws {
+        let environment = [
+            "COUCH_DB_ADDRESS": "couchdb-svc-couchdb", "COUCH_DB_PORT": "5984", "COUCH_DB_USERNAME": "admin",
+            "COUCH_DB_PASSWORD": "p@ss/word", "COUCH_DB_RESPONSE_DB": "responses",
+        ]
+        let settings = try Self.read(environment: environment)
+        #expect(settings.storeURL == "couchdb://admin:p%40ss%2Fword@couchdb-svc-couchdb:5984/responses")
+        #expect(
+            StoreFactory.redacted(settings.storeURL)
+                == "couchdb://admin:***@couchdb-svc-couchdb:5984/responses")
+        // store.url, when given, wins.
+        let explicit = try Self.read(environment: environment.merging(["STORE_URL": "memory:"]) { $1 })
+        #expect(explicit.storeURL == "memory:")
+        #expect(throws: ServerConfiguration.Invalid.self) {
+            try Self.read(environment: ["COUCH_DB_ADDRESS": "couch", "COUCH_DB_RESPONSE_DB": "Not Valid"])
+        }
+    }
+
     @Test func flagAndVariableNamesFollowSwiftConfiguration() {
         #expect(ServerConfiguration.flag(for: "limits.maxJobSeconds") == "--limits-max-job-seconds")
         #expect(
