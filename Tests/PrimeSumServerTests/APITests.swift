@@ -12,13 +12,13 @@ import Testing
 /// The HTTP API through Hummingbird's test client, on the memory store with real workers.
 @Suite struct APITests {
     static func app(
-        configure: (inout ServerConfiguration) -> Void = { _ in }
+        store: any JobStore = MemoryJobStore(), configure: (inout ServerConfiguration) -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         var configuration = ServerConfiguration()
         configuration.workers = 2
         configure(&configuration)
         return try buildApplication(
-            configuration: configuration, store: MemoryJobStore(), engine: PrimeSumEngine(threads: 1),
+            configuration: configuration, store: store, engine: PrimeSumEngine(threads: 1),
             metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
     }
 
@@ -193,6 +193,31 @@ import Testing
                     if expected == .serviceUnavailable { #expect(response.headers[.retryAfter] != nil) }
                 }
             }
+        }
+    }
+
+    /// A store that cannot be reached (here a CouchDB on a closed port, never set up): every job
+    /// route answers 503 with Retry-After, never 500, and /readyz fails while /healthz holds.
+    @Test func anUnreachableStoreGets503WithRetryAfter() async throws {
+        let store = try StoreFactory.makeStore(
+            url: "couchdb://127.0.0.1:1/jobs", logger: Logger(label: "test"))
+        try await Self.app(store: store) { $0.workers = 0 }.test(.router) { client in
+            let requests: [(String, HTTPRequest.Method, ByteBuffer?)] = [
+                ("/sumPrime", .post, ByteBuffer(string: #"{"a":1,"b":100}"#)),
+                ("/sumPrime/3f2504e0-4f89-11d3-9a0c-0305e82c3301", .get, nil),
+                ("/sumPrime/3f2504e0-4f89-11d3-9a0c-0305e82c3301", .delete, nil),
+            ]
+            for (uri, method, body) in requests {
+                try await client.execute(uri: uri, method: method, headers: Self.json, body: body) {
+                    response in
+                    #expect(response.status == .serviceUnavailable, "\(method) \(uri)")
+                    #expect(response.headers[.retryAfter] != nil)
+                }
+            }
+            try await client.execute(uri: "/readyz", method: .get) {
+                #expect($0.status == .serviceUnavailable)
+            }
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
         }
     }
 
