@@ -31,6 +31,17 @@ import Testing
         return nil
     }
 
+    /// Waits up to two seconds for one of `jobs` to be IN_PROGRESS; its id, or nil.
+    static func awaitRunningJob(among jobs: [(String, PrimeRange)], on server: ServerProcess) async throws
+        -> String?
+    {
+        for _ in 0..<100 {
+            if let id = try await runningJob(among: jobs, on: server) { return id }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
     /// Submits in order, eight requests in flight at a time; returns (id, range) in order.
     static func submitAll(_ ranges: [PrimeRange], to server: ServerProcess) async throws -> [(
         String, PrimeRange
@@ -78,15 +89,19 @@ import Testing
         let first = try await ServerProcess.start(arguments)
         // The two wide jobs keep both workers busy for seconds: the kill lands mid-computation.
         let ranges = Self.ranges(500, width: 2_000_000, wide: 2, wideWidth: 20_000_000_000)
-        var jobs = try await Self.submitAll(Array(ranges.prefix(2)), to: first)
-        var running: String?
-        for _ in 0..<100 where running == nil {
-            running = try await Self.runningJob(among: jobs, on: first)
-            try await Task.sleep(for: .milliseconds(20))
+        var wide = try await Self.submitAll(Array(ranges.prefix(2)), to: first)
+        _ = try await Self.awaitRunningJob(among: wide, on: first)
+        let small = try await Self.submitAll(Array(ranges.dropFirst(2)), to: first)
+        if try await Self.runningJob(among: wide, on: first) == nil {
+            // A loaded machine took longer over the submissions than over the wide jobs: start
+            // one more for the kill to land on.
+            let a: UInt64 = 1_007_000_000_000_000
+            wide += try await Self.submitAll([try PrimeRange(a: a, b: a + 20_000_000_000)], to: first)
         }
-        jobs += try await Self.submitAll(Array(ranges.dropFirst(2)), to: first)
-        #expect(try await Self.runningJob(among: jobs, on: first) != nil, "no job was running at the kill")
+        #expect(
+            try await Self.awaitRunningJob(among: wide, on: first) != nil, "no job was running at the kill")
         try await first.stop(signal: SIGKILL)
+        let jobs = wide + small
 
         let second = try await ServerProcess.start(arguments)
         try await Self.expectAllFinished(jobs, on: second)
@@ -101,12 +116,9 @@ import Testing
         let first = try await ServerProcess.start(arguments)
         let jobs = try await Self.submitAll(
             Self.ranges(40, width: 2_000_000, wide: 2, wideWidth: 20_000_000_000), to: first)
-        var running: String?
-        for _ in 0..<100 where running == nil {
-            running = try await Self.runningJob(among: jobs, on: first)
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(running != nil, "no job was running at the SIGTERM")
+        #expect(
+            try await Self.awaitRunningJob(among: jobs, on: first) != nil, "no job was running at the SIGTERM"
+        )
         // The running wide jobs cannot finish within the 1 s drain: they go back to QUEUED.
         #expect(try await first.stop(signal: SIGTERM, timeout: .seconds(15)) == 0, "\(first.output)")
 
