@@ -67,26 +67,17 @@ public final class CouchDBJobStore: JobStore, Service {
     /// replicas may do so at once: "exists" and conflicts are success. Retries, backing off,
     /// while CouchDB is unreachable.
     private func setUp(_ http: CouchDBHTTP) async throws {
-        var delay = Duration.milliseconds(200)
-        for attempt in 1...12 {
-            do {
-                let database = try await http.send(.GET, http.databasePath(), accepting: [200, 404])
-                if database.status == .notFound {
-                    try await http.send(.PUT, http.databasePath(), accepting: [201, 202, 412])
-                }
-                for index in Self.indexes {
-                    try await http.send(.POST, http.databasePath("_index"), json: index, accepting: [200])
-                }
-                try await http.send(
-                    .PUT, http.databasePath("_design", Self.designDocument), json: Self.countView,
-                    accepting: [201, 202, 409])
-                return
-            } catch {
-                guard attempt < 12 else { throw error }
-                logger.info("waiting for CouchDB", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
+        try await retryWhileStarting("CouchDB", logger: logger) {
+            let database = try await http.send(.GET, http.databasePath(), accepting: [200, 404])
+            if database.status == .notFound {
+                try await http.send(.PUT, http.databasePath(), accepting: [201, 202, 412])
             }
+            for index in Self.indexes {
+                try await http.send(.POST, http.databasePath("_index"), json: index, accepting: [200])
+            }
+            try await http.send(
+                .PUT, http.databasePath("_design", Self.designDocument), json: Self.countView,
+                accepting: [201, 202, 409])
         }
     }
 

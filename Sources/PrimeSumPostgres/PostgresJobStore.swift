@@ -52,39 +52,30 @@ public final class PostgresJobStore: JobStore, Service {
     /// Brings the schema up to date; safe when many replicas start at once (an advisory lock
     /// serialises them). Retries, backing off, while the database is unreachable.
     private func migrate() async throws {
-        var delay = Duration.milliseconds(200)
-        for attempt in 1...12 {
-            do {
-                try await access {
-                    try await client.withTransaction(logger: logger) { connection in
-                        try await connection.query("SELECT pg_advisory_xact_lock(7243001)", logger: logger)
-                        try await connection.query(
-                            PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
-                        try await connection.query(
-                            "CREATE TABLE IF NOT EXISTS primesum_migrations (version integer PRIMARY KEY)",
-                            logger: logger)
-                        var applied = Set<Int>()
-                        for try await version in try await connection.query(
-                            "SELECT version FROM primesum_migrations", logger: logger
-                        ).decode(Int.self) { applied.insert(version) }
-                        for (version, statements) in Self.migrations(channel: channel)
-                        where !applied.contains(version) {
-                            for statement in statements {
-                                try await connection.query(
-                                    PostgresQuery(unsafeSQL: statement), logger: logger)
-                            }
+        try await retryWhileStarting("PostgreSQL", logger: logger) {
+            try await access {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await connection.query("SELECT pg_advisory_xact_lock(7243001)", logger: logger)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+                    try await connection.query(
+                        "CREATE TABLE IF NOT EXISTS primesum_migrations (version integer PRIMARY KEY)",
+                        logger: logger)
+                    var applied = Set<Int>()
+                    for try await version in try await connection.query(
+                        "SELECT version FROM primesum_migrations", logger: logger
+                    ).decode(Int.self) { applied.insert(version) }
+                    for (version, statements) in Self.migrations(channel: channel)
+                    where !applied.contains(version) {
+                        for statement in statements {
                             try await connection.query(
-                                "INSERT INTO primesum_migrations (version) VALUES (\(version))",
-                                logger: logger)
+                                PostgresQuery(unsafeSQL: statement), logger: logger)
                         }
+                        try await connection.query(
+                            "INSERT INTO primesum_migrations (version) VALUES (\(version))",
+                            logger: logger)
                     }
                 }
-                return
-            } catch {
-                guard attempt < 12 else { throw error }
-                logger.info("waiting for PostgreSQL", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
             }
         }
     }
