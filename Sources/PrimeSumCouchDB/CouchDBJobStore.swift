@@ -310,6 +310,7 @@ public final class CouchDBJobStore: JobStore, Service {
             let expired = try await find(selector, index: "expiry", limit: Self.batchSize)
             guard !expired.isEmpty else { return deleted }
             var tombstones = expired.map { Tombstone(_id: $0._id, _rev: $0._rev) }
+            let expiredIDs = Set(expired.map(\._id))
             let guardIDs = expired.compactMap { document in
                 document.idempotencyKey.map { Self.guardID(key: $0, owner: document.owner) }
             }
@@ -318,7 +319,6 @@ public final class CouchDBJobStore: JobStore, Service {
                     .POST, http.databasePath("_all_docs"), query: [("include_docs", "true")],
                     json: ["keys": .array(guardIDs.map(JSONValue.string))] as JSONValue
                 ).decode(AllDocuments.self)
-                let expiredIDs = Set(expired.map(\._id))
                 for row in guards.rows {
                     // A guard already handed to a newer job stays.
                     if let holder = row.doc, expiredIDs.contains(holder.jobID.uuidString) {
@@ -329,7 +329,6 @@ public final class CouchDBJobStore: JobStore, Service {
             let results = try await http.send(
                 .POST, http.databasePath("_bulk_docs"), json: BulkDelete(docs: tombstones)
             ).decode([BulkResult].self)
-            let expiredIDs = Set(expired.map(\._id))
             let gone = results.filter { $0.ok == true && expiredIDs.contains($0.id) }.count
             for document in expired { UUID(uuidString: document._id).map(revisions.forget) }
             deleted += gone

@@ -3,7 +3,7 @@ import PrimeSumJobs
 
 /// `couchdb://user:password@host:port/database?pool=N` (plain HTTP; `http://` and `https://`
 /// work too), parsed and checked. Credentials go into an Authorization header, never a URL.
-public struct CouchDBStoreURL: Sendable, Equatable {
+public struct CouchDBStoreURL: Sendable {
     /// `http://host:port` or `https://host:port`, the server every request goes to.
     public var server: String
     public var database: String

@@ -22,7 +22,8 @@ struct RecentSet {
         return true
     }
 
-    /// Forgets `member` now.
+    /// Forgets `member` now. Its slot in the eviction order stays until it comes round, which
+    /// may forget a later re-insertion early: members are hints, so that costs one extra try.
     mutating func remove(_ member: String) {
         members.remove(member)
     }
