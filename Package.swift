@@ -99,7 +99,10 @@ let package = Package(
         .testTarget(name: "PrimeSumTests", dependencies: ["PrimeSum"]),
         .testTarget(
             name: "PrimeSumJobsTests",
-            dependencies: ["PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB"]
+            dependencies: [
+                "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "PrimeSumCouchDBTests",

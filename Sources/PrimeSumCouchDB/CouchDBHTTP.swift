@@ -106,6 +106,7 @@ struct CouchDBHTTP: Sendable {
             switch response.status.code {
             case 401, 403: " (check the CouchDB user name and password)"
             case 404: " (does the database exist?)"
+            case 202: " (written on fewer nodes than the write quorum, so not reported as done)"
             default: ""
             }
         return .unavailable("CouchDB answered \(response.status.code) \(detail)\(hint)")

@@ -14,6 +14,10 @@ import Synchronization
 /// An idempotency key is reserved by a guard document whose `_id` is the key, which CouchDB
 /// keeps unique; the job document follows it. The cleaner lease is one more document.
 ///
+/// A write counts as done only on 201 Created: the document is on disk on the write quorum of
+/// nodes. A 202 Accepted (fewer nodes than the quorum, in a degraded cluster) is reported as
+/// unavailable, so the API never answers 202 for a job CouchDB may still lose.
+///
 /// It is also a `Service`: it creates the database and its indexes at start and follows the
 /// feed for the application's life.
 public final class CouchDBJobStore: JobStore, Service {
@@ -189,7 +193,7 @@ public final class CouchDBJobStore: JobStore, Service {
         let guardPath = http.databasePath(Self.guardID(key: key, owner: job.owner))
         for _ in 0..<200 {
             let reserved = try await http.send(
-                .PUT, guardPath, json: IdempotencyGuard(job: job, revision: nil), accepting: [201, 202, 409])
+                .PUT, guardPath, json: IdempotencyGuard(job: job, revision: nil), accepting: [201, 409])
             if reserved.status != .conflict { return (try await insert(job), true) }
             let found = try await http.send(.GET, guardPath, accepting: [200, 404])
             guard found.status == .ok else { continue }  // deleted by the cleaner meanwhile
@@ -204,7 +208,7 @@ public final class CouchDBJobStore: JobStore, Service {
             }
             let takeover = try await http.send(
                 .PUT, guardPath, json: IdempotencyGuard(job: job, revision: holder._rev),
-                accepting: [201, 202, 409])
+                accepting: [201, 409])
             if takeover.status != .conflict { return (try await insert(job), true) }
         }
         throw JobStoreError.unavailable("the idempotency key is held by a job that never appeared")
@@ -213,7 +217,8 @@ public final class CouchDBJobStore: JobStore, Service {
     private func insert(_ job: Job) async throws -> Job {
         let http = try ready()
         let response = try await http.send(
-            .PUT, http.databasePath(job.id.uuidString), json: CouchDBJobDocument(job, revision: nil))
+            .PUT, http.databasePath(job.id.uuidString), json: CouchDBJobDocument(job, revision: nil),
+            accepting: [201])
         revisions.remember(job.id, version: job.version, revision: try response.decode(Written.self).rev)
         return job
     }
@@ -348,7 +353,7 @@ public final class CouchDBJobStore: JobStore, Service {
         }
         let written = try await http.send(
             .PUT, path, json: Lease(_rev: revision, holder: holder, until: until.epochMilliseconds),
-            accepting: [201, 202, 409])
+            accepting: [201, 409])
         return written.status != .conflict
     }
 
@@ -395,8 +400,8 @@ public final class CouchDBJobStore: JobStore, Service {
         next.version += 1
         let response = try await http.send(
             .PUT, http.databasePath(job.id.uuidString), json: CouchDBJobDocument(next, revision: revision),
-            accepting: [201, 202, 404, 409])
-        guard response.status == .created || response.status == .accepted else {
+            accepting: [201, 404, 409])
+        guard response.status == .created else {
             revisions.forget(job.id)
             return nil
         }

@@ -177,19 +177,21 @@ public final class PostgresJobStore: JobStore, Service {
             {
                 return (existing, false)
             }
-            let inserted = try await client.query(
-                """
-                INSERT INTO jobs (id, status, a, b, sum, progress, created_at, started_at, finished_at, expires_at,
-                    attempts, error_code, error_message, version, lease_owner, lease_expires_at, idempotency_key, owner)
-                VALUES (\(job.id), \(job.status.rawValue), \("\(job.a)"), \("\(job.b)"), \(job.sum.map { "\($0)" }),
-                    \(job.progress), \(job.createdAt.epochMilliseconds), \(job.startedAt?.epochMilliseconds),
-                    \(job.finishedAt?.epochMilliseconds), \(job.expiresAt.epochMilliseconds), \(job.attempts),
-                    \(job.failure?.code), \(job.failure?.message), \(Int64(job.version)), \(job.leaseOwner),
-                    \(job.leaseExpiresAt?.epochMilliseconds), \(job.idempotencyKey), \(job.owner))
-                ON CONFLICT DO NOTHING
-                RETURNING id
-                """, logger: logger
-            ).collect().count
+            let inserted = try await committed { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO jobs (id, status, a, b, sum, progress, created_at, started_at, finished_at, expires_at,
+                        attempts, error_code, error_message, version, lease_owner, lease_expires_at, idempotency_key, owner)
+                    VALUES (\(job.id), \(job.status.rawValue), \("\(job.a)"), \("\(job.b)"), \(job.sum.map { "\($0)" }),
+                        \(job.progress), \(job.createdAt.epochMilliseconds), \(job.startedAt?.epochMilliseconds),
+                        \(job.finishedAt?.epochMilliseconds), \(job.expiresAt.epochMilliseconds), \(job.attempts),
+                        \(job.failure?.code), \(job.failure?.message), \(Int64(job.version)), \(job.leaseOwner),
+                        \(job.leaseExpiresAt?.epochMilliseconds), \(job.idempotencyKey), \(job.owner))
+                    ON CONFLICT DO NOTHING
+                    RETURNING id
+                    """, logger: logger
+                ).collect().count
+            }
             if inserted == 1 { return (job, true) }
             // A concurrent submit with the same key won the race.
             guard let key = job.idempotencyKey,
@@ -223,31 +225,33 @@ public final class PostgresJobStore: JobStore, Service {
 
     public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
         try await ready {
-            // One round trip: the SET list is `Job.claim` (the contract suite checks they agree).
-            try await fetchOne(
-                """
-                UPDATE jobs SET status = 'IN_PROGRESS', started_at = \(now.epochMilliseconds), progress = 0,
-                    attempts = attempts + 1, lease_owner = \(worker), lease_expires_at = \(leaseUntil.epochMilliseconds),
-                    version = version + 1
-                WHERE id = (
-                    SELECT id FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
-                )
-                RETURNING *
-                """)
+            // One statement: the SET list is `Job.claim` (the contract suite checks they agree).
+            try await committed { connection in
+                try await connection.query(
+                    """
+                    UPDATE jobs SET status = 'IN_PROGRESS', started_at = \(now.epochMilliseconds), progress = 0,
+                        attempts = attempts + 1, lease_owner = \(worker), lease_expires_at = \(leaseUntil.epochMilliseconds),
+                        version = version + 1
+                    WHERE id = (
+                        SELECT id FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                    )
+                    RETURNING *
+                    """, logger: logger
+                ).collect().first.map(Self.job)
+            }
         }
     }
 
     public func update(_ job: Job) async throws -> Job? {
         try await ready {
-            try await client.withConnection { connection in
-                try await Self.overwrite(job, on: connection, logger: logger)
+            try await committed { connection in try await Self.overwrite(job, on: connection, logger: logger)
             }
         }
     }
 
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
         try await ready {
-            try await client.withTransaction(logger: logger) { connection in
+            try await committed { connection in
                 let rows = try await connection.query(
                     """
                     SELECT * FROM jobs WHERE status = 'IN_PROGRESS' AND lease_expires_at < \(now.epochMilliseconds)
@@ -267,25 +271,29 @@ public final class PostgresJobStore: JobStore, Service {
 
     public func deleteExpired(now: Date) async throws -> Int {
         try await ready {
-            try await client.query(
-                """
-                DELETE FROM jobs WHERE expires_at < \(now.epochMilliseconds)
-                    AND status IN ('FINISHED', 'FAILED', 'CANCELLED') RETURNING id
-                """, logger: logger
-            ).collect().count
+            try await committed { connection in
+                try await connection.query(
+                    """
+                    DELETE FROM jobs WHERE expires_at < \(now.epochMilliseconds)
+                        AND status IN ('FINISHED', 'FAILED', 'CANCELLED') RETURNING id
+                    """, logger: logger
+                ).collect().count
+            }
         }
     }
 
     public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
         try await ready {
-            try await client.query(
-                """
-                INSERT INTO leases (name, holder, until) VALUES ('cleaner', \(holder), \(until.epochMilliseconds))
-                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
-                    WHERE leases.holder = excluded.holder OR leases.until <= \(now.epochMilliseconds)
-                RETURNING name
-                """, logger: logger
-            ).collect().count == 1
+            try await committed { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO leases (name, holder, until) VALUES ('cleaner', \(holder), \(until.epochMilliseconds))
+                    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+                        WHERE leases.holder = excluded.holder OR leases.until <= \(now.epochMilliseconds)
+                    RETURNING name
+                    """, logger: logger
+                ).collect().count == 1
+            }
         }
     }
 
@@ -307,6 +315,18 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     // MARK: - Rows
+
+    /// Runs a write in an explicit transaction and returns once PostgreSQL acknowledged its
+    /// COMMIT. An autocommitted statement is not enough: on the extended protocol its rows and
+    /// CommandComplete arrive (and postgres-nio returns them) before the implicit transaction
+    /// commits at Sync, so a backend terminated in between (a fast or immediate shutdown, or a
+    /// commit that fails) rolls back a write the caller already reported as done. A COMMIT's
+    /// own CommandComplete is sent only after the commit. When its answer is lost the write
+    /// may still have landed, which callers treat like any unavailable store: the API answers
+    /// 503 and an `Idempotency-Key` retry finds the job.
+    private func committed<T>(_ body: (PostgresConnection) async throws -> T) async throws -> sending T {
+        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+    }
 
     private func fetchOne(_ query: PostgresQuery) async throws -> Job? {
         try await client.query(query, logger: logger).collect().first.map(Self.job)
