@@ -28,7 +28,8 @@ public func buildApplication(
     if configuration.role != .api {
         let pool = WorkerPool.Configuration(
             workers: configuration.workers, leaseDuration: configuration.leaseDuration,
-            resultsTTL: configuration.resultsTTL, drainTimeout: configuration.drainTimeout)
+            idlePollInterval: configuration.idlePollInterval, resultsTTL: configuration.resultsTTL,
+            drainTimeout: configuration.drainTimeout)
         services.append(
             WorkerPool(store: store, configuration: pool, logger: logger, name: replica) { job, progress in
                 let range = try PrimeRange(a: job.a, b: job.b)

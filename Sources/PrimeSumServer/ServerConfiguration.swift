@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     public var role = Role.all
     /// Workers in this process (default: the cores).
     public var workers = ProcessInfo.processInfo.activeProcessorCount
+    /// How long an idle worker waits for a wake-up before it asks the store anyway; wake-ups
+    /// are level-triggered, so this is only the last line of defence.
+    public var idlePollInterval = Duration.seconds(5)
     /// Threads one computation uses (default: the cores); workers × threads near the core
     /// count keeps the API responsive while every worker computes.
     public var engineThreads: Int?
@@ -82,6 +85,10 @@ public struct ServerConfiguration: Sendable {
         ("couchDb.responseDb", "CouchDB database for jobs (responses)"),
         ("role", "api, worker or all (all)"),
         ("workers.count", "workers in this process (the cores)"),
+        (
+            "workers.idlePollSeconds",
+            "seconds an idle worker waits for a wake-up before asking the store anyway (5)"
+        ),
         ("engine.threads", "threads one computation uses (the cores)"),
         ("queue.capacity", "queued jobs before submits get 503 (10000)"),
         ("results.ttl", "seconds a result stays readable (600)"),
@@ -138,6 +145,9 @@ public struct ServerConfiguration: Sendable {
             role = parsed
         }
         workers = try values.integer("workers.count", in: 0...1_024) ?? workers
+        idlePollInterval =
+            try values.integer("workers.idlePollSeconds", in: 1...3_600).map { .seconds($0) }
+            ?? idlePollInterval
         engineThreads = try values.integer("engine.threads", in: 1...1_024) ?? engineThreads
         queueCapacity = try values.integer("queue.capacity", in: 0...100_000_000) ?? queueCapacity
         resultsTTL = try values.integer("results.ttl", in: 1...31_536_000).map { .seconds($0) } ?? resultsTTL

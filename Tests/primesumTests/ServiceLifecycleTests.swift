@@ -1,6 +1,7 @@
 import Foundation
 import PrimeSum
 import PrimeSumClient
+import Synchronization
 import Testing
 
 /// `primesum serve` as a real child process on SQLite: killed or stopped mid-run, then
@@ -108,6 +109,41 @@ import Testing
         #expect(try await second.stop(signal: SIGTERM) == 0)
     }
 
+    /// SIGKILL while sixteen clients are submitting: every job answered 202 before the kill is
+    /// in the file after it and finishes. (An answer in flight at the kill is not a promise.)
+    @Test func aServerKilledMidBurstLosesNoAcceptedJob() async throws {
+        let arguments = [
+            "--store-url", "sqlite:\(Self.databasePath())", "--workers-count", "2", "--engine-threads", "1",
+            "--rate-limit-submits-per-second", "0",
+        ]
+        let first = try await ServerProcess.start(arguments)
+        let client = PrimeSumClient(baseURL: first.baseURL)
+        let ranges = Self.ranges(20_000, width: 3_000)
+        let accepted = AcceptedJobs()
+        await withTaskGroup(of: Void.self) { group in
+            for lane in 0..<16 {
+                group.addTask {
+                    for index in stride(from: lane, to: ranges.count, by: 16) {
+                        let range = ranges[index]
+                        guard let answer = try? await client.submit(a: "\(range.a)", b: "\(range.b)") else {
+                            return  // the server is gone
+                        }
+                        accepted.add(answer.job.id, range)
+                    }
+                }
+            }
+            try? await Task.sleep(for: .seconds(1.5))
+            _ = try? await first.stop(signal: SIGKILL)
+        }
+        let jobs = accepted.all
+        #expect(jobs.count > 100, "too few submits before the kill to say anything: \(jobs.count)")
+        #expect(jobs.count < ranges.count, "every submit finished before the kill")
+
+        let second = try await ServerProcess.start(arguments)
+        try await Self.expectAllFinished(jobs, on: second)
+        #expect(try await second.stop(signal: SIGTERM) == 0)
+    }
+
     @Test func sigtermDrainsHandsBackAndExitsZero() async throws {
         let arguments = [
             "--store-url", "sqlite:\(Self.databasePath())", "--workers-count", "2", "--engine-threads", "1",
@@ -126,4 +162,12 @@ import Testing
         try await Self.expectAllFinished(jobs, on: second)
         #expect(try await second.stop(signal: SIGTERM) == 0)
     }
+}
+
+/// The jobs the server answered 202 for, from many submitting tasks.
+private final class AcceptedJobs: Sendable {
+    private let jobs = Mutex<[(String, PrimeRange)]>([])
+
+    func add(_ id: String, _ range: PrimeRange) { jobs.withLock { $0.append((id, range)) } }
+    var all: [(String, PrimeRange)] { jobs.withLock { $0 } }
 }

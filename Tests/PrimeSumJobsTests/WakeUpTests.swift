@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+import PrimeSumJobs
+import Synchronization
+import Testing
+
+/// No queued job waits for a fallback poll while a worker is idle. With the idle poll at 60 s,
+/// a single lost wake-up would hold a job for a minute; 2,000 jobs from 16 concurrent clients
+/// must all finish in a small fraction of that.
+@Suite struct WakeUpTests {
+    @Test(arguments: Backend.all)
+    func everyJobFindsAnIdleWorkerWithoutTheFallbackPoll(_ backend: Backend) async throws {
+        let store = try await backend.ready()
+        let pool = WorkerPool(
+            store: store,
+            configuration: .init(workers: 4, idlePollInterval: .seconds(60)),
+            logger: Logger(label: "test")
+        ) { job, _ in UInt128(job.b) }
+        let workers = Task { try await pool.run() }
+        defer { workers.cancel() }
+        // Every worker is idle, subscribed and waiting before the first job arrives.
+        try await Task.sleep(for: .milliseconds(200))
+
+        let started = ContinuousClock.now
+        let slowest = try await withThrowingTaskGroup(of: Duration.self) { group in
+            for client in 0..<16 {
+                group.addTask {
+                    var slowest = Duration.zero
+                    for index in 0..<125 {
+                        let submitted = ContinuousClock.now
+                        let now = Date()
+                        let job = Job(
+                            a: 1, b: UInt64(client * 1_000 + index + 10), createdAt: now,
+                            expiresAt: now.addingTimeInterval(600))
+                        _ = try await store.create(job)
+                        while true {
+                            let done = store.changes.subscribe(.job(job.id))
+                            if let stored = try await store.job(id: job.id), stored.status.isTerminal {
+                                done.cancel()
+                                #expect(stored.status == .finished && stored.sum == UInt128(job.b))
+                                break
+                            }
+                            await done.wait(timeout: .seconds(90))
+                        }
+                        slowest = max(slowest, ContinuousClock.now - submitted)
+                    }
+                    return slowest
+                }
+            }
+            return try await group.reduce(.zero) { max($0, $1) }
+        }
+        let elapsed = ContinuousClock.now - started
+        // A job that waited for the 60 s poll would show here as a minute.
+        #expect(slowest < .seconds(10), "one job took \(slowest) from submit to FINISHED")
+        #expect(elapsed < .seconds(30), "2,000 jobs took \(elapsed)")
+    }
+}
