@@ -171,7 +171,7 @@ public final class PostgresJobStore: JobStore, Service {
     // MARK: - JobStore
 
     public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
-        try await ready {
+        try await ready { [self] in
             if let key = job.idempotencyKey,
                 let existing = try await self.job(idempotencyKey: key, owner: job.owner)
             {
@@ -202,11 +202,11 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     public func job(id: UUID) async throws -> Job? {
-        try await ready { try await fetchOne("SELECT * FROM jobs WHERE id = \(id)") }
+        try await ready { [self] in try await fetchOne("SELECT * FROM jobs WHERE id = \(id)") }
     }
 
     public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
-        try await ready {
+        try await ready { [self] in
             try await fetchOne(
                 "SELECT * FROM jobs WHERE idempotency_key = \(idempotencyKey) AND COALESCE(owner, '') = \(owner ?? "")"
             )
@@ -214,7 +214,7 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
-        try await ready {
+        try await ready { [self] in
             try await fetchOne(
                 """
                 SELECT * FROM jobs WHERE a = \("\(a)") AND b = \("\(b)") AND status = 'FINISHED'
@@ -224,7 +224,7 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
-        try await ready {
+        try await ready { [self] in
             // One statement: the SET list is `Job.claim` (the contract suite checks they agree).
             try await committed { connection in
                 try await connection.query(
@@ -243,14 +243,14 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     public func update(_ job: Job) async throws -> Job? {
-        try await ready {
+        try await ready { [self] in
             try await committed { connection in try await Self.overwrite(job, on: connection, logger: logger)
             }
         }
     }
 
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
-        try await ready {
+        try await ready { [self] in
             try await committed { connection in
                 let rows = try await connection.query(
                     """
@@ -270,7 +270,7 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     public func deleteExpired(now: Date) async throws -> Int {
-        try await ready {
+        try await ready { [self] in
             try await committed { connection in
                 try await connection.query(
                     """
@@ -283,7 +283,7 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
-        try await ready {
+        try await ready { [self] in
             try await committed { connection in
                 try await connection.query(
                     """
@@ -298,7 +298,7 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     public func queuedCount() async throws -> Int {
-        try await ready {
+        try await ready { [self] in
             var count = 0
             for try await value in try await client.query(
                 "SELECT count(*) FROM jobs WHERE status = 'QUEUED'", logger: logger
@@ -308,10 +308,7 @@ public final class PostgresJobStore: JobStore, Service {
     }
 
     public func ping() async throws {
-        guard migrated.load(ordering: .relaxed) else {
-            throw JobStoreError.unavailable("the schema is not ready yet")
-        }
-        try await access { _ = try await client.query("SELECT 1", logger: logger).collect() }
+        try await ready { [self] in _ = try await client.query("SELECT 1", logger: logger).collect() }
     }
 
     // MARK: - Rows
@@ -387,12 +384,22 @@ public final class PostgresJobStore: JobStore, Service {
     /// Runs a store operation; any failure below the protocol becomes `JobStoreError.unavailable`
     /// (the API answers 503 and retries later), with no credentials in its text.
     /// Runs a store operation once the schema is migrated; before that it is unavailable.
-    private func ready<T>(_ body: () async throws -> T) async throws -> T {
+    /// Each operation must end within `operationTimeout`, answered or not (see `withDeadline`).
+    private func ready<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         guard migrated.load(ordering: .relaxed) else {
             throw JobStoreError.unavailable("the schema is not ready yet")
         }
-        return try await access(body)
+        let limit = Self.operationTimeout
+        return try await access {
+            try await withDeadline(
+                limit,
+                expired: { JobStoreError.unavailable("PostgreSQL did not answer within \(limit)") }, body)
+        }
     }
+
+    /// Longer than any query of this store takes on a live server; an operation that lasts
+    /// longer waits on a connection that is gone.
+    static let operationTimeout = Duration.seconds(10)
 
     /// Runs a store operation, mapping failures to `JobStoreError`.
     private func access<T>(_ body: () async throws -> T) async throws -> T {

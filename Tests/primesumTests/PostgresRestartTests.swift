@@ -4,7 +4,7 @@ import PrimeSumClient
 import Synchronization
 import Testing
 
-/// Two replicas on PostgreSQL behind haproxy; sixteen clients submit tiny jobs without pause
+/// Two replicas on PostgreSQL (fsync on) behind haproxy; sixteen clients submit tiny jobs without pause
 /// while PostgreSQL is restarted again and again, alternating fast shutdowns (open transactions
 /// aborted) and immediate ones (every process killed, crash recovery). Every id the service
 /// answered 200 or 202 for must exist afterwards and finish with the right sum.
@@ -23,6 +23,9 @@ import Testing
         var cluster = TestCluster()
         cluster.serveFlags =
             "--workers-count 2 --engine-threads 1 --rate-limit-submits-per-second 0 --rate-limit-polls-per-second 0"
+        // fsync on, as PostgreSQL ships: commits then take a real flush, and a shutdown finds
+        // backends between a statement's completion and its commit.
+        cluster.environment["PRIMESUM_PG_FSYNC"] = "on"
         defer { _ = try? cluster.run("stop") }
         try #require(try cluster.run("start", "2") == 0)
         let client = PrimeSumClient(baseURL: cluster.balancer, timeout: .seconds(30))

@@ -17,6 +17,8 @@ struct TestCluster {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
         "primesum-cluster-\(UUID())")
     let port = Int.random(in: 30_000...40_000)
+    /// Variables for `scripts/cluster` beyond the directory and ports (`PRIMESUM_PG_FSYNC=on`).
+    var environment: [String: String] = [:]
     /// Flags for every replica's `primesum serve`.
     var serveFlags =
         "--workers-count 1 --engine-threads 1 --lease-seconds 3 --rate-limit-submits-per-second 0 --rate-limit-polls-per-second 0"
@@ -27,7 +29,7 @@ struct TestCluster {
     /// Process, whose wait never returns when the script leaves daemons behind.
     @discardableResult
     func run(_ arguments: String...) throws -> Int32 {
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
         environment["PRIMESUM_CLUSTER_DIR"] = directory.path
         environment["PRIMESUM_CLUSTER_PORT"] = "\(port)"
         environment["PRIMESUM_PG_PORT"] = "\(port + 100)"
