@@ -78,8 +78,12 @@ let package = Package(
         ),
         .target(
             name: "PrimeSumClient",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
+        .target(
+            name: "PrimeSumLoadTest",
             dependencies: [
-                "PrimeSum",
+                "PrimeSum", "PrimeSumClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -87,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "primesum",
             dependencies: [
-                "PrimeSum", "PrimeSumServer", "PrimeSumClient",
+                "PrimeSum", "PrimeSumServer", "PrimeSumClient", "PrimeSumLoadTest",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -114,7 +118,8 @@ let package = Package(
             name: "PrimeSumServerTests",
             dependencies: ["PrimeSumServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
-        .testTarget(name: "primesumTests", dependencies: ["primesum", "PrimeSum", "PrimeSumClient"]),
+        .testTarget(
+            name: "primesumTests", dependencies: ["primesum", "PrimeSum", "PrimeSumClient", "PrimeSumLoadTest"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,6 +18,7 @@ final class LoadTestRecorder: Sendable {
     }
     private let state = Mutex(State())
     private let started = ContinuousClock.now
+    private let stopped = Mutex<ContinuousClock.Instant?>(nil)
     private let running = Atomic<Int>(0)
 
     /// Jobs launched and not yet ended.
@@ -30,7 +31,11 @@ final class LoadTestRecorder: Sendable {
         Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     }
 
-    var elapsedSeconds: Double { (ContinuousClock.now - started).seconds }
+    /// Seconds from the start to now, or to `stop()` once the run is over.
+    var elapsedSeconds: Double { ((stopped.withLock { $0 } ?? ContinuousClock.now) - started).seconds }
+
+    /// Ends the measured run: rates are per second of the run, not of the checks after it.
+    func stop() { stopped.withLock { $0 = $0 ?? ContinuousClock.now } }
     private var second: Int { Int(elapsedSeconds) }
 
     func launched() {
@@ -65,6 +70,14 @@ final class LoadTestRecorder: Sendable {
     }
 
     func failed(_ kind: String) { state.withLock { $0.errors[kind, default: 0] += 1 } }
+
+    /// A job counted as finished turned out to have the wrong sum.
+    func wrongSum() {
+        state.withLock {
+            $0.finished -= 1
+            $0.errors["wrong_sum", default: 0] += 1
+        }
+    }
 
     /// One line for the live display.
     func liveLine() -> String {

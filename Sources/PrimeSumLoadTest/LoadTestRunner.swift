@@ -1,10 +1,13 @@
-import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOPosix
 import PrimeSum
 import Synchronization
 
 /// Runs a `LoadTestPlan`: open-loop arrivals (an arrival never waits for earlier jobs), every
-/// job followed to a terminal status and its sum checked against the local engine.
+/// job followed to a terminal status. Sums are checked against the local engine after the
+/// arrivals end, so that the check neither adds to a job's measured latency nor takes CPU from
+/// the server while it is measured.
 public struct LoadTestRunner: Sendable {
     public let plan: LoadTestPlan
     /// Called every `liveInterval` with a one-line status.
@@ -17,16 +20,17 @@ public struct LoadTestRunner: Sendable {
     }
 
     public func run() async throws -> LoadTestSummary {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(
-            idleTimeout: .seconds(90), concurrentHTTP1ConnectionsPerHostSoftLimit: 4_000)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(plan.longPollSeconds + 30)))
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let client = PrimeSumClient(
-            baseURL: plan.target, apiKey: plan.apiKey, http: http,
-            timeout: .seconds(plan.longPollSeconds + 30))
+        guard let url = URLComponents(string: plan.target), let host = url.host else {
+            throw LoadTestError.invalidTarget(plan.target)
+        }
+        // One thread drives every connection and every flow: no hop between threads per job.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let eventLoop = group.next()
+        let client = LoopHTTPClient(
+            eventLoop: eventLoop, host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")),
+            port: url.port ?? 80, apiKey: plan.apiKey)
         let recorder = LoadTestRecorder()
-        let expected = ExpectedSums()
+        let results = FinishedSums()
         let reporter = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: liveInterval)
@@ -34,129 +38,91 @@ public struct LoadTestRunner: Sendable {
             }
         }
         defer { reporter.cancel() }
-        await withDiscardingTaskGroup { group in
-            let start = ContinuousClock.now
-            var next = start
-            var index = 0
-            while (next - start).seconds < plan.durationSeconds {
-                try? await Task.sleep(until: next)
-                let range = plan.payload(index)
-                index += 1
-                next += .seconds(1 / max(plan.rate(at: (next - start).seconds), 0.001))
-                guard recorder.inFlight < plan.maxInFlight else {
-                    recorder.dropped()
-                    continue
-                }
-                recorder.launched()
-                group.addTask {
-                    await Self.follow(
-                        range, plan: plan, client: client, recorder: recorder, expected: expected)
-                    recorder.ended()
-                }
-            }
-        }
-        try? await http.shutdown()
+        let arrivals = Arrivals(plan: plan, client: client, recorder: recorder, results: results)
+        try await eventLoop.flatSubmit { arrivals.start() }.get()
+        recorder.stop()
+        reporter.cancel()
+        try await eventLoop.submit { client.close() }.get()
+        try await group.shutdownGracefully()
+        if plan.verify { await verify(results.all, recorder: recorder) }
         return recorder.summary(plan: plan)
     }
 
-    /// One simulated client: submit, then wait the plan's way until terminal.
-    private static func follow(
-        _ range: PrimeRange, plan: LoadTestPlan, client: PrimeSumClient, recorder: LoadTestRecorder,
-        expected: ExpectedSums
-    ) async {
-        let started = ContinuousClock.now
-        let deadline = started + .seconds(plan.jobTimeoutSeconds)
-        let wait = plan.longPollSeconds
-        var job: JobSnapshot?
-        var retryAfter = 1
-        // Submit, backing off on 429 and 503 as the server asks.
-        while job == nil {
-            guard ContinuousClock.now < deadline else { return recorder.failed("timeout") }
-            let answer = await timed("POST", recorder) { () async throws(PrimeSumClientError) in
-                try await client.submit(
-                    a: "\(range.a)", b: "\(range.b)", preferWait: plan.mode == .preferWait ? wait : nil)
+    /// Checks every finished job's sum against the local engine, each distinct range once.
+    private func verify(_ finished: [(PrimeRange, String)], recorder: LoadTestRecorder) async {
+        let engine = PrimeSumEngine()
+        var expected: [PrimeRange: String] = [:]
+        for (checked, (range, sum)) in finished.enumerated() {
+            if checked % 1_000 == 0 { live?("checking sums: \(checked) of \(finished.count)") }
+            if expected[range] == nil {
+                expected[range] = (try? await engine.sum(range)).map { "\($0)" } ?? "unknown"
             }
-            switch answer {
-            case .success(let answer):
-                job = answer.job
-                retryAfter = answer.retryAfter ?? 1
-            case .failure(.server(let status, _, _, let after)) where status == 429 || status == 503:
-                try? await Task.sleep(for: .seconds(after ?? 1))
-            case .failure(let error):
-                return recorder.failed(kind(of: error))
-            }
-        }
-        while var current = job, !current.isTerminal {
-            guard ContinuousClock.now < deadline else { return recorder.failed("timeout") }
-            switch plan.mode {
-            case .poll: try? await Task.sleep(for: .seconds(plan.thinkSeconds))
-            case .retryAfter: try? await Task.sleep(for: .seconds(retryAfter))
-            case .longPoll, .preferWait: break
-            }
-            let longPoll = plan.mode == .longPoll || plan.mode == .preferWait
-            let answer = await timed("GET", recorder) { () async throws(PrimeSumClientError) in
-                try await client.job(id: current.id, wait: longPoll ? wait : nil)
-            }
-            switch answer {
-            case .success(let answer):
-                current = answer.job
-                retryAfter = answer.retryAfter ?? retryAfter
-                job = current
-            case .failure(.server(let status, _, _, let after)) where status == 429 || status == 503:
-                try? await Task.sleep(for: .seconds(after ?? 1))
-            case .failure(let error):
-                return recorder.failed(kind(of: error))
-            }
-        }
-        guard let job, job.status == "FINISHED" else {
-            return recorder.failed("job_\(job?.status.lowercased() ?? "lost")")
-        }
-        if plan.verify, let sum = job.sum {
-            guard let correct = await expected.sum(of: range), sum == "\(correct)" else {
-                return recorder.failed("wrong_sum")
-            }
-        }
-        recorder.finished(after: ContinuousClock.now - started)
-    }
-
-    private static func timed(
-        _ method: String, _ recorder: LoadTestRecorder,
-        _ request: () async throws(PrimeSumClientError) -> PrimeSumClient.Answer
-    ) async -> Result<PrimeSumClient.Answer, PrimeSumClientError> {
-        let started = ContinuousClock.now
-        do {
-            let value = try await request()
-            recorder.request(method, status: value.status, latency: ContinuousClock.now - started)
-            return .success(value)
-        } catch {
-            if case .server(let status, _, _, _) = error {
-                recorder.request(method, status: status, latency: ContinuousClock.now - started)
-            } else {
-                recorder.request(method, status: nil, latency: ContinuousClock.now - started)
-            }
-            return .failure(error)
-        }
-    }
-
-    private static func kind(of error: PrimeSumClientError) -> String {
-        switch error {
-        case .server(let status, _, _, _): status >= 500 ? "5xx" : "4xx"
-        case .transport(let reason):
-            reason.lowercased().contains("timeout") || reason.contains("deadline") ? "timeout" : "connection"
-        case .unexpectedResponse: "bad_response"
+            if expected[range] != sum { recorder.wrongSum() }
         }
     }
 }
 
-/// The engine's sum for each range, computed once per range.
-private final class ExpectedSums: Sendable {
-    private let sums = Mutex<[PrimeRange: UInt128]>([:])
-    private let engine = PrimeSumEngine(threads: 1)
+/// The sums the server answered, kept to be checked once the arrivals end.
+final class FinishedSums: Sendable {
+    private let sums = Mutex<[(PrimeRange, String)]>([])
 
-    func sum(of range: PrimeRange) async -> UInt128? {
-        if let known = sums.withLock({ $0[range] }) { return known }
-        guard let computed = try? await engine.sum(range) else { return nil }
-        sums.withLock { $0[range] = computed }
-        return computed
+    func add(_ range: PrimeRange, _ sum: String) { sums.withLock { $0.append((range, sum)) } }
+    var all: [(PrimeRange, String)] { sums.withLock { $0 } }
+}
+
+/// Open-loop arrivals on the client's event loop: the n-th job starts at its time whatever
+/// earlier jobs are doing; arrivals beyond `maxInFlight` unfinished jobs are dropped and
+/// counted. Its future succeeds when the last arrival's flow has ended.
+private final class Arrivals: @unchecked Sendable {
+    private let plan: LoadTestPlan
+    private let client: LoopHTTPClient
+    private let recorder: LoadTestRecorder
+    private let results: FinishedSums
+    private let finished: EventLoopPromise<Void>
+    private let began = NIODeadline.now()
+    private var index = 0
+    private var offset = 0.0
+    private var arriving = true
+    private var running = 0
+
+    init(plan: LoadTestPlan, client: LoopHTTPClient, recorder: LoadTestRecorder, results: FinishedSums) {
+        self.plan = plan
+        self.client = client
+        self.recorder = recorder
+        self.results = results
+        finished = client.eventLoop.makePromise()
+    }
+
+    func start() -> EventLoopFuture<Void> {
+        arrive()
+        return finished.futureResult
+    }
+
+    private func arrive() {
+        // The epsilon keeps float sums (0.1 added ten times) from adding an arrival at the end.
+        guard offset < plan.durationSeconds - 1e-9 else {
+            arriving = false
+            if running == 0 { finished.succeed() }
+            return
+        }
+        if running >= plan.maxInFlight {
+            recorder.dropped()
+        } else {
+            running += 1
+            recorder.launched()
+            let flow = JobFlow(
+                range: plan.payload(index), plan: plan, client: client, recorder: recorder, results: results
+            ) { self.flowEnded() }
+            flow.submit()
+        }
+        index += 1
+        offset += 1 / max(plan.rate(at: offset), 0.001)
+        client.eventLoop.scheduleTask(deadline: began + .nanoseconds(Int64(offset * 1e9))) { self.arrive() }
+    }
+
+    private func flowEnded() {
+        running -= 1
+        recorder.ended()
+        if !arriving && running == 0 { finished.succeed() }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrimeSum
-import PrimeSumClient
+import PrimeSumLoadTest
 
 /// `primesum loadtest`: the seed's scale test as a product feature.
 struct LoadtestCommand: AsyncParsableCommand {
@@ -15,17 +15,13 @@ struct LoadtestCommand: AsyncParsableCommand {
             """
     )
 
-    enum Sizes: String, ExpressibleByArgument, CaseIterable {
-        case tiny, small, mixed
-    }
-
     @Option(help: "The server (or balancer).") var target = "http://127.0.0.1:8080"
     @Option(help: "CSV of a,b rows to submit in turn (the seed's workload file works as is).") var payload:
         String?
     @Option(
         help:
-            "Generated ranges when no --payload, each distinct so none is answered from a finished result: tiny (1,000 wide), small (seed-like), mixed."
-    ) var sizes = Sizes.tiny
+            "Generated ranges when no --payload, each distinct so none is answered from a finished result: tiny (1,000 wide, below 1e11), small (seed-like), mixed."
+    ) var sizes = LoadTestPayload.Sizes.tiny
     @Option(help: "Arrivals per second.") var rate = 10.0
     @Option(help: "Raise the rate linearly to this by the end.") var rampTo: Double?
     @Option(help: "Seconds of arrivals (at most 3600).") var duration = 30.0
@@ -112,40 +108,10 @@ struct LoadtestCommand: AsyncParsableCommand {
     private func formattedRate(_ value: Double) -> String { String(format: "%.1f", value) }
 
     private func ranges() throws -> @Sendable (Int) -> PrimeRange {
-        if let payload {
-            let text: String
-            do { text = try String(contentsOfFile: payload, encoding: .utf8) } catch {
-                throw ValidationError("cannot read --payload \(payload): \(error.localizedDescription)")
-            }
-            let rows = try text.split(whereSeparator: \.isNewline).enumerated().compactMap {
-                number, line -> PrimeRange? in
-                let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                guard fields.count == 2, let a = UInt64(fields[0]), let b = UInt64(fields[1]) else {
-                    if number == 0 { return nil }  // a header line
-                    throw ValidationError("--payload line \(number + 1) is not a,b: \(line.prefix(60))")
-                }
-                return try PrimeRange(a: a, b: b)
-            }
-            guard !rows.isEmpty else { throw ValidationError("--payload \(payload) has no a,b rows") }
-            return { rows[$0 % rows.count] }
-        }
-        // Distinct ranges, so that every arrival is real work rather than a known result.
-        let sizes = self.sizes
-        let salt = UInt64.random(in: 0..<1_000_000) * 1_000_000
-        return { index in
-            let n = salt + UInt64(index)
-            switch sizes {
-            case .tiny: return try! PrimeRange(a: n * 1_000 + 1, b: n * 1_000 + 1_001)
-            case .small: return try! PrimeRange(a: n % 330_000, b: n % 330_000 + 1_000_000 + n % 3_000_000)
-            case .mixed:
-                if index % 100 == 0 {
-                    return try! PrimeRange(a: 1_000_000_000_000 + n * 1_000, b: 1_000_100_000_000 + n * 1_000)
-                }
-                if index % 10 == 0 { return try! PrimeRange(a: n, b: n + 2_000_000) }
-                return try! PrimeRange(a: n * 1_000 + 1, b: n * 1_000 + 1_001)
-            }
-        }
+        guard let payload else { return LoadTestPayload.generated(sizes) }
+        do { return try LoadTestPayload.csv(contentsOf: payload) } catch { throw ValidationError("\(error)") }
     }
 }
 
 extension LoadTestPlan.Mode: ExpressibleByArgument {}
+extension LoadTestPayload.Sizes: ExpressibleByArgument {}

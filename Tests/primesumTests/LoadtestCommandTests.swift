@@ -1,4 +1,6 @@
 import Foundation
+import PrimeSum
+import PrimeSumLoadTest
 import Testing
 
 /// `primesum loadtest` against a real server: every flow mode finishes its jobs without error,
@@ -77,6 +79,42 @@ import Testing
             outcome.standardOutput.contains("highest rate")
                 || outcome.standardOutput.contains("no rate passed"))
         try await server.stop(signal: SIGTERM)
+    }
+
+    /// The tool once reported seconds where the server answered in milliseconds: its "tiny"
+    /// ranges lay near 1e15 (8 ms of sieving each) and each job's sum was checked inside its
+    /// measured latency, so at 150 jobs a second the old tool saw a p50 of 250 ms (release
+    /// build) and more. The true figure is about 3 ms, in a debug build too.
+    @Test func tinyJobsTakeMillisecondsEndToEnd() async throws {
+        let server = try await ServerProcess.start([
+            "--store-url", "memory:", "--rate-limit-submits-per-second", "0", "--rate-limit-polls-per-second",
+            "0",
+        ])
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID()).json")
+            .path
+        let outcome = try CommandRunner.run([
+            "loadtest", "--target", server.baseURL, "--rate", "150", "--duration", "3", "--mode", "long-poll",
+            "--sizes", "tiny", "--json", json,
+        ])
+        #expect(outcome.status == 0, "\(outcome.standardOutput)\(outcome.standardError)")
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
+                as? [String: Any])
+        #expect(summary["finished"] as? Int == 450)
+        #expect((summary["errors"] as? [String: Any])?.isEmpty == true)
+        let endToEnd = try #require(summary["endToEnd"] as? [String: Any])
+        let p50 = try #require(endToEnd["p50"] as? Double)
+        #expect(p50 < 100, "end-to-end p50 \(p50) ms for 150 tiny jobs a second")
+        try await server.stop(signal: SIGTERM)
+    }
+
+    /// "Tiny" must mean cheap for the server: 1,000 wide and below 1e11 (sieving primes up to
+    /// 3.2e5), never near 1e15 where one costs 8 ms; and distinct, so none is a known result.
+    @Test func tinyRangesAreNarrowLowAndDistinct() {
+        let payload = LoadTestPayload.generated(.tiny)
+        let ranges = (0..<100_000).map(payload)
+        #expect(ranges.allSatisfy { $0.width == 1_000 && $0.b <= 100_000_000_000 })
+        #expect(Set(ranges).count == ranges.count)
     }
 
     @Test func nonLoopbackTargetsAreRefused() throws {

@@ -1,0 +1,167 @@
+"""An open-loop load generator for primesum that shares no code with `primesum loadtest`.
+
+It exists to check our own load tool: both run the same flow against the same server at the
+same rate (`scripts/crosscheck-loadtest`), and their end-to-end percentiles must agree.
+
+Flow per arrival: POST /sumPrime with a distinct 1,000-wide range, then GET ?wait=N until the
+job is terminal. Arrivals are open loop (scheduled by the clock, never waiting for earlier
+jobs). A random sample of 500 sums is checked afterwards against a sieve written here.
+
+    python independent_generator.py --target http://127.0.0.1:8080 --rate 300 --duration 10
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import random
+import resource
+import sys
+import time
+
+import aiohttp
+
+
+def base_primes(limit: int) -> list:
+    """The primes up to `limit`, by the sieve of Eratosthenes."""
+    flags = bytearray([1]) * (limit + 1)
+    flags[0] = 0
+    if limit >= 1:
+        flags[1] = 0
+    for p in range(2, math.isqrt(limit) + 1):
+        if flags[p]:
+            flags[p * p :: p] = bytearray(len(flags[p * p :: p]))
+    return [p for p in range(limit + 1) if flags[p]]
+
+
+def primes_sum(a: int, b: int, primes: list) -> int:
+    """The sum of the primes in [a, b), by a segmented sieve; `primes` reaches sqrt(b)."""
+    segment = bytearray([1]) * (b - a)
+    for p in primes:
+        if p * p >= b:
+            break
+        start = max(p * p, (a + p - 1) // p * p)
+        segment[start - a :: p] = bytearray(len(segment[start - a :: p]))
+    return sum(a + i for i, flag in enumerate(segment) if flag and a + i >= 2)
+
+
+def percentile(sorted_values, fraction):
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, math.ceil(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+async def follow(session, target, a, b, wait, timeout, results, errors):
+    started = time.perf_counter()
+    try:
+        async with session.post(
+            f"{target}/sumPrime", json={"a": str(a), "b": str(b)}, timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as response:
+            document = await response.json(content_type=None)
+            if response.status not in (200, 202):
+                errors[f"post_{response.status}"] = errors.get(f"post_{response.status}", 0) + 1
+                return
+        while document.get("status") in ("QUEUED", "IN_PROGRESS"):
+            async with session.get(
+                f"{target}/sumPrime/{document['_id']}?wait={wait}",
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response:
+                document = await response.json(content_type=None)
+                if response.status != 200:
+                    errors[f"get_{response.status}"] = errors.get(f"get_{response.status}", 0) + 1
+                    return
+        elapsed = time.perf_counter() - started
+        if document.get("status") != "FINISHED":
+            errors["not_finished"] = errors.get("not_finished", 0) + 1
+            return
+        results.append((elapsed, a, b, document.get("sum")))
+    except Exception as error:  # a transport failure or timeout counts, whatever its kind
+        kind = type(error).__name__
+        errors[kind] = errors.get(kind, 0) + 1
+
+
+async def run(arguments):
+    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    results, errors = [], {}
+    # Ranges below 1e11 keep the check cheap; the offset of 3 keeps them apart from the
+    # ranges `primesum loadtest` submits (n * 1,000 + 1), so none is answered from its results.
+    salt = random.randrange(100) * 1_000_000
+    async with aiohttp.ClientSession(connector=connector) as session:
+        tasks = []
+        start = time.perf_counter()
+        index = 0
+        while True:
+            due = start + index / arguments.rate
+            if due - start >= arguments.duration:
+                break
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            n = salt + index
+            a, b = n * 1_000 + 3, n * 1_000 + 1_003
+            tasks.append(
+                asyncio.create_task(
+                    follow(session, arguments.target, a, b, arguments.long_poll, arguments.timeout, results, errors)
+                )
+            )
+            index += 1
+        await asyncio.gather(*tasks)
+        wall = time.perf_counter() - start
+    return index, results, errors, wall
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", default="http://127.0.0.1:8080")
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--long-poll", type=int, default=30)
+    parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument("--json", help="write the summary here as JSON")
+    arguments = parser.parse_args()
+    host = arguments.target.split("//", 1)[-1].split(":")[0].strip("[]")
+    if not (host.startswith("127.") or host in ("localhost", "::1")):
+        sys.exit("--target must be a loopback address")
+
+    try:
+        import uvloop
+
+        uvloop.install()
+        loop_name = "uvloop"
+    except ImportError:
+        loop_name = "asyncio"
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    launched, results, errors, wall = asyncio.run(run(arguments))
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    # Pure Python sieves ~100 ranges a second: check a random sample of 500.
+    checked = random.sample(results, min(500, len(results)))
+    primes = base_primes(math.isqrt(max((b for _, _, b, _ in checked), default=4)) + 1)
+    wrong = sum(1 for _, a, b, total in checked if str(primes_sum(a, b, primes)) != str(total))
+    latencies = sorted(elapsed * 1000 for elapsed, *_ in results)
+    summary = {
+        "generator": f"python aiohttp ({loop_name})",
+        "rate": arguments.rate,
+        "launched": launched,
+        "finished": len(results),
+        "sumsChecked": len(checked),
+        "wrongSums": wrong,
+        "errors": errors,
+        "wallSeconds": round(wall, 3),
+        "cpuMsPerJob": round(cpu * 1000 / max(launched, 1), 3),
+        "endToEndMs": {
+            name: round(percentile(latencies, fraction), 3)
+            for name, fraction in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0))
+        },
+    }
+    print(json.dumps(summary, indent=2))
+    if arguments.json:
+        with open(arguments.json, "w") as handle:
+            json.dump(summary, handle, indent=2)
+    if errors or wrong or len(results) != launched:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
