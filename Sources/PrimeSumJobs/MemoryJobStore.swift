@@ -1,13 +1,74 @@
 import Foundation
+import HeapModule
 import Synchronization
 
 /// The `memory:` store: everything in this process, lost on restart (the seed's behaviour).
 /// For tests and single-process use.
+///
+/// It keeps every job for its TTL (rate × 600 s of them), so no operation on the request path
+/// scans them: the queue is a heap by creation time, and idempotency keys, finished results
+/// and running jobs have indexes of their own. Only the cleaner's expiry sweep walks every job.
 public final class MemoryJobStore: JobStore {
     private struct State {
         var jobs: [UUID: Job] = [:]
+        /// QUEUED jobs by creation time; an entry whose job moved on is skipped when popped.
+        var queue = Heap<QueueEntry>()
+        var insertions: UInt64 = 0
+        var queued = 0
+        var running: Set<UUID> = []
+        var byKey: [OwnedKey: UUID] = [:]
+        var finishedByRange: [RangeKey: UUID] = [:]
         var cleanerLease: (holder: String, until: Date)?
+
+        /// Stores `job` and keeps every index in step with the move from `previous`.
+        mutating func put(_ job: Job, replacing previous: Job?) {
+            jobs[job.id] = job
+            if previous?.status == .queued { queued -= 1 }
+            if job.status == .queued {
+                queued += 1
+                insertions += 1
+                queue.insert(
+                    QueueEntry(createdAt: job.createdAt, order: insertions, id: job.id, version: job.version))
+            }
+            if job.status == .inProgress { running.insert(job.id) } else { running.remove(job.id) }
+            if job.status == .finished { finishedByRange[RangeKey(a: job.a, b: job.b)] = job.id }
+            if previous == nil, let key = job.idempotencyKey { byKey[OwnedKey(key: key, owner: job.owner)] = job.id }
+        }
+
+        mutating func remove(_ id: UUID) {
+            guard let job = jobs.removeValue(forKey: id) else { return }
+            if job.status == .queued { queued -= 1 }
+            running.remove(id)
+            let range = RangeKey(a: job.a, b: job.b)
+            if finishedByRange[range] == id { finishedByRange[range] = nil }
+            if let key = job.idempotencyKey {
+                let owned = OwnedKey(key: key, owner: job.owner)
+                if byKey[owned] == id { byKey[owned] = nil }
+            }
+        }
     }
+
+    private struct QueueEntry: Comparable {
+        var createdAt: Date
+        /// Breaks ties between jobs created in the same instant: first in, first out.
+        var order: UInt64
+        var id: UUID
+        var version: Int
+
+        static func < (lhs: Self, rhs: Self) -> Bool { (lhs.createdAt, lhs.order) < (rhs.createdAt, rhs.order) }
+        static func == (lhs: Self, rhs: Self) -> Bool { lhs.order == rhs.order }
+    }
+
+    private struct OwnedKey: Hashable {
+        var key: String
+        var owner: String?
+    }
+
+    private struct RangeKey: Hashable {
+        var a: UInt64
+        var b: UInt64
+    }
+
     private let state = Mutex(State())
     public let changes = JobChangeFeed()
 
@@ -15,14 +76,12 @@ public final class MemoryJobStore: JobStore {
 
     public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
         let outcome = state.withLock { state -> (Job, Bool) in
-            if let key = job.idempotencyKey,
-                let existing = state.jobs.values.first(where: {
-                    $0.idempotencyKey == key && $0.owner == job.owner
-                })
+            if let key = job.idempotencyKey, let id = state.byKey[OwnedKey(key: key, owner: job.owner)],
+                let existing = state.jobs[id]
             {
                 return (existing, false)
             }
-            state.jobs[job.id] = job
+            state.put(job, replacing: nil)
             return (job, true)
         }
         if outcome.1 { changes.signal(.queue) }
@@ -32,36 +91,42 @@ public final class MemoryJobStore: JobStore {
     public func job(id: UUID) async throws -> Job? { state.withLock { $0.jobs[id] } }
 
     public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
-        state.withLock { $0.jobs.values.first { $0.idempotencyKey == idempotencyKey && $0.owner == owner } }
+        state.withLock { state in
+            state.byKey[OwnedKey(key: idempotencyKey, owner: owner)].flatMap { state.jobs[$0] }
+        }
     }
 
     public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
         state.withLock { state in
-            state.jobs.values.first { $0.status == .finished && $0.a == a && $0.b == b && $0.expiresAt > now }
+            guard let id = state.finishedByRange[RangeKey(a: a, b: b)], let job = state.jobs[id],
+                job.status == .finished, job.expiresAt > now
+            else { return nil }
+            return job
         }
     }
 
     public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
-        let claimed = state.withLock { state -> Job? in
-            guard
-                var job = state.jobs.values.filter({ $0.status == .queued }).min(by: {
-                    $0.createdAt < $1.createdAt
-                })
-            else { return nil }
-            job.claim(by: worker, until: leaseUntil, now: now)
-            job.version += 1
-            state.jobs[job.id] = job
-            return job
+        state.withLock { state -> Job? in
+            while let entry = state.queue.popMin() {
+                guard let previous = state.jobs[entry.id], previous.status == .queued,
+                    previous.version == entry.version
+                else { continue }
+                var job = previous
+                job.claim(by: worker, until: leaseUntil, now: now)
+                job.version += 1
+                state.put(job, replacing: previous)
+                return job
+            }
+            return nil
         }
-        return claimed
     }
 
     public func update(_ job: Job) async throws -> Job? {
         let stored = state.withLock { state -> Job? in
-            guard state.jobs[job.id]?.version == job.version else { return nil }
+            guard let previous = state.jobs[job.id], previous.version == job.version else { return nil }
             var next = job
             next.version += 1
-            state.jobs[job.id] = next
+            state.put(next, replacing: previous)
             return next
         }
         if let stored, stored.status.isTerminal { changes.publish(.job(stored.id)) }
@@ -71,14 +136,12 @@ public final class MemoryJobStore: JobStore {
 
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
         let moved = state.withLock { state -> [Job] in
-            let lapsed = state.jobs.values.filter {
-                $0.status == .inProgress && ($0.leaseExpiresAt ?? now) < now
-            }
-            return lapsed.map { job in
-                var next = job
+            let lapsed = state.running.compactMap { state.jobs[$0] }.filter { ($0.leaseExpiresAt ?? now) < now }
+            return lapsed.map { previous in
+                var next = previous
                 next.requeueAfterLapse(now: now, maxAttempts: maxAttempts)
                 next.version += 1
-                state.jobs[job.id] = next
+                state.put(next, replacing: previous)
                 return next
             }
         }
@@ -90,7 +153,7 @@ public final class MemoryJobStore: JobStore {
     public func deleteExpired(now: Date) async throws -> Int {
         state.withLock { state in
             let expired = state.jobs.values.filter { $0.status.isTerminal && $0.expiresAt < now }.map(\.id)
-            for id in expired { state.jobs[id] = nil }
+            for id in expired { state.remove(id) }
             return expired.count
         }
     }
@@ -103,9 +166,7 @@ public final class MemoryJobStore: JobStore {
         }
     }
 
-    public func queuedCount() async throws -> Int {
-        state.withLock { $0.jobs.values.count { $0.status == .queued } }
-    }
+    public func queuedCount() async throws -> Int { state.withLock { $0.queued } }
 
     public func ping() async throws {}
 }
