@@ -5,7 +5,8 @@ import Synchronization
 ///
 /// Each computation runs on a thread of its own (plus `threads - 1` helpers), never on the
 /// caller's executor; cancelling the calling task returns `PrimeSumError.cancelled` at once and
-/// stops the work at its next check.
+/// stops the work at its next check. A computation estimated under `inlineSeconds` runs on the
+/// caller's thread instead: starting a thread costs more than it does.
 public struct PrimeSumEngine: Sendable {
     /// How many threads one computation uses.
     public let threads: Int
@@ -32,6 +33,11 @@ public struct PrimeSumEngine: Sendable {
         progress: (@Sendable (Double) -> Void)? = nil
     ) async throws(PrimeSumError) -> UInt128 {
         let control = ComputeControl(progress: progress)
+        let chosen = method == .auto ? costModel.estimate(range).method : method
+        if costModel.estimate(range, method: chosen).seconds < Self.inlineSeconds {
+            guard !Task.isCancelled else { throw .cancelled }
+            return try compute(range, method: chosen, control: control)
+        }
         let resumer = ResumeOnce()
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -39,7 +45,7 @@ public struct PrimeSumEngine: Sendable {
                 let thread = Thread { [self] in
                     resumer.resume(
                         with: Result { () throws(PrimeSumError) in
-                            try compute(range, method: method, control: control)
+                            try compute(range, method: chosen, control: control)
                         })
                 }
                 thread.name = "primesum-engine"
@@ -52,12 +58,15 @@ public struct PrimeSumEngine: Sendable {
         return try result.get()
     }
 
-    private func compute(_ range: PrimeRange, method: SumMethod, control: ComputeControl)
+    /// Work estimated below a millisecond runs inline on the caller's thread: a thread's start,
+    /// hand-over and exit cost about a tenth of that, and a millisecond is still a prompt stop.
+    static let inlineSeconds = 1e-3
+
+    private func compute(_ range: PrimeRange, method chosen: SumMethod, control: ComputeControl)
         throws(PrimeSumError)
         -> UInt128
     {
         let pool = ThreadPool(threads: threads)
-        let chosen = method == .auto ? costModel.estimate(range).method : method
         let total: UInt128
         if chosen == .prefix {
             let upper = LucyPrefixSum(n: range.b - 1)

@@ -32,7 +32,9 @@ public final class MemoryJobStore: JobStore {
             }
             if job.status == .inProgress { running.insert(job.id) } else { running.remove(job.id) }
             if job.status == .finished { finishedByRange[RangeKey(a: job.a, b: job.b)] = job.id }
-            if previous == nil, let key = job.idempotencyKey { byKey[OwnedKey(key: key, owner: job.owner)] = job.id }
+            if previous == nil, let key = job.idempotencyKey {
+                byKey[OwnedKey(key: key, owner: job.owner)] = job.id
+            }
         }
 
         mutating func remove(_ id: UUID) {
@@ -55,7 +57,9 @@ public final class MemoryJobStore: JobStore {
         var id: UUID
         var version: Int
 
-        static func < (lhs: Self, rhs: Self) -> Bool { (lhs.createdAt, lhs.order) < (rhs.createdAt, rhs.order) }
+        static func < (lhs: Self, rhs: Self) -> Bool {
+            (lhs.createdAt, lhs.order) < (rhs.createdAt, rhs.order)
+        }
         static func == (lhs: Self, rhs: Self) -> Bool { lhs.order == rhs.order }
     }
 
@@ -136,7 +140,9 @@ public final class MemoryJobStore: JobStore {
 
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
         let moved = state.withLock { state -> [Job] in
-            let lapsed = state.running.compactMap { state.jobs[$0] }.filter { ($0.leaseExpiresAt ?? now) < now }
+            let lapsed = state.running.compactMap { state.jobs[$0] }.filter {
+                ($0.leaseExpiresAt ?? now) < now
+            }
             return lapsed.map { previous in
                 var next = previous
                 next.requeueAfterLapse(now: now, maxAttempts: maxAttempts)

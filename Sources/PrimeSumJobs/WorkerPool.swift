@@ -119,14 +119,7 @@ public struct WorkerPool: Service {
                     return .computed(.failure(error))
                 }
             }
-            group.addTask {
-                await keepLease(state)
-                return .lost
-            }
-            group.addTask {
-                await drain.waitForDeadline()
-                return .drained
-            }
+            group.addTask { await keepLease(state, drain: drain) }
             let first = await group.next()!
             group.cancelAll()
             return first
@@ -157,22 +150,25 @@ public struct WorkerPool: Service {
     }
 
     /// Renews the lease and writes progress every heartbeat, keeping `state.job` the stored job.
-    /// Returns when the job is no longer ours (cancelled, or taken over after a lapse), or when
-    /// the task is cancelled because the computation ended.
-    private func keepLease(_ state: RunState) async {
+    /// Returns `.lost` when the job is no longer ours (cancelled, or taken over after a lapse),
+    /// `.drained` once the drain deadline passed, or when the task is cancelled because the
+    /// computation ended. (One task per job does both: a job of microseconds never wakes it.)
+    private func keepLease(_ state: RunState, drain: Drain) async -> Outcome {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.heartbeatInterval)
-            if Task.isCancelled { return }
+            if Task.isCancelled { return .lost }
+            if drain.deadlinePassed { return .drained }
             var next = state.job.withLock { $0 }
             next.progress = state.progress.withLock { $0 }
             next.leaseExpiresAt = Date().addingTimeInterval(configuration.leaseDuration.timeInterval)
             do {
-                guard let stored = try await store.update(next) else { return }
+                guard let stored = try await store.update(next) else { return .lost }
                 state.job.withLock { $0 = stored }
             } catch {
                 logger.warning("heartbeat failed", metadata: ["job": "\(next.id)", "error": "\(error)"])
             }
         }
+        return .lost
     }
 
     /// Writes the final state; on a conflict, re-reads and writes again only while the job is
@@ -202,29 +198,20 @@ private final class RunState: Sendable {
     init(job: Job) { self.job = Mutex(job) }
 }
 
-/// Graceful shutdown of the pool: draining stops new claims at once; the deadline fires
-/// `drainTimeout` later, handing running jobs back.
+/// Graceful shutdown of the pool: draining stops new claims at once; `drainTimeout` later the
+/// deadline passes, and running jobs are handed back at their next heartbeat.
 private final class Drain: Sendable {
     private let draining = Atomic<Bool>(false)
-    private let deadlinePassed = Atomic<Bool>(false)
-    private let feed = JobChangeFeed()
+    private let passed = Atomic<Bool>(false)
 
     var isDraining: Bool { draining.load(ordering: .relaxed) }
+    var deadlinePassed: Bool { passed.load(ordering: .relaxed) }
 
     func begin(timeout: Duration) {
         draining.store(true, ordering: .relaxed)
         Task {
             try? await Task.sleep(for: timeout)
-            deadlinePassed.store(true, ordering: .relaxed)
-            feed.publish(.queue)
-        }
-    }
-
-    func waitForDeadline() async {
-        while !Task.isCancelled {
-            let subscription = feed.subscribe(.queue)
-            if deadlinePassed.load(ordering: .relaxed) { return }
-            await subscription.wait(timeout: .seconds(3600))
+            passed.store(true, ordering: .relaxed)
         }
     }
 }
