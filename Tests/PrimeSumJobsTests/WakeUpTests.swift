@@ -5,8 +5,8 @@ import Synchronization
 import Testing
 
 /// No queued job waits for a fallback poll while a worker is idle. With the idle poll at 60 s,
-/// a single lost wake-up would hold a job for a minute; 2,000 jobs from 16 concurrent clients
-/// must all finish in a small fraction of that.
+/// a single lost wake-up would hold a job for a minute; none of 2,000 jobs from 16 concurrent
+/// clients may take half of that.
 @Suite struct WakeUpTests {
     @Test(arguments: Backend.all)
     func everyJobFindsAnIdleWorkerWithoutTheFallbackPoll(_ backend: Backend) async throws {
@@ -21,7 +21,6 @@ import Testing
         // Every worker is idle, subscribed and waiting before the first job arrives.
         try await Task.sleep(for: .milliseconds(200))
 
-        let started = ContinuousClock.now
         let slowest = try await withThrowingTaskGroup(of: Duration.self) { group in
             for client in 0..<16 {
                 group.addTask {
@@ -49,9 +48,9 @@ import Testing
             }
             return try await group.reduce(.zero) { max($0, $1) }
         }
-        let elapsed = ContinuousClock.now - started
-        // A job that waited for the 60 s poll would show here as a minute.
-        #expect(slowest < .seconds(10), "one job took \(slowest) from submit to FINISHED")
-        #expect(elapsed < .seconds(30), "2,000 jobs took \(elapsed)")
+        // A job that waited for the 60 s poll would show here as a minute; on an idle machine the
+        // slowest takes milliseconds, and half the poll leaves room for a machine running every
+        // other suite at once.
+        #expect(slowest < .seconds(30), "one job took \(slowest) from submit to FINISHED")
     }
 }

@@ -6,23 +6,34 @@ import Testing
 /// `primesum loadtest` against a real server: every flow mode finishes its jobs without error,
 /// and the JSON summary has what scripts rely on.
 @Suite struct LoadtestCommandTests {
-    @Test(arguments: ["poll", "retry-after", "long-poll", "prefer-wait"])
-    func eachModeFinishesEveryJob(_ mode: String) async throws {
-        let server = try await ServerProcess.start([
+    /// A memory server with the rate limits off.
+    static func unlimitedServer() async throws -> ServerProcess {
+        try await ServerProcess.start([
             "--store-url", "memory:", "--rate-limit-submits-per-second", "0", "--rate-limit-polls-per-second",
             "0",
         ])
+    }
+
+    /// Runs `primesum loadtest` with `arguments`, expects it to succeed, and returns its JSON summary.
+    static func loadtest(_ arguments: [String]) throws -> [String: Any] {
         let json = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID()).json")
             .path
-        let outcome = try CommandRunner.run([
-            "loadtest", "--target", server.baseURL, "--rate", "10", "--duration", "2", "--mode", mode,
-            "--think", "0.2",
-            "--sizes", "mixed", "--json", json, "--report", json + ".html",
-        ])
+        let outcome = try CommandRunner.run(["loadtest"] + arguments + ["--json", json])
         #expect(outcome.status == 0, "\(outcome.standardOutput)\(outcome.standardError)")
-        let summary = try #require(
+        return try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
                 as? [String: Any])
+    }
+
+    @Test(arguments: ["poll", "retry-after", "long-poll", "prefer-wait"])
+    func eachModeFinishesEveryJob(_ mode: String) async throws {
+        let server = try await Self.unlimitedServer()
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID()).html")
+            .path
+        let summary = try Self.loadtest([
+            "--target", server.baseURL, "--rate", "10", "--duration", "2", "--mode", mode, "--think", "0.2",
+            "--sizes", "mixed", "--report", report,
+        ])
         #expect(summary["launched"] as? Int == 20)
         #expect(summary["finished"] as? Int == 20)
         #expect((summary["errors"] as? [String: Any])?.isEmpty == true)
@@ -31,8 +42,8 @@ import Testing
         ] {
             #expect(summary[field] != nil, "\(field) is missing")
         }
-        let report = try String(contentsOfFile: json + ".html", encoding: .utf8)
-        #expect(report.contains("<svg") && report.contains("<polyline") && !report.contains("<script"))
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("<polyline") && !html.contains("<script"))
         let endToEnd = try #require(summary["endToEnd"] as? [String: Any])
         for percentile in ["min", "p50", "p90", "p95", "p99", "max"] {
             #expect(endToEnd[percentile] is Double)
@@ -48,26 +59,16 @@ import Testing
     ])
     func refusedSubmitsAreCountedAndRetriedAfterRetryAfter(_ flags: [String], code: String) async throws {
         let server = try await ServerProcess.start(["--store-url", "memory:"] + flags)
-        let json = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID()).json")
-            .path
-        let outcome = try CommandRunner.run([
-            "loadtest", "--target", server.baseURL, "--rate", "10", "--duration", "1", "--mode", "long-poll",
-            "--json", json,
+        let summary = try Self.loadtest([
+            "--target", server.baseURL, "--rate", "10", "--duration", "1", "--mode", "long-poll",
         ])
-        #expect(outcome.status == 0, "\(outcome.standardOutput)\(outcome.standardError)")
-        let summary = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
-                as? [String: Any])
         #expect((summary["statusCodes"] as? [String: Int])?[code] ?? 0 > 0)
         #expect(summary["finished"] as? Int == 10)
         try await server.stop(signal: SIGTERM)
     }
 
     @Test func findMaxStepsTheRateUntilTheBoundFails() async throws {
-        let server = try await ServerProcess.start([
-            "--store-url", "memory:", "--rate-limit-submits-per-second", "0", "--rate-limit-polls-per-second",
-            "0",
-        ])
+        let server = try await Self.unlimitedServer()
         let outcome = try CommandRunner.run([
             "loadtest", "--target", server.baseURL, "--find-max", "--rate", "20", "--duration", "1",
             "--p99-bound", "1",
@@ -86,20 +87,11 @@ import Testing
     /// measured latency, so at 150 jobs a second the old tool saw a p50 of 250 ms (release
     /// build) and more. The true figure is about 3 ms, in a debug build too.
     @Test func tinyJobsTakeMillisecondsEndToEnd() async throws {
-        let server = try await ServerProcess.start([
-            "--store-url", "memory:", "--rate-limit-submits-per-second", "0", "--rate-limit-polls-per-second",
-            "0",
+        let server = try await Self.unlimitedServer()
+        let summary = try Self.loadtest([
+            "--target", server.baseURL, "--rate", "150", "--duration", "3", "--mode", "long-poll", "--sizes",
+            "tiny",
         ])
-        let json = FileManager.default.temporaryDirectory.appendingPathComponent("loadtest-\(UUID()).json")
-            .path
-        let outcome = try CommandRunner.run([
-            "loadtest", "--target", server.baseURL, "--rate", "150", "--duration", "3", "--mode", "long-poll",
-            "--sizes", "tiny", "--json", json,
-        ])
-        #expect(outcome.status == 0, "\(outcome.standardOutput)\(outcome.standardError)")
-        let summary = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
-                as? [String: Any])
         #expect(summary["finished"] as? Int == 450)
         #expect((summary["errors"] as? [String: Any])?.isEmpty == true)
         let endToEnd = try #require(summary["endToEnd"] as? [String: Any])

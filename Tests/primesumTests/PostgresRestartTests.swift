@@ -89,7 +89,7 @@ import Testing
         print(
             "PostgresRestartTests: \(jobs.count) jobs accepted across \(Self.restarts) restarts; \(lost.count) vanished, \(wrong.count) wrong"
         )
-        #expect(jobs.count > 1_000, "too few submits to say anything: \(jobs.count)")
+        #expect(jobs.count > 100, "too few submits to say anything: \(jobs.count)")
         #expect(lost.isEmpty, "\(lost.count) of \(jobs.count) accepted jobs vanished: \(lost.prefix(10))")
         #expect(wrong.isEmpty, "\(wrong.count) jobs did not finish right: \(wrong.prefix(10))")
         #expect(serverErrors.count.load(ordering: .relaxed) == 0)
