@@ -71,9 +71,7 @@ public final class SQLiteJobStore: JobStore {
             {
                 return (existing, false)
             }
-            try db.execute(
-                sql:
-                    "INSERT INTO jobs (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.placeholders))",
+            try db.cachedStatement(sql: Self.insert).execute(
                 arguments: StatementArguments(StatementArguments.values(for: job)))
             return (job, true)
         }
@@ -83,8 +81,9 @@ public final class SQLiteJobStore: JobStore {
 
     public func job(id: UUID) async throws -> Job? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id.uuidString]).map(
-                Self.job)
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id.uuidString]
+            ).map(Self.job)
         }
     }
 
@@ -95,19 +94,28 @@ public final class SQLiteJobStore: JobStore {
     public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
         try await read { db in
             try Row.fetchOne(
-                db,
-                sql:
-                    "SELECT * FROM jobs WHERE a = ? AND b = ? AND status = 'FINISHED' AND expires_at > ? LIMIT 1",
+                db.cachedStatement(
+                    sql:
+                        "SELECT * FROM jobs WHERE a = ? AND b = ? AND status = 'FINISHED' AND expires_at > ? LIMIT 1"
+                ),
                 arguments: ["\(a)", "\(b)", now.epochMilliseconds]
             ).map(Self.job)
         }
     }
 
     public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+        // An empty queue is seen by a read, without waiting for the one writer.
+        let anyQueued = try await read { db in
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'QUEUED')"))
+                ?? false
+        }
+        guard anyQueued else { return nil }
         let claimed = try await write { db -> Job? in
             guard
                 var job = try Row.fetchOne(
-                    db, sql: "SELECT * FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1"
+                    db.cachedStatement(
+                        sql: "SELECT * FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1")
                 ).map(Self.job)
             else { return nil }
             job.claim(by: worker, until: leaseUntil, now: now)
@@ -128,7 +136,8 @@ public final class SQLiteJobStore: JobStore {
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
         let moved = try await write { db -> [Job] in
             let lapsed = try Row.fetchAll(
-                db, sql: "SELECT * FROM jobs WHERE status = 'IN_PROGRESS' AND lease_expires_at < ?",
+                db.cachedStatement(
+                    sql: "SELECT * FROM jobs WHERE status = 'IN_PROGRESS' AND lease_expires_at < ?"),
                 arguments: [now.epochMilliseconds]
             ).map(Self.job)
             return try lapsed.compactMap { job in
@@ -144,30 +153,30 @@ public final class SQLiteJobStore: JobStore {
 
     public func deleteExpired(now: Date) async throws -> Int {
         try await write { db in
-            try db.execute(
-                sql:
-                    "DELETE FROM jobs WHERE expires_at < ? AND status IN ('FINISHED', 'FAILED', 'CANCELLED')",
-                arguments: [now.epochMilliseconds])
+            try db.cachedStatement(
+                sql: "DELETE FROM jobs WHERE expires_at < ? AND status IN ('FINISHED', 'FAILED', 'CANCELLED')"
+            ).execute(arguments: [now.epochMilliseconds])
             return db.changesCount
         }
     }
 
     public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
         try await write { db in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO leases (name, holder, until) VALUES ('cleaner', ?, ?)
                     ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, until = excluded.until
                     WHERE leases.holder = excluded.holder OR leases.until <= ?
-                    """,
-                arguments: [holder, until.epochMilliseconds, now.epochMilliseconds])
+                    """
+            ).execute(arguments: [holder, until.epochMilliseconds, now.epochMilliseconds])
             return db.changesCount == 1
         }
     }
 
     public func queuedCount() async throws -> Int {
         try await read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED'") ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED'"))
+                ?? 0
         }
     }
 
@@ -183,26 +192,29 @@ public final class SQLiteJobStore: JobStore {
         "idempotency_key",
         "owner",
     ]
-    private static let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+    // Statements are compiled once per connection (GRDB's statement cache): compiling one,
+    // with GRDB's authorizer watching every column, cost more than running it.
+    private static let insert =
+        "INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+    private static let update =
+        "UPDATE jobs SET \(columns.dropFirst().map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ? AND version = ?"
 
     /// Writes every column of `job` when the stored version is `job.version`; returns the job
     /// with its new version, or nil on a lost compare-and-swap.
     private static func overwrite(_ db: Database, _ job: Job) throws -> Job? {
         var next = job
         next.version += 1
-        let assignments = columns.dropFirst().map { "\($0) = ?" }.joined(separator: ", ")
         var arguments: [DatabaseValueConvertible?] = Array(StatementArguments.values(for: next).dropFirst())
         arguments.append(job.id.uuidString)
         arguments.append(job.version)
-        try db.execute(
-            sql: "UPDATE jobs SET \(assignments) WHERE id = ? AND version = ?",
-            arguments: StatementArguments(arguments))
+        try db.cachedStatement(sql: update).execute(arguments: StatementArguments(arguments))
         return db.changesCount == 1 ? next : nil
     }
 
     private static func fetchByKey(_ db: Database, key: String, owner: String?) throws -> Job? {
         try Row.fetchOne(
-            db, sql: "SELECT * FROM jobs WHERE idempotency_key = ? AND COALESCE(owner, '') = ?",
+            db.cachedStatement(
+                sql: "SELECT * FROM jobs WHERE idempotency_key = ? AND COALESCE(owner, '') = ?"),
             arguments: [key, owner ?? ""]
         ).map(job)
     }
