@@ -16,6 +16,8 @@ public final class PostgresJobStore: JobStore, Service {
     private let client: PostgresClient
     private let schema: String
     private let logger: Logger
+    /// Inserts that arrive together share one transaction.
+    private let inserts: GroupCommit<Job, Bool>
     /// The channel the trigger notifies, per schema so deployments sharing a database stay apart.
     private var channel: String { "primesum_\(schema)" }
 
@@ -27,9 +29,15 @@ public final class PostgresJobStore: JobStore, Service {
         configuration.options.maximumConnections = url.poolSize
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = [("options", "-c search_path=\(url.schema)")]
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
         schema = url.schema
         self.logger = logger
+        inserts = GroupCommit(maximumBatch: 500, concurrency: max(1, url.poolSize / 3)) { jobs in
+            try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
+                try await Self.insert(jobs, client: client, logger: logger)
+            }
+        }
     }
 
     private let migrated = Atomic<Bool>(false)
@@ -177,22 +185,7 @@ public final class PostgresJobStore: JobStore, Service {
             {
                 return (existing, false)
             }
-            let inserted = try await committed { connection in
-                try await connection.query(
-                    """
-                    INSERT INTO jobs (id, status, a, b, sum, progress, created_at, started_at, finished_at, expires_at,
-                        attempts, error_code, error_message, version, lease_owner, lease_expires_at, idempotency_key, owner)
-                    VALUES (\(job.id), \(job.status.rawValue), \("\(job.a)"), \("\(job.b)"), \(job.sum.map { "\($0)" }),
-                        \(job.progress), \(job.createdAt.epochMilliseconds), \(job.startedAt?.epochMilliseconds),
-                        \(job.finishedAt?.epochMilliseconds), \(job.expiresAt.epochMilliseconds), \(job.attempts),
-                        \(job.failure?.code), \(job.failure?.message), \(Int64(job.version)), \(job.leaseOwner),
-                        \(job.leaseExpiresAt?.epochMilliseconds), \(job.idempotencyKey), \(job.owner))
-                    ON CONFLICT DO NOTHING
-                    RETURNING id
-                    """, logger: logger
-                ).collect().count
-            }
-            if inserted == 1 { return (job, true) }
+            if try await inserts.write(job) { return (job, true) }
             // A concurrent submit with the same key won the race.
             guard let key = job.idempotencyKey,
                 let existing = try await self.job(idempotencyKey: key, owner: job.owner)
@@ -313,6 +306,55 @@ public final class PostgresJobStore: JobStore, Service {
 
     // MARK: - Rows
 
+    /// The columns of `jobs`, in the order `insert` binds them.
+    private static let columns = [
+        "id", "status", "a", "b", "sum", "progress", "created_at", "started_at", "finished_at", "expires_at",
+        "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at",
+        "idempotency_key", "owner",
+    ]
+
+    /// Inserts `jobs` in one statement and one transaction, acknowledged after its COMMIT; for
+    /// each job, whether it was inserted (false: its idempotency key was taken).
+    private static func insert(_ jobs: [Job], client: PostgresClient, logger: Logger) async throws -> [Bool] {
+        var binds = PostgresBindings(capacity: jobs.count * columns.count)
+        var rows: [String] = []
+        for (index, job) in jobs.enumerated() {
+            let first = index * columns.count
+            rows.append("(" + (1...columns.count).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
+            binds.append(job.id)
+            binds.append(job.status.rawValue)
+            binds.append("\(job.a)")
+            binds.append("\(job.b)")
+            binds.append(job.sum.map { "\($0)" })
+            binds.append(job.progress)
+            binds.append(job.createdAt.epochMilliseconds)
+            binds.append(job.startedAt?.epochMilliseconds)
+            binds.append(job.finishedAt?.epochMilliseconds)
+            binds.append(job.expiresAt.epochMilliseconds)
+            binds.append(job.attempts)
+            binds.append(job.failure?.code)
+            binds.append(job.failure?.message)
+            binds.append(Int64(job.version))
+            binds.append(job.leaseOwner)
+            binds.append(job.leaseExpiresAt?.epochMilliseconds)
+            binds.append(job.idempotencyKey)
+            binds.append(job.owner)
+        }
+        let query = PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT DO NOTHING RETURNING id
+                """, binds: binds)
+        let inserted = try await client.withTransaction(logger: logger) { connection in
+            var ids = Set<UUID>()
+            for try await id in try await connection.query(query, logger: logger).decode(UUID.self) {
+                ids.insert(id)
+            }
+            return ids
+        }
+        return jobs.map { inserted.contains($0.id) }
+    }
+
     /// Runs a write in an explicit transaction and returns once PostgreSQL acknowledged its
     /// COMMIT. An autocommitted statement is not enough: on the extended protocol its rows and
     /// CommandComplete arrive (and postgres-nio returns them) before the implicit transaction
@@ -389,13 +431,13 @@ public final class PostgresJobStore: JobStore, Service {
         guard migrated.load(ordering: .relaxed) else {
             throw JobStoreError.unavailable("the schema is not ready yet")
         }
-        let limit = Self.operationTimeout
         return try await access {
-            try await withDeadline(
-                limit,
-                expired: { JobStoreError.unavailable("PostgreSQL did not answer within \(limit)") }, body)
+            try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }, body)
         }
     }
+
+    private static let timedOut = JobStoreError.unavailable(
+        "PostgreSQL did not answer within \(operationTimeout)")
 
     /// Longer than any query of this store takes on a live server; an operation that lasts
     /// longer waits on a connection that is gone.
