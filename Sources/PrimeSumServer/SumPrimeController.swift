@@ -5,23 +5,27 @@ import Metrics
 import PrimeSum
 import PrimeSumJobs
 
-/// The job routes: submit, read (with long-poll), cancel.
+/// The job routes: submit, read (with long-poll), cancel. A job's way in reads top to bottom in
+/// `submit`: parse, idempotency key, `ResultReuse`, `Admission`, the store; a wait for its end
+/// is `TerminalWait`.
 struct SumPrimeController: Sendable {
     typealias Context = PrimeSumRequestContext
 
     let store: any JobStore
-    let engine: PrimeSumEngine
     let configuration: ServerConfiguration
-    let drain: DrainState
+    let results: ResultReuse
+    let admission: Admission
+    let terminal: TerminalWait
     let documents = DocumentCache()
-    let queueDepth: QueueDepthGauge
 
     init(store: any JobStore, engine: PrimeSumEngine, configuration: ServerConfiguration, drain: DrainState) {
         self.store = store
-        self.engine = engine
         self.configuration = configuration
-        self.drain = drain
-        queueDepth = QueueDepthGauge(store: store)
+        admission = Admission(
+            engine: engine, configuration: configuration, drain: drain,
+            queueDepth: QueueDepthGauge(store: store))
+        results = ResultReuse(store: store, resultsTTL: configuration.resultsTTL)
+        terminal = TerminalWait(store: store)
     }
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -49,48 +53,18 @@ struct SumPrimeController: Sendable {
             return try await respond(with: existing, waitingUpTo: waitSeconds)
         }
         let now = Date()
-        if let known = try await store.finishedJob(a: range.a, b: range.b, now: now) {
-            guard known.owner != owner else { return document(known, status: .ok) }
-            // Another key's job stays invisible: this key gets a finished job of its own.
-            var copy = Job(
-                a: range.a, b: range.b, createdAt: now, expiresAt: now, idempotencyKey: idempotencyKey,
-                owner: owner)
-            copy.startedAt = now
-            copy.finish(sum: known.sum ?? 0, now: now, ttl: configuration.resultsTTL)
-            return document(try await store.create(copy).job, status: .ok)
-        }
-        let estimate = engine.estimate(range)
-        if estimate.seconds > configuration.maxJobSeconds
-            || estimate.peakBytes > configuration.maxJobMemoryBytes
+        if let known = try await results.finishedJob(
+            for: range, owner: owner, idempotencyKey: idempotencyKey, now: now)
         {
-            var error = APIError(
-                .unprocessableContent, code: "over_cost_limit",
-                message:
-                    "the estimate (\(String(format: "%.1f", estimate.seconds)) s, \(estimate.peakBytes) bytes by \(estimate.method.rawValue)) passes the limit (\(configuration.maxJobSeconds) s, \(configuration.maxJobMemoryBytes) bytes)"
-            )
-            error.details = [
-                "estimatedSeconds": String(format: "%.3f", estimate.seconds),
-                "estimatedBytes": "\(estimate.peakBytes)",
-                "limitSeconds": "\(configuration.maxJobSeconds)",
-                "limitBytes": "\(configuration.maxJobMemoryBytes)",
-            ]
-            throw error
+            return document(known, status: .ok)
         }
-        if drain.isDraining {
-            throw APIError(
-                .serviceUnavailable, code: "draining", message: "this replica is shutting down", retryAfter: 1
-            )
-        }
-        if try await queueDepth.depth >= configuration.queueCapacity {
-            throw APIError(
-                .serviceUnavailable, code: "queue_full", message: "the queue is full", retryAfter: 5)
-        }
+        let estimate = try await admission.admit(range)
         let job = Job(
             a: range.a, b: range.b, createdAt: now,
             expiresAt: now.addingTimeInterval(configuration.resultsTTL.timeInterval),
             idempotencyKey: idempotencyKey, owner: owner)
         let (stored, created) = try await store.create(job)
-        if created { queueDepth.admitted() }
+        if created { admission.admitted() }
         context.logger.debug(
             "queued", metadata: ["job": "\(stored.id)", "a": "\(range.a)", "b": "\(range.b)"])
         return try await respond(with: stored, waitingUpTo: waitSeconds, retryAfter: estimate.seconds)
@@ -110,7 +84,7 @@ struct SumPrimeController: Sendable {
         }
         let current =
             job.status.isTerminal || wait == 0
-            ? job : try await awaitTerminal(id, seconds: wait, after: change) ?? job
+            ? job : try await terminal.job(id, waitingUpTo: wait, after: change) ?? job
         change?.cancel()
         return document(current, status: .ok)
     }
@@ -139,35 +113,12 @@ struct SumPrimeController: Sendable {
     private func respond(with job: Job, waitingUpTo seconds: Int, retryAfter estimate: Double = 1)
         async throws -> Response
     {
-        let current = seconds > 0 ? try await awaitTerminal(job.id, seconds: seconds) ?? job : job
+        let current = seconds > 0 ? try await terminal.job(job.id, waitingUpTo: seconds) ?? job : job
         if current.status == .finished { return document(current, status: .ok) }
         var response = document(current, status: .accepted)
         response.headers[.location] = "/sumPrime/\(current.id.uuidString.lowercased())"
         response.headers[.retryAfter] = "\(min(3600, max(1, Int(estimate.rounded(.up)))))"
         return response
-    }
-
-    /// The job once terminal, or as it is after `seconds`; nil when it does not exist. A
-    /// `pending` subscription, taken before the caller's own read, is waited on first, which
-    /// saves reading the job twice.
-    private func awaitTerminal(
-        _ id: UUID, seconds: Int, after pending: JobChangeFeed.Subscription? = nil
-    ) async throws -> Job? {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        var change = pending
-        while true {
-            if let change { await change.wait(timeout: max(.zero, deadline - ContinuousClock.now)) }
-            let next = store.changes.subscribe(.job(id))
-            change = next
-            guard let job = try await store.job(id: id) else {
-                next.cancel()
-                return nil
-            }
-            if job.status.isTerminal || deadline <= ContinuousClock.now {
-                next.cancel()
-                return job
-            }
-        }
     }
 
     private func document(_ job: Job, status: HTTPResponse.Status) -> Response {
