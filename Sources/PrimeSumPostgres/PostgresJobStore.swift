@@ -61,29 +61,43 @@ public final class PostgresJobStore: JobStore, Service {
     /// serialises them). Retries, backing off, while the database is unreachable.
     private func migrate() async throws {
         try await retryWhileStarting("PostgreSQL", logger: logger) {
+            // Bounded like every other operation: an attempt stuck on a dropped query is retried.
             try await access {
-                try await client.withTransaction(logger: logger) { connection in
-                    try await connection.query("SELECT pg_advisory_xact_lock(7243001)", logger: logger)
+                try await withDeadline(
+                    Self.migrationTimeout,
+                    expired: {
+                        JobStoreError.unavailable(
+                            "the migration did not finish within \(Self.migrationTimeout)")
+                    },
+                    migrateOnce)
+            }
+        }
+    }
+
+    /// Longer than the operation bound: replicas starting together wait on each other's migration.
+    private static let migrationTimeout = Duration.seconds(30)
+
+    @Sendable private func migrateOnce() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(7243001)", logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS primesum_migrations (version integer PRIMARY KEY)",
+                logger: logger)
+            var applied = Set<Int>()
+            for try await version in try await connection.query(
+                "SELECT version FROM primesum_migrations", logger: logger
+            ).decode(Int.self) { applied.insert(version) }
+            for (version, statements) in Self.migrations(channel: channel)
+            where !applied.contains(version) {
+                for statement in statements {
                     try await connection.query(
-                        PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
-                    try await connection.query(
-                        "CREATE TABLE IF NOT EXISTS primesum_migrations (version integer PRIMARY KEY)",
-                        logger: logger)
-                    var applied = Set<Int>()
-                    for try await version in try await connection.query(
-                        "SELECT version FROM primesum_migrations", logger: logger
-                    ).decode(Int.self) { applied.insert(version) }
-                    for (version, statements) in Self.migrations(channel: channel)
-                    where !applied.contains(version) {
-                        for statement in statements {
-                            try await connection.query(
-                                PostgresQuery(unsafeSQL: statement), logger: logger)
-                        }
-                        try await connection.query(
-                            "INSERT INTO primesum_migrations (version) VALUES (\(version))",
-                            logger: logger)
-                    }
+                        PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                try await connection.query(
+                    "INSERT INTO primesum_migrations (version) VALUES (\(version))",
+                    logger: logger)
             }
         }
     }

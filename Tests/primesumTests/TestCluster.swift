@@ -16,7 +16,11 @@ struct TestCluster {
 
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
         "primesum-cluster-\(UUID())")
-    let port = Int.random(in: 30_000...40_000)
+    /// The balancer's port; replicas take the next ones and PostgreSQL the port + 100. Each
+    /// cluster of this process gets a block of 200 of its own, below Linux's ephemeral range
+    /// (32768 and up), where a client socket of another test could hold the port.
+    let port = 20_000 + 200 * (TestCluster.nextBlock.add(1, ordering: .relaxed).oldValue % 60)
+    private static let nextBlock = Atomic<Int>(Int.random(in: 0..<60))
     /// Variables for `scripts/cluster` beyond the directory and ports (`PRIMESUM_PG_FSYNC=on`).
     var environment: [String: String] = [:]
     /// Flags for every replica's `primesum serve`.
