@@ -76,7 +76,11 @@ import Testing
         #expect(serverErrors.count.load(ordering: .relaxed) == 0)
         let counts = try cluster.finishCounts()
         #expect(Set(ids.map { $0.lowercased() }).count == total)
-        #expect(
-            ids.allSatisfy { counts[$0.lowercased()] == 1 }, "some job's result was written twice or never")
+        // Every job is FINISHED with the right sum (above); no worker may have written one twice.
+        // (A job can have no line at all: the killed replica may die between a commit and its
+        // log line, which is why "never" is checked in the store, not in the logs.)
+        let twice = ids.filter { (counts[$0.lowercased()] ?? 0) > 1 }
+        #expect(twice.isEmpty, "\(twice.count) jobs' results were written twice: \(twice.prefix(5))")
+        #expect(counts.count >= total - 20, "only \(counts.count) of \(total) jobs logged as finished")
     }
 }
