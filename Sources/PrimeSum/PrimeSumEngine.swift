@@ -33,8 +33,10 @@ public struct PrimeSumEngine: Sendable {
         progress: (@Sendable (Double) -> Void)? = nil
     ) async throws(PrimeSumError) -> UInt128 {
         let control = ComputeControl(progress: progress)
-        let chosen = method == .auto ? costModel.estimate(range).method : method
-        if costModel.estimate(range, method: chosen).seconds < Self.inlineSeconds {
+        // `.auto`'s estimate is the chosen method's own, so one estimate serves both questions.
+        let estimate = costModel.estimate(range, method: method)
+        let chosen = estimate.method
+        if estimate.seconds < Self.inlineSeconds {
             guard !Task.isCancelled else { throw .cancelled }
             return try compute(range, method: chosen, control: control)
         }

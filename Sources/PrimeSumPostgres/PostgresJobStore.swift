@@ -359,7 +359,7 @@ public final class PostgresJobStore: JobStore, Service {
                 INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
                 ON CONFLICT DO NOTHING RETURNING id
                 """, binds: binds)
-        let inserted = try await client.withTransaction(logger: logger) { connection in
+        let inserted = try await committed(client: client, logger: logger) { connection in
             var ids = Set<UUID>()
             for try await id in try await connection.query(query, logger: logger).decode(UUID.self) {
                 ids.insert(id)
@@ -378,6 +378,12 @@ public final class PostgresJobStore: JobStore, Service {
     /// may still have landed, which callers treat like any unavailable store: the API answers
     /// 503 and an `Idempotency-Key` retry finds the job.
     private func committed<T>(_ body: (PostgresConnection) async throws -> T) async throws -> sending T {
+        try await Self.committed(client: client, logger: logger, body)
+    }
+
+    private static func committed<T>(
+        client: PostgresClient, logger: Logger, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> sending T {
         try await client.withTransaction(logger: logger) { connection in try await body(connection) }
     }
 
