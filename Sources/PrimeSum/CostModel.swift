@@ -20,8 +20,14 @@ public struct CostEstimate: Sendable, Equatable, Codable {
 public struct CostModel: Sendable {
     /// Threads one computation uses.
     public let threads: Int
+    /// The cores this process may use, read once: Foundation reads it from the cgroup files on
+    /// every call, which cost more than the estimate itself.
+    private let cores: Int
 
-    public init(threads: Int) { self.threads = max(1, threads) }
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+        cores = ProcessInfo.processInfo.activeProcessorCount
+    }
 
     /// (log10 of b, nanoseconds per integer of the range on one thread) for the sieve method.
     static let sieveNanosecondsPerInteger: [(Double, Double)] = [
@@ -49,7 +55,6 @@ public struct CostModel: Sendable {
     }
 
     private var effectiveThreads: Double {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
         return 1 + Double(min(threads, cores) - 1) * Self.parallelEfficiency
     }
 

@@ -3,11 +3,16 @@ import GRDB
 import PrimeSumJobs
 
 /// The `sqlite:PATH` store, the embedded default: one file in WAL mode through GRDB, so jobs
-/// (queued ones included) survive restarts. Every write is one SQLite transaction, which makes
-/// claims and compare-and-swap updates atomic across the process's workers.
+/// (queued ones included) survive restarts. Every write runs in a SQLite transaction, which
+/// makes claims and compare-and-swap updates atomic across the process's workers; writes that
+/// arrive while one runs are committed together in the next (group commit), each in a savepoint
+/// of its own, and each is acknowledged only after that transaction committed.
 public final class SQLiteJobStore: JobStore {
     private let database: DatabasePool
     public let changes = JobChangeFeed()
+    /// One writer at a time, as SQLite allows: a batch is one transaction.
+    private let writes: GroupCommit<Write, Result<any Sendable, any Error>>
+    private typealias Write = @Sendable (Database) throws -> any Sendable
 
     /// Opens (creating when needed) the database at `path` and brings its schema up to date.
     public init(path: String) throws {
@@ -21,6 +26,28 @@ public final class SQLiteJobStore: JobStore {
             try Self.migrator.migrate(database)
         } catch {
             throw JobStoreError.unavailable("cannot open SQLite database at \(path): \(error)")
+        }
+        writes = GroupCommit(maximumBatch: 256, concurrency: 1) { [database] batch in
+            try Self.commit(batch, in: database)
+        }
+    }
+
+    /// Runs a batch of writes in one transaction, each in a savepoint of its own: a write that
+    /// fails rolls back alone and the others still commit.
+    private static func commit(_ batch: [Write], in database: DatabasePool) throws -> [Result<
+        any Sendable, any Error
+    >] {
+        try database.write { db in
+            batch.map { write in
+                var outcome: Result<any Sendable, any Error> = .failure(JobStoreError.unavailable("not run"))
+                do {
+                    try db.inSavepoint {
+                        outcome = .success(try write(db))
+                        return .commit
+                    }
+                } catch { outcome = .failure(error) }
+                return outcome
+            }
         }
     }
 
@@ -80,7 +107,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func job(id: UUID) async throws -> Job? {
-        try await read { db in
+        try read { db in
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id.uuidString]
             ).map(Self.job)
@@ -88,11 +115,11 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
-        try await read { db in try Self.fetchByKey(db, key: idempotencyKey, owner: owner) }
+        try read { db in try Self.fetchByKey(db, key: idempotencyKey, owner: owner) }
     }
 
     public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
-        try await read { db in
+        try read { db in
             try Row.fetchOne(
                 db.cachedStatement(
                     sql:
@@ -104,14 +131,9 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
-        // An empty queue is seen by a read, without waiting for the one writer.
-        let anyQueued = try await read { db in
-            try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'QUEUED')"))
-                ?? false
-        }
-        guard anyQueued else { return nil }
-        let claimed = try await write { db -> Job? in
+        // Claims that arrive together (workers woken by one signal) share a transaction, so an
+        // empty one costs a SELECT in a batch, not a transaction of its own.
+        try await write { db -> Job? in
             guard
                 var job = try Row.fetchOne(
                     db.cachedStatement(
@@ -121,7 +143,6 @@ public final class SQLiteJobStore: JobStore {
             job.claim(by: worker, until: leaseUntil, now: now)
             return try Self.overwrite(db, job)
         }
-        return claimed
     }
 
     public func update(_ job: Job) async throws -> Job? {
@@ -174,14 +195,14 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func queuedCount() async throws -> Int {
-        try await read { db in
+        try read { db in
             try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED'"))
                 ?? 0
         }
     }
 
     public func ping() async throws {
-        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     // MARK: - Rows
@@ -219,39 +240,52 @@ public final class SQLiteJobStore: JobStore {
         ).map(job)
     }
 
+    /// The job in a `SELECT *` row, read by position (`columns` is the table's order): GRDB's
+    /// lookup by name lowercases the name for every cell.
     private static func job(_ row: Row) throws -> Job {
-        guard let id = UUID(uuidString: row["id"]), let status = JobStatus(rawValue: row["status"]),
-            let a = UInt64(row["a"] as String), let b = UInt64(row["b"] as String)
-        else { throw JobStoreError.corrupt("job row \(row["id"] as String? ?? "?")") }
+        guard let id = UUID(uuidString: row[0]), let status = JobStatus(rawValue: row[1]),
+            let a = UInt64(row[2] as String), let b = UInt64(row[3] as String)
+        else { throw JobStoreError.corrupt("job row \(row[0] as String? ?? "?")") }
         var job = Job(
-            id: id, a: a, b: b, createdAt: Date(epochMilliseconds: row["created_at"]),
-            expiresAt: Date(epochMilliseconds: row["expires_at"]), idempotencyKey: row["idempotency_key"],
-            owner: row["owner"])
+            id: id, a: a, b: b, createdAt: Date(epochMilliseconds: row[6]),
+            expiresAt: Date(epochMilliseconds: row[9]), idempotencyKey: row[16], owner: row[17])
         job.status = status
-        job.sum = (row["sum"] as String?).flatMap { UInt128($0) }
-        job.progress = row["progress"]
-        job.startedAt = (row["started_at"] as Int64?).map(Date.init(epochMilliseconds:))
-        job.finishedAt = (row["finished_at"] as Int64?).map(Date.init(epochMilliseconds:))
-        job.attempts = row["attempts"]
-        if let code: String = row["error_code"] {
-            job.failure = JobFailure(code: code, message: row["error_message"] ?? "")
+        job.sum = (row[4] as String?).flatMap { UInt128($0) }
+        job.progress = row[5]
+        job.startedAt = (row[7] as Int64?).map(Date.init(epochMilliseconds:))
+        job.finishedAt = (row[8] as Int64?).map(Date.init(epochMilliseconds:))
+        job.attempts = row[10]
+        if let code: String = row[11] {
+            job.failure = JobFailure(code: code, message: row[12] ?? "")
         }
-        job.version = row["version"]
-        job.leaseOwner = row["lease_owner"]
-        job.leaseExpiresAt = (row["lease_expires_at"] as Int64?).map(Date.init(epochMilliseconds:))
+        job.version = row[13]
+        job.leaseOwner = row[14]
+        job.leaseExpiresAt = (row[15] as Int64?).map(Date.init(epochMilliseconds:))
         return job
     }
 
     // MARK: - Access
 
-    private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        do { return try await database.read(body) } catch let error as JobStoreError { throw error } catch {
+    // Reads and write batches run on the calling thread (GRDB's synchronous API): they are
+    // microseconds of SQLite work on a local file, and handing each to a dispatch queue and
+    // back cost two thread switches, more than the work. Writes stay one at a time (the group
+    // commit runs one batch at a time) and reads never wait for them (WAL).
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.read(body) } catch let error as JobStoreError { throw error } catch {
             throw JobStoreError.unavailable("\(error)")
         }
     }
 
+    /// Runs `body` in the next group-committed transaction; returns once it committed.
     private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        do { return try await database.write(body) } catch let error as JobStoreError { throw error } catch {
+        do {
+            let value = try await writes.write { db in try body(db) }.get()
+            guard let value = value as? T else {
+                throw JobStoreError.corrupt("a write returned \(type(of: value))")
+            }
+            return value
+        } catch let error as JobStoreError { throw error } catch {
             throw JobStoreError.unavailable("\(error)")
         }
     }

@@ -1,14 +1,15 @@
 import Synchronization
 
-/// Coalesces concurrent writes into one transaction (group commit): a write starts a flush at
+/// Coalesces concurrent writes into one transaction (group commit), for the stores that have
+/// transactions (SQLite, PostgreSQL): a write starts a flush at
 /// once while fewer than `concurrency` run; writes that arrive while they all run wait and go
 /// together in the next one. Under light load a write is flushed alone, with no added delay;
 /// under heavy load BEGIN, COMMIT and the commit's flush are paid once per batch instead of once
 /// per write. More than one flush at a time keeps one stuck flush (a connection that died under
 /// it) from holding every write back.
-final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
+public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     /// Writes a batch in one transaction; one outcome per item, in order.
-    typealias Flush = @Sendable ([Item]) async throws -> [Outcome]
+    public typealias Flush = @Sendable ([Item]) async throws -> [Outcome]
 
     private struct Waiting {
         let item: Item
@@ -23,14 +24,17 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     private let concurrency: Int
     private let flush: Flush
 
-    init(maximumBatch: Int, concurrency: Int, flush: @escaping Flush) {
+    public init(maximumBatch: Int, concurrency: Int, flush: @escaping Flush) {
         self.maximumBatch = maximumBatch
         self.concurrency = concurrency
         self.flush = flush
     }
 
+    /// Writes waiting for a flush to take them.
+    var waitingCount: Int { state.withLock { $0.waiting.count } }
+
     /// Writes `item` with whatever else is waiting; returns once its batch committed.
-    func write(_ item: Item) async throws -> Outcome {
+    public func write(_ item: Item) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             let starts = state.withLock { state -> Bool in
                 state.waiting.append(Waiting(item: item, continuation: continuation))
