@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// Coalesces concurrent writes into one transaction (group commit), for the stores that have
@@ -23,11 +24,15 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     private let maximumBatch: Int
     private let concurrency: Int
     private let flush: Flush
+    /// `primesum_store_write_batch_size{store=…}`: its count is the transactions, its sum the writes.
+    private let batchSizes: Recorder
 
-    public init(maximumBatch: Int, concurrency: Int, flush: @escaping Flush) {
+    /// - Parameter store: the store's name in the batch-size metric.
+    public init(store: String, maximumBatch: Int, concurrency: Int, flush: @escaping Flush) {
         self.maximumBatch = maximumBatch
         self.concurrency = concurrency
         self.flush = flush
+        batchSizes = Recorder(label: "primesum_store_write_batch_size", dimensions: [("store", store)])
     }
 
     /// Writes waiting for a flush to take them.
@@ -55,6 +60,7 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
+            batchSizes.record(batch.count)
             do {
                 let outcomes = try await flush(batch.map(\.item))
                 for (waiting, outcome) in zip(batch, outcomes) {

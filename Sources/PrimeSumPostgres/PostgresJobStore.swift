@@ -33,7 +33,8 @@ public final class PostgresJobStore: JobStore, Service {
         self.client = client
         schema = url.schema
         self.logger = logger
-        inserts = GroupCommit(maximumBatch: 500, concurrency: max(1, url.poolSize / 3)) { jobs in
+        inserts = GroupCommit(store: "postgres", maximumBatch: 500, concurrency: max(1, url.poolSize / 3)) {
+            jobs in
             try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
                 try await Self.insert(jobs, client: client, logger: logger)
             }
@@ -320,43 +321,38 @@ public final class PostgresJobStore: JobStore, Service {
 
     // MARK: - Rows
 
-    /// The columns of `jobs`, in the order `insert` binds them.
-    private static let columns = [
-        "id", "status", "a", "b", "sum", "progress", "created_at", "started_at", "finished_at", "expires_at",
-        "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at",
-        "idempotency_key", "owner",
-    ]
-
     /// Inserts `jobs` in one statement and one transaction, acknowledged after its COMMIT; for
     /// each job, whether it was inserted (false: its idempotency key was taken).
     private static func insert(_ jobs: [Job], client: PostgresClient, logger: Logger) async throws -> [Bool] {
-        var binds = PostgresBindings(capacity: jobs.count * columns.count)
+        var binds = PostgresBindings(capacity: jobs.count * JobRecord.columns.count)
         var rows: [String] = []
+        let columns = JobRecord.columns
         for (index, job) in jobs.enumerated() {
             let first = index * columns.count
             rows.append("(" + (1...columns.count).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
-            binds.append(job.id)
-            binds.append(job.status.rawValue)
-            binds.append("\(job.a)")
-            binds.append("\(job.b)")
-            binds.append(job.sum.map { "\($0)" })
-            binds.append(job.progress)
-            binds.append(job.createdAt.epochMilliseconds)
-            binds.append(job.startedAt?.epochMilliseconds)
-            binds.append(job.finishedAt?.epochMilliseconds)
-            binds.append(job.expiresAt.epochMilliseconds)
-            binds.append(job.attempts)
-            binds.append(job.failure?.code)
-            binds.append(job.failure?.message)
-            binds.append(Int64(job.version))
-            binds.append(job.leaseOwner)
-            binds.append(job.leaseExpiresAt?.epochMilliseconds)
-            binds.append(job.idempotencyKey)
-            binds.append(job.owner)
+            let record = JobRecord(job)
+            binds.append(record.id)
+            binds.append(record.status)
+            binds.append(record.a)
+            binds.append(record.b)
+            binds.append(record.sum)
+            binds.append(record.progress)
+            binds.append(record.createdAt)
+            binds.append(record.startedAt)
+            binds.append(record.finishedAt)
+            binds.append(record.expiresAt)
+            binds.append(record.attempts)
+            binds.append(record.errorCode)
+            binds.append(record.errorMessage)
+            binds.append(Int64(record.version))
+            binds.append(record.leaseOwner)
+            binds.append(record.leaseExpiresAt)
+            binds.append(record.idempotencyKey)
+            binds.append(record.owner)
         }
         let query = PostgresQuery(
             unsafeSQL: """
-                INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
+                INSERT INTO jobs (\(JobRecord.columns.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
                 ON CONFLICT DO NOTHING RETURNING id
                 """, binds: binds)
         let inserted = try await committed(client: client, logger: logger) { connection in
@@ -398,14 +394,14 @@ public final class PostgresJobStore: JobStore, Service {
     {
         var next = job
         next.version += 1
+        let record = JobRecord(next)
         let updated = try await connection.query(
             """
-            UPDATE jobs SET status = \(next.status.rawValue), sum = \(next.sum.map { "\($0)" }),
-                progress = \(next.progress), started_at = \(next.startedAt?.epochMilliseconds),
-                finished_at = \(next.finishedAt?.epochMilliseconds), expires_at = \(next.expiresAt.epochMilliseconds),
-                attempts = \(next.attempts), error_code = \(next.failure?.code), error_message = \(next.failure?.message),
-                version = \(Int64(next.version)), lease_owner = \(next.leaseOwner),
-                lease_expires_at = \(next.leaseExpiresAt?.epochMilliseconds)
+            UPDATE jobs SET status = \(record.status), sum = \(record.sum), progress = \(record.progress),
+                started_at = \(record.startedAt), finished_at = \(record.finishedAt), expires_at = \(record.expiresAt),
+                attempts = \(record.attempts), error_code = \(record.errorCode), error_message = \(record.errorMessage),
+                version = \(Int64(record.version)), lease_owner = \(record.leaseOwner),
+                lease_expires_at = \(record.leaseExpiresAt)
             WHERE id = \(job.id) AND version = \(Int64(job.version))
             RETURNING id
             """, logger: logger
@@ -413,34 +409,21 @@ public final class PostgresJobStore: JobStore, Service {
         return updated == 1 ? next : nil
     }
 
+    /// The job in a `RETURNING *` or `SELECT *` row, read by position (the table's columns are
+    /// `JobRecord.columns`).
     private static func job(_ row: PostgresRow) throws -> Job {
         let cells = row.makeRandomAccess()
-        let statusText = try cells["status"].decode(String.self)
-        guard let status = JobStatus(rawValue: statusText),
-            let a = UInt64(try cells["a"].decode(String.self)),
-            let b = UInt64(try cells["b"].decode(String.self))
-        else { throw JobStoreError.corrupt("job row with status \(statusText)") }
-        var job = Job(
-            id: try cells["id"].decode(UUID.self), a: a, b: b,
-            createdAt: Date(epochMilliseconds: try cells["created_at"].decode(Int64.self)),
-            expiresAt: Date(epochMilliseconds: try cells["expires_at"].decode(Int64.self)),
-            idempotencyKey: try cells["idempotency_key"].decode(String?.self),
-            owner: try cells["owner"].decode(String?.self))
-        job.status = status
-        job.sum = try cells["sum"].decode(String?.self).flatMap { UInt128($0) }
-        job.progress = try cells["progress"].decode(Double.self)
-        job.startedAt = try cells["started_at"].decode(Int64?.self).map(Date.init(epochMilliseconds:))
-        job.finishedAt = try cells["finished_at"].decode(Int64?.self).map(Date.init(epochMilliseconds:))
-        job.attempts = try cells["attempts"].decode(Int.self)
-        if let code = try cells["error_code"].decode(String?.self) {
-            job.failure = JobFailure(
-                code: code, message: try cells["error_message"].decode(String?.self) ?? "")
-        }
-        job.version = Int(try cells["version"].decode(Int64.self))
-        job.leaseOwner = try cells["lease_owner"].decode(String?.self)
-        job.leaseExpiresAt = try cells["lease_expires_at"].decode(Int64?.self).map(
-            Date.init(epochMilliseconds:))
-        return job
+        return try JobRecord(
+            id: try cells[0].decode(UUID.self), status: try cells[1].decode(String.self),
+            a: try cells[2].decode(String.self), b: try cells[3].decode(String.self),
+            sum: try cells[4].decode(String?.self), progress: try cells[5].decode(Double.self),
+            createdAt: try cells[6].decode(Int64.self), startedAt: try cells[7].decode(Int64?.self),
+            finishedAt: try cells[8].decode(Int64?.self), expiresAt: try cells[9].decode(Int64.self),
+            attempts: try cells[10].decode(Int.self), errorCode: try cells[11].decode(String?.self),
+            errorMessage: try cells[12].decode(String?.self), version: Int(try cells[13].decode(Int64.self)),
+            leaseOwner: try cells[14].decode(String?.self), leaseExpiresAt: try cells[15].decode(Int64?.self),
+            idempotencyKey: try cells[16].decode(String?.self), owner: try cells[17].decode(String?.self)
+        ).job()
     }
 
     /// Runs a store operation; any failure below the protocol becomes `JobStoreError.unavailable`

@@ -27,7 +27,7 @@ public final class SQLiteJobStore: JobStore {
         } catch {
             throw JobStoreError.unavailable("cannot open SQLite database at \(path): \(error)")
         }
-        writes = GroupCommit(maximumBatch: 256, concurrency: 1) { [database] batch in
+        writes = GroupCommit(store: "sqlite", maximumBatch: 256, concurrency: 1) { [database] batch in
             try Self.commit(batch, in: database)
         }
     }
@@ -131,9 +131,12 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
-        // Claims that arrive together (workers woken by one signal) share a transaction, so an
-        // empty one costs a SELECT in a batch, not a transaction of its own.
-        try await write { db -> Job? in
+        // Most claims find nothing (a worker woken for a job another took, or done with its
+        // own): a read sees that without a write transaction.
+        guard try read({ db in try Bool.fetchOne(db.cachedStatement(sql: Self.anyQueued)) ?? false }) else {
+            return nil
+        }
+        return try await write { db -> Job? in
             guard
                 var job = try Row.fetchOne(
                     db.cachedStatement(
@@ -144,6 +147,8 @@ public final class SQLiteJobStore: JobStore {
             return try Self.overwrite(db, job)
         }
     }
+
+    private static let anyQueued = "SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'QUEUED')"
 
     public func update(_ job: Job) async throws -> Job? {
         let stored = try await write { db in try Self.overwrite(db, job) }
@@ -207,18 +212,12 @@ public final class SQLiteJobStore: JobStore {
 
     // MARK: - Rows
 
-    private static let columns = [
-        "id", "status", "a", "b", "sum", "progress", "created_at", "started_at", "finished_at", "expires_at",
-        "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at",
-        "idempotency_key",
-        "owner",
-    ]
     // Statements are compiled once per connection (GRDB's statement cache): compiling one,
     // with GRDB's authorizer watching every column, cost more than running it.
     private static let insert =
-        "INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        "INSERT INTO jobs (\(JobRecord.columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: JobRecord.columns.count).joined(separator: ", ")))"
     private static let update =
-        "UPDATE jobs SET \(columns.dropFirst().map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ? AND version = ?"
+        "UPDATE jobs SET \(JobRecord.columns.dropFirst().map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ? AND version = ?"
 
     /// Writes every column of `job` when the stored version is `job.version`; returns the job
     /// with its new version, or nil on a lost compare-and-swap.
@@ -240,28 +239,18 @@ public final class SQLiteJobStore: JobStore {
         ).map(job)
     }
 
-    /// The job in a `SELECT *` row, read by position (`columns` is the table's order): GRDB's
-    /// lookup by name lowercases the name for every cell.
+    /// The job in a `SELECT *` row, read by position (the table's columns are
+    /// `JobRecord.columns`): GRDB's lookup by name lowercases the name for every cell.
     private static func job(_ row: Row) throws -> Job {
-        guard let id = UUID(uuidString: row[0]), let status = JobStatus(rawValue: row[1]),
-            let a = UInt64(row[2] as String), let b = UInt64(row[3] as String)
-        else { throw JobStoreError.corrupt("job row \(row[0] as String? ?? "?")") }
-        var job = Job(
-            id: id, a: a, b: b, createdAt: Date(epochMilliseconds: row[6]),
-            expiresAt: Date(epochMilliseconds: row[9]), idempotencyKey: row[16], owner: row[17])
-        job.status = status
-        job.sum = (row[4] as String?).flatMap { UInt128($0) }
-        job.progress = row[5]
-        job.startedAt = (row[7] as Int64?).map(Date.init(epochMilliseconds:))
-        job.finishedAt = (row[8] as Int64?).map(Date.init(epochMilliseconds:))
-        job.attempts = row[10]
-        if let code: String = row[11] {
-            job.failure = JobFailure(code: code, message: row[12] ?? "")
+        guard let id = UUID(uuidString: row[0]) else {
+            throw JobStoreError.corrupt("job row \(row[0] as String? ?? "?")")
         }
-        job.version = row[13]
-        job.leaseOwner = row[14]
-        job.leaseExpiresAt = (row[15] as Int64?).map(Date.init(epochMilliseconds:))
-        return job
+        return try JobRecord(
+            id: id, status: row[1], a: row[2], b: row[3], sum: row[4], progress: row[5], createdAt: row[6],
+            startedAt: row[7], finishedAt: row[8], expiresAt: row[9], attempts: row[10], errorCode: row[11],
+            errorMessage: row[12], version: row[13], leaseOwner: row[14], leaseExpiresAt: row[15],
+            idempotencyKey: row[16], owner: row[17]
+        ).job()
     }
 
     // MARK: - Access
@@ -292,16 +281,16 @@ public final class SQLiteJobStore: JobStore {
 }
 
 extension StatementArguments {
-    /// The values of `job` in `SQLiteJobStore.columns` order.
+    /// The values of `job` in `JobRecord.columns` order.
     fileprivate static func values(for job: Job) -> [DatabaseValueConvertible?] {
-        [
-            job.id.uuidString, job.status.rawValue, "\(job.a)", "\(job.b)", job.sum.map { "\($0)" },
-            job.progress,
-            job.createdAt.epochMilliseconds, job.startedAt?.epochMilliseconds,
-            job.finishedAt?.epochMilliseconds,
-            job.expiresAt.epochMilliseconds, job.attempts, job.failure?.code, job.failure?.message,
-            job.version,
-            job.leaseOwner, job.leaseExpiresAt?.epochMilliseconds, job.idempotencyKey, job.owner,
+        let record = JobRecord(job)
+        return [
+            record.id.uuidString, record.status, record.a, record.b, record.sum, record.progress,
+            record.createdAt,
+            record.startedAt, record.finishedAt, record.expiresAt, record.attempts, record.errorCode,
+            record.errorMessage, record.version, record.leaseOwner, record.leaseExpiresAt,
+            record.idempotencyKey,
+            record.owner,
         ]
     }
 }

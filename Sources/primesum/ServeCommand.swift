@@ -43,7 +43,11 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var metrics = PrometheusMetricsFactory(registry: registry)
+        metrics.valueHistogramBuckets["primesum_store_write_batch_size"] = [
+            1, 2, 4, 8, 16, 32, 64, 128, 256, 512,
+        ]
+        MetricsSystem.bootstrap(metrics)
         let logger = Logger(label: "primesum")
 
         let store = try StoreFactory.makeStore(url: settings.storeURL, logger: logger)

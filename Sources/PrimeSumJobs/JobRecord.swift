@@ -1,0 +1,97 @@
+import Foundation
+
+/// A job flattened to what every database stores natively, the one mapping the stores share:
+/// the range ends and the sum as decimal text (they pass 2^63, and JSON readers round numbers
+/// beyond 2^53), instants as Unix milliseconds (so queries compare them as numbers), and the
+/// failure as two fields. SQLite and PostgreSQL bind `JobRecord.columns` in this order;
+/// CouchDB encodes the same fields in a document.
+public struct JobRecord: Sendable, Equatable {
+    public var id: UUID
+    public var status: String
+    public var a: String
+    public var b: String
+    public var sum: String?
+    public var progress: Double
+    public var createdAt: Int64
+    public var startedAt: Int64?
+    public var finishedAt: Int64?
+    public var expiresAt: Int64
+    public var attempts: Int
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var version: Int
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Int64?
+    public var idempotencyKey: String?
+    public var owner: String?
+
+    /// The columns of a job table, in the order of the fields above.
+    public static let columns = [
+        "id", "status", "a", "b", "sum", "progress", "created_at", "started_at", "finished_at", "expires_at",
+        "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at",
+        "idempotency_key", "owner",
+    ]
+
+    public init(
+        id: UUID, status: String, a: String, b: String, sum: String?, progress: Double, createdAt: Int64,
+        startedAt: Int64?, finishedAt: Int64?, expiresAt: Int64, attempts: Int, errorCode: String?,
+        errorMessage: String?, version: Int, leaseOwner: String?, leaseExpiresAt: Int64?,
+        idempotencyKey: String?, owner: String?
+    ) {
+        self.id = id
+        self.status = status
+        self.a = a
+        self.b = b
+        self.sum = sum
+        self.progress = progress
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.expiresAt = expiresAt
+        self.attempts = attempts
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+        self.version = version
+        self.leaseOwner = leaseOwner
+        self.leaseExpiresAt = leaseExpiresAt
+        self.idempotencyKey = idempotencyKey
+        self.owner = owner
+    }
+
+    public init(_ job: Job) {
+        self.init(
+            id: job.id, status: job.status.rawValue, a: String(job.a), b: String(job.b),
+            sum: job.sum.map { String($0) }, progress: job.progress,
+            createdAt: job.createdAt.epochMilliseconds,
+            startedAt: job.startedAt?.epochMilliseconds, finishedAt: job.finishedAt?.epochMilliseconds,
+            expiresAt: job.expiresAt.epochMilliseconds, attempts: job.attempts, errorCode: job.failure?.code,
+            errorMessage: job.failure?.message, version: job.version, leaseOwner: job.leaseOwner,
+            leaseExpiresAt: job.leaseExpiresAt?.epochMilliseconds, idempotencyKey: job.idempotencyKey,
+            owner: job.owner)
+    }
+
+    /// The job; throws `JobStoreError.corrupt` for a record no version of primesum wrote.
+    public func job() throws(JobStoreError) -> Job {
+        guard let status = JobStatus(rawValue: status), let a = UInt64(a), let b = UInt64(b) else {
+            throw .corrupt(
+                "job \(id) has status '\(status.prefix(20))', a '\(a.prefix(30))', b '\(b.prefix(30))'")
+        }
+        var job = Job(
+            id: id, a: a, b: b, createdAt: Date(epochMilliseconds: createdAt),
+            expiresAt: Date(epochMilliseconds: expiresAt), idempotencyKey: idempotencyKey, owner: owner)
+        job.status = status
+        if let sum {
+            guard let value = UInt128(sum) else { throw .corrupt("job \(id) has sum '\(sum.prefix(50))'") }
+            job.sum = value
+        }
+        job.progress = progress
+        job.startedAt = startedAt.map(Date.init(epochMilliseconds:))
+        job.finishedAt = finishedAt.map(Date.init(epochMilliseconds:))
+        job.attempts = attempts
+        job.failure = errorCode.map { JobFailure(code: $0, message: errorMessage ?? "") }
+        job.version = version
+        job.leaseOwner = leaseOwner
+        job.leaseExpiresAt = leaseExpiresAt.map(Date.init(epochMilliseconds:))
+        return job
+    }
+}
