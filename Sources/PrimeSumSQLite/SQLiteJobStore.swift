@@ -33,11 +33,15 @@ public final class SQLiteJobStore: JobStore {
     }
 
     /// Runs a batch of writes in one transaction, each in a savepoint of its own: a write that
-    /// fails rolls back alone and the others still commit.
+    /// fails rolls back alone and the others still commit. A write alone needs no savepoint:
+    /// its transaction rolls back with it.
     private static func commit(_ batch: [Write], in database: DatabasePool) throws -> [Result<
         any Sendable, any Error
     >] {
-        try database.write { db in
+        if batch.count == 1 {
+            return [Result { try database.write { db in try batch[0](db) } }]
+        }
+        return try database.write { db in
             batch.map { write in
                 var outcome: Result<any Sendable, any Error> = .failure(JobStoreError.unavailable("not run"))
                 do {
