@@ -116,42 +116,32 @@ public final class CouchDBJobStore: JobStore, Service {
     // MARK: - Changes
 
     /// Follows the continuous `_changes` feed of job documents and publishes each change
-    /// locally; reconnects with back-off from the last sequence it saw, and wakes every idle
-    /// worker after a reconnect in case a change was missed.
+    /// locally; reconnects (as `JobChangeFeed.follow` does) from the last sequence it saw.
     private func followChanges(_ http: CouchDBHTTP) async {
         var since = "now"
-        var delay = Duration.milliseconds(100)
-        while !Task.isCancelled {
-            do {
-                let response = try await http.stream(
-                    .POST, http.databasePath("_changes"),
-                    query: [
-                        ("feed", "continuous"), ("since", since), ("filter", "_selector"),
-                        ("include_docs", "true"), ("heartbeat", "5000"),
-                    ],
-                    json: ["selector": ["type": "job"]] as JSONValue, timeout: .seconds(3_600))
-                guard response.status == .ok else {
-                    throw JobStoreError.unavailable("CouchDB answered \(response.status.code) to _changes")
-                }
-                changes.publish(.queue)
-                delay = .milliseconds(100)
-                var lines = LineBuffer()
-                for try await chunk in response.body {
-                    lines.append(chunk)
-                    while let line = lines.next() {
-                        guard let change = try? JSONDecoder().decode(Change.self, from: Data(line)) else {
-                            continue
-                        }
-                        if let seq = change.seq ?? change.last_seq { since = seq.text }
-                        publish(change)
-                    }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug("the _changes feed stopped", metadata: ["error": "\(error)"])
+        await changes.follow("the CouchDB _changes feed", logger: logger) { opened in
+            let response = try await http.stream(
+                .POST, http.databasePath("_changes"),
+                query: [
+                    ("feed", "continuous"), ("since", since), ("filter", "_selector"),
+                    ("include_docs", "true"), ("heartbeat", "5000"),
+                ],
+                json: ["selector": ["type": "job"]] as JSONValue, timeout: .seconds(3_600))
+            guard response.status == .ok else {
+                throw JobStoreError.unavailable("CouchDB answered \(response.status.code) to _changes")
             }
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(5))
+            opened()
+            var lines = LineBuffer()
+            for try await chunk in response.body {
+                lines.append(chunk)
+                while let line = lines.next() {
+                    guard let change = try? JSONDecoder().decode(Change.self, from: Data(line)) else {
+                        continue
+                    }
+                    if let seq = change.seq ?? change.last_seq { since = seq.text }
+                    publish(change)
+                }
+            }
         }
     }
 

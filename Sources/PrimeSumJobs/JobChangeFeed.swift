@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// Wakes waiters in this process when a job changes or work is queued: `?wait=` long-polls wait
@@ -122,6 +123,32 @@ public final class JobChangeFeed: Sendable {
                 }
             }
             continuation?.resume()
+        }
+    }
+}
+
+extension JobChangeFeed {
+    /// Follows a shared store's feed of changes (PostgreSQL's LISTEN, CouchDB's `_changes`)
+    /// until the task is cancelled: `session` opens the feed, calls `opened()` once it is open,
+    /// and republishes what it reads until the feed ends or fails; then it is opened again,
+    /// backing off from 100 ms to 5 s while it keeps failing. Each opening wakes every idle
+    /// worker, since changes may have been missed while the feed was closed.
+    public func follow(
+        _ source: String, logger: Logger, session: (_ opened: () -> Void) async throws -> Void
+    ) async {
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await session {
+                    delay = .milliseconds(100)
+                    publish(.queue)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("\(source) stopped", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
         }
     }
 }

@@ -162,26 +162,15 @@ public final class PostgresJobStore: JobStore, Service {
     // MARK: - Notifications
 
     /// Holds one pooled connection LISTENing on the schema's channel and republishes each
-    /// notification locally; reconnects with back-off, and wakes everyone after a reconnect in
-    /// case notifications were missed while it was down.
+    /// notification locally (reconnecting as `JobChangeFeed.follow` does).
     private func listen() async {
-        var delay = Duration.milliseconds(100)
-        while !Task.isCancelled {
-            do {
-                try await client.withConnection { connection in
-                    try await connection.listen(on: channel) { notifications in
-                        delay = .milliseconds(100)
-                        changes.publish(.queue)
-                        for try await notification in notifications { publish(notification.payload) }
-                    }
+        await changes.follow("the PostgreSQL listener", logger: logger) { opened in
+            try await client.withConnection { connection in
+                try await connection.listen(on: channel) { notifications in
+                    opened()
+                    for try await notification in notifications { publish(notification.payload) }
                 }
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug(
-                    "listener lost its connection", metadata: ["error": "\(String(reflecting: error))"])
             }
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(5))
         }
     }
 

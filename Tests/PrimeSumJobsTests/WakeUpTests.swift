@@ -54,3 +54,28 @@ import Testing
         #expect(slowest < .seconds(30), "one job took \(slowest) from submit to FINISHED")
     }
 }
+
+@Suite struct ChangeFeedFollowTests {
+    @Test func aFeedThatFailsIsOpenedAgainAndEachOpeningWakesIdleWorkers() async throws {
+        let feed = JobChangeFeed()
+        let attempts = Mutex(0)
+        let idleWorker = feed.subscribe(.queue)
+        let follower = Task {
+            await feed.follow("test feed", logger: Logger(label: "test")) { opened in
+                let attempt = attempts.withLock {
+                    $0 += 1; return $0
+                }
+                if attempt < 3 { throw CancellationError() }
+                opened()
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
+        defer { follower.cancel() }
+        let woken = ContinuousClock.now
+        await idleWorker.wait(timeout: .seconds(10))
+        // Opened on the third attempt, after backing off 100 ms and 200 ms.
+        #expect(attempts.withLock { $0 } == 3)
+        #expect(ContinuousClock.now - woken >= .milliseconds(300))
+        #expect(ContinuousClock.now - woken < .seconds(5))
+    }
+}
