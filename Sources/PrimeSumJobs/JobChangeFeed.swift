@@ -40,6 +40,20 @@ public final class JobChangeFeed: Sendable {
         for subscription in fired.values { subscription.fire() }
     }
 
+    /// Fires every subscription to a job (not the idle workers' `.queue`): the process is
+    /// draining and held long-polls answer now.
+    public func publishEveryJob() {
+        let fired = state.withLock { state -> [Subscription] in
+            let jobs = state.subscribers.filter { topic, _ in topic != .queue }
+            for topic in jobs.keys { state.subscribers[topic] = nil }
+            return jobs.values.flatMap(\.values)
+        }
+        for subscription in fired { subscription.fire() }
+    }
+
+    /// Subscriptions not yet fired or cancelled, every topic together.
+    public var subscriberCount: Int { state.withLock { $0.subscribers.values.reduce(0) { $0 + $1.count } } }
+
     /// Fires the oldest subscription of `topic` only: one queued job needs one idle worker, and
     /// waking them all makes every one of them ask the store. A worker that claims a job passes
     /// the wake-up on, so a backlog still reaches every idle worker.

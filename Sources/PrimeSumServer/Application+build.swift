@@ -9,21 +9,21 @@ import ServiceLifecycle
 /// Builds the service: the HTTP API on `store`, and, by role, the workers and the cleaner.
 ///
 /// `metrics` is the registry that `/metrics` renders; `main` bootstraps swift-metrics with it.
-/// Throws when `auth.keysFile` cannot be read.
+/// `drain` is not one of the application's services: run it after the application in one
+/// service group (see `DrainState`), or not at all. Throws when `auth.keysFile` cannot be read.
 public func buildApplication(
     configuration: ServerConfiguration, store: any JobStore, engine: PrimeSumEngine? = nil,
-    metrics: PrometheusCollectorRegistry, logger: Logger
+    drain: DrainState = DrainState(), metrics: PrometheusCollectorRegistry, logger: Logger
 ) throws -> some ApplicationProtocol {
     let engine = engine ?? PrimeSumEngine(threads: configuration.engineThreads)
     // A store with connections of its own runs first, so it is the last to stop.
     var services: [any Service] = (store as? any Service).map { [$0] } ?? []
     let store = MeasuredJobStore(store)
-    let drain = DrainState()
+    drain.wakesWaiters(of: store.changes)
     let keys = try configuration.authKeysFile.map(APIKeys.init(contentsOfFile:))
     let router = buildRouter(
         configuration: configuration, store: store, engine: engine, metrics: metrics, drain: drain, keys: keys
     )
-    services.append(drain)
     let replica = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     if configuration.role != .api {
         let pool = WorkerPool.Configuration(

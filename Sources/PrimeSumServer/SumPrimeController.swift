@@ -25,7 +25,7 @@ struct SumPrimeController: Sendable {
             engine: engine, configuration: configuration, drain: drain,
             queueDepth: QueueDepthGauge(store: store))
         results = ResultReuse(store: store, resultsTTL: configuration.resultsTTL)
-        terminal = TerminalWait(store: store)
+        terminal = TerminalWait(store: store, drain: drain)
     }
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -78,14 +78,13 @@ struct SumPrimeController: Sendable {
             return jsonResponse(body, status: .ok)
         }
         let change = wait > 0 ? store.changes.subscribe(.job(id)) : nil
+        defer { change?.cancel() }
         guard let job = try await owned(id, by: context), !job.status.isTerminal || job.expiresAt > now else {
-            change?.cancel()
             throw notFound(id)
         }
         let current =
             job.status.isTerminal || wait == 0
             ? job : try await terminal.job(id, waitingUpTo: wait, after: change) ?? job
-        change?.cancel()
         return document(current, status: .ok)
     }
 

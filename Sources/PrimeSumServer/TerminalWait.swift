@@ -1,10 +1,11 @@
 import Foundation
 import PrimeSumJobs
 
-/// The long-poll: a job read once it is terminal, or as it is when the wait runs out, woken by
-/// the store's change feed rather than by polling.
+/// The long-poll: a job read once it is terminal, or as it is when the wait runs out or the
+/// process starts draining, woken by the store's change feed rather than by polling.
 struct TerminalWait: Sendable {
     let store: any JobStore
+    let drain: DrainState
 
     /// The job once terminal, or as it is after `seconds`; nil when it does not exist. A
     /// `pending` subscription, taken before the caller's own read, is waited on first, which
@@ -18,11 +19,18 @@ struct TerminalWait: Sendable {
             if let change { await change.wait(timeout: max(.zero, deadline - ContinuousClock.now)) }
             let next = store.changes.subscribe(.job(id))
             change = next
-            guard let job = try await store.job(id: id) else {
+            let read: Job?
+            do { read = try await store.job(id: id) } catch {
+                // A store that fails must not leave the subscription behind (it would grow with
+                // every long-poll during an outage).
+                next.cancel()
+                throw error
+            }
+            guard let job = read else {
                 next.cancel()
                 return nil
             }
-            if job.status.isTerminal || deadline <= ContinuousClock.now {
+            if job.status.isTerminal || deadline <= ContinuousClock.now || drain.isDraining {
                 next.cancel()
                 return job
             }

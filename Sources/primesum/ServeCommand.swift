@@ -7,6 +7,7 @@ import Metrics
 import PrimeSum
 import PrimeSumServer
 import Prometheus
+import ServiceLifecycle
 
 /// `primesum serve`: the HTTP API, the workers and the cleaner. Settings come from flags, then
 /// environment variables, then defaults (swift-configuration).
@@ -58,9 +59,15 @@ struct ServeCommand: AsyncParsableCommand {
                 "store": "\(StoreFactory.redacted(settings.storeURL))",
                 "role": "\(settings.role.rawValue)", "workers": "\(settings.workers)",
             ])
+        let drain = DrainState()
         let app = try buildApplication(
-            configuration: settings, store: store, metrics: registry, logger: logger)
-        try await app.runService()
+            configuration: settings, store: store, drain: drain, metrics: registry, logger: logger)
+        // The drain runs last so that it stops first: a SIGTERM marks the replica draining and
+        // answers held long-polls before the HTTP server waits for its open requests.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     private func configuration() throws -> ServerConfiguration {

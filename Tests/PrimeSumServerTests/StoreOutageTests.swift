@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PrimeSumJobs
+import Synchronization
+import Testing
+
+@testable import PrimeSumServer
+
+/// A memory store whose reads of a job by id start failing after `healthyReads` of them, as a
+/// store going down mid-request does (fault injection around the real memory store).
+final class FailingJobStore: JobStore {
+    let base = MemoryJobStore()
+    private let reads = Atomic(0)
+    let healthyReads: Int
+
+    init(healthyReads: Int) { self.healthyReads = healthyReads }
+
+    var changes: JobChangeFeed { base.changes }
+    func create(_ job: Job) async throws -> (job: Job, created: Bool) { try await base.create(job) }
+    func job(id: UUID) async throws -> Job? {
+        guard reads.add(1, ordering: .relaxed).newValue <= healthyReads else {
+            throw JobStoreError.unavailable("injected outage")
+        }
+        return try await base.job(id: id)
+    }
+    func job(idempotencyKey: String, owner: String?) async throws -> Job? {
+        try await base.job(idempotencyKey: idempotencyKey, owner: owner)
+    }
+    func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
+        try await base.finishedJob(a: a, b: b, now: now)
+    }
+    func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+        try await base.claimNext(worker: worker, leaseUntil: leaseUntil, now: now)
+    }
+    func update(_ job: Job) async throws -> Job? { try await base.update(job) }
+    func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+        try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
+    }
+    func deleteExpired(now: Date) async throws -> Int { try await base.deleteExpired(now: now) }
+    func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
+        try await base.acquireCleanerLease(holder: holder, until: until, now: now)
+    }
+    func queuedCount() async throws -> Int { try await base.queuedCount() }
+    func ping() async throws { try await base.ping() }
+}
+
+@Suite struct StoreOutageTests {
+    /// 0: the store fails at the request's own read; 1: at the long-poll's read after a wait.
+    @Test(arguments: [0, 1])
+    func aLongPollDuringAStoreOutageLeavesNoSubscription(healthyReads: Int) async throws {
+        let store = FailingJobStore(healthyReads: healthyReads)
+        let now = Date()
+        let (job, _) = try await store.create(
+            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600)))
+        let app = try APITests.app(store: store) { $0.role = .api }
+        try await app.test(.router) { client in
+            for _ in 0..<3 {
+                try await client.execute(uri: "/sumPrime/\(job.id)?wait=1", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                }
+            }
+        }
+        #expect(store.changes.subscriberCount == 0)
+    }
+}
