@@ -8,7 +8,7 @@ public struct PrimeRange: Sendable, Hashable, CustomStringConvertible {
     /// Creates the range [a, b), or throws when a >= b.
     public init(a: UInt64, b: UInt64) throws(PrimeSumError) {
         guard a < b else {
-            throw .invalidInput(field: "b", reason: "b must be greater than a (got a=\(a), b=\(b))")
+            throw .invalidInput(field: "b", reason: "must be greater than a (got a=\(a), b=\(b))")
         }
         self.a = a
         self.b = b

@@ -1,6 +1,7 @@
 /// Everything the engine can refuse or give up on.
 public enum PrimeSumError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// An input is not a valid bound; `field` names it (`a`, `b`, or `range`).
+    /// An input is not a valid bound; `field` names it (`a` or `b`) and `reason` follows the
+    /// name in a sentence ("b must be greater than a").
     case invalidInput(field: String, reason: String)
     /// The computation was cancelled before it finished.
     case cancelled
@@ -9,7 +10,7 @@ public enum PrimeSumError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidInput(let field, let reason): "\(field): \(reason)"
+        case .invalidInput(let field, let reason): "\(field) \(reason)"
         case .cancelled: "the computation was cancelled"
         case .sieveFailure(let message): "primesieve failed: \(message)"
         }

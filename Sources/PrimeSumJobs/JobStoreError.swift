@@ -1,5 +1,5 @@
 /// The errors of the jobs layer and of every store backend.
-public enum JobStoreError: Error, Sendable, CustomStringConvertible {
+public enum JobStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The backing store cannot be reached or failed; the request may be retried later.
     case unavailable(String)
     /// The `store.url` cannot be used.

@@ -10,7 +10,7 @@ public struct PostgresStoreURL: Sendable {
     public var database: String
     /// The schema the tables live in (default `public`), so several deployments can share a database.
     public var schema: String
-    /// Connections in this replica's pool.
+    /// Connections in this replica's pool, the change listener's included.
     public var poolSize: Int
 
     public init(_ text: String) throws {
@@ -33,8 +33,11 @@ public struct PostgresStoreURL: Sendable {
         else {
             throw JobStoreError.invalidConfiguration("schema must be lower-case letters, digits and _")
         }
-        guard let pool = Int(query["pool"] ?? "10"), (1...500).contains(pool) else {
-            throw JobStoreError.invalidConfiguration("pool must be an integer in 1...500")
+        // The listener holds one connection for the store's life: with one alone, every query
+        // would wait for it forever.
+        guard let pool = Int(query["pool"] ?? "10"), (2...500).contains(pool) else {
+            throw JobStoreError.invalidConfiguration(
+                "pool must be an integer in 2...500 (one connection is held by the change listener)")
         }
         poolSize = pool
     }

@@ -44,7 +44,6 @@ struct SumPrimeController: Sendable {
         let range = try SubmitRequest.parse(Data(buffer: body))
         let idempotencyKey = request.headers[.idempotencyKey]
         let waitSeconds = try preferredWait(request)
-        Counter(label: "primesum_jobs_submitted_total").increment()
 
         let owner = context.keyName
         if let idempotencyKey,
@@ -64,7 +63,11 @@ struct SumPrimeController: Sendable {
             expiresAt: now.addingTimeInterval(configuration.resultsTTL.timeInterval),
             idempotencyKey: idempotencyKey, owner: owner)
         let (stored, created) = try await store.create(job)
-        if created { admission.admitted() }
+        if created {
+            admission.admitted()
+            // Jobs queued: not the submits refused, deduplicated or answered from a result.
+            Counter(label: "primesum_jobs_submitted_total").increment()
+        }
         context.logger.debug(
             "queued", metadata: ["job": "\(stored.id)", "a": "\(range.a)", "b": "\(range.b)"])
         return try await respond(with: stored, waitingUpTo: waitSeconds, retryAfter: estimate.seconds)

@@ -22,9 +22,15 @@ import Testing
     }
 
     @Test(arguments: [
-        (["sum", "x", "5"], "a:"), (["sum", "5"], "<b>"), (["sum", "5", "3"], "b:"),
-        (["sum", "1", "18446744073709551616"], "b:"), (["sum", "--", "-1", "5"], "a:"), (["sum"], "<a>"),
-        (["sum", "1", "2.5"], "b:"), (["sum", "1", "10", "--threads", "0"], "threads"),
+        (["sum", "x", "5"], "primesum: a must be a non-negative integer (got x)"), (["sum", "5"], "<b>"),
+        (["sum", "5", "3"], "primesum: b must be greater than a (got a=5, b=3)"),
+        (
+            ["sum", "1", "18446744073709551616"],
+            "primesum: b must be at most 2^64-1 = 18446744073709551615 (got 18446744073709551616)"
+        ),
+        (["sum", "--", "-1", "5"], "primesum: a must not be negative (got -1)"), (["sum"], "<a>"),
+        (["sum", "1", "2.5"], "primesum: b must be a non-negative integer (got 2.5)"),
+        (["sum", "1", "10", "--threads", "0"], "--threads must be at least 1"),
         (["sum", "1", "10", "--method", "magic"], "method"),
     ])
     func badInputPrintsOneLineAndExitsWithTwo(_ arguments: [String], _ mention: String) throws {
