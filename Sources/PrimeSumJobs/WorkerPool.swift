@@ -4,8 +4,9 @@ import Metrics
 import ServiceLifecycle
 import Synchronization
 
-/// Computes a job's sum; reports progress (0...1) through the callback and stops with an error
-/// when its task is cancelled. The server hands the pool the engine through this.
+/// Computes a job's sum; reports progress (0...1) through the callback and throws
+/// `CancellationError` when its task is cancelled. The server hands the pool the engine through
+/// this.
 public typealias JobComputation =
     @Sendable (Job, _ progress: @Sendable @escaping (Double) -> Void) async throws -> UInt128
 
@@ -96,8 +97,11 @@ public struct WorkerPool: Service {
 
     private enum Outcome {
         case computed(Result<UInt128, any Error>)
+        /// The job is no longer ours: cancelled by DELETE, or taken over after a lapsed lease.
         case lost
-        case drained
+        /// This worker stops before the job is done (the drain deadline passed, or the pool's
+        /// task was cancelled): another worker takes it from the queue.
+        case handBack
     }
 
     private func run(_ claimed: Job, worker: String, drain: Drain) async {
@@ -115,6 +119,10 @@ public struct WorkerPool: Service {
                     return .computed(
                         .success(
                             try await compute(claimed) { value in state.progress.withLock { $0 = value } }))
+                } catch is CancellationError {
+                    // Only this task's cancellation stops a computation early: the pool is
+                    // going away (when the lease task ended first, this outcome is not read).
+                    return .handBack
                 } catch {
                     return .computed(.failure(error))
                 }
@@ -133,7 +141,7 @@ public struct WorkerPool: Service {
             job.fail(
                 JobFailure(code: "computation_failed", message: "\(error)"), now: now,
                 ttl: configuration.resultsTTL)
-        case .drained:
+        case .handBack:
             job.handBack()
         case .lost:
             logger.info("stopped: the job was cancelled or taken over")
@@ -151,13 +159,13 @@ public struct WorkerPool: Service {
 
     /// Renews the lease and writes progress every heartbeat, keeping `state.job` the stored job.
     /// Returns `.lost` when the job is no longer ours (cancelled, or taken over after a lapse),
-    /// `.drained` once the drain deadline passed, or when the task is cancelled because the
-    /// computation ended. (One task per job does both: a job of microseconds never wakes it.)
+    /// `.handBack` once the drain deadline passed or when the task is cancelled (then either the
+    /// computation ended, and this outcome is not read, or the pool is going away). One task
+    /// per job does both: a job of microseconds never wakes it.
     private func keepLease(_ state: RunState, drain: Drain) async -> Outcome {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.heartbeatInterval)
-            if Task.isCancelled { return .lost }
-            if drain.deadlinePassed { return .drained }
+            if Task.isCancelled || drain.deadlinePassed { return .handBack }
             var next = state.job.withLock { $0 }
             next.progress = state.progress.withLock { $0 }
             next.leaseExpiresAt = Date().addingTimeInterval(configuration.leaseDuration.timeInterval)
@@ -168,7 +176,7 @@ public struct WorkerPool: Service {
                 logger.warning("heartbeat failed", metadata: ["job": "\(next.id)", "error": "\(error)"])
             }
         }
-        return .lost
+        return .handBack
     }
 
     /// Writes the final state; on a conflict, re-reads and writes again only while the job is

@@ -33,7 +33,9 @@ public func buildApplication(
         services.append(
             WorkerPool(store: store, configuration: pool, logger: logger, name: replica) { job, progress in
                 let range = try PrimeRange(a: job.a, b: job.b)
-                return try await engine.sum(range, progress: progress)
+                do { return try await engine.sum(range, progress: progress) } catch PrimeSumError.cancelled {
+                    throw CancellationError()
+                }
             })
     }
     services.append(
