@@ -12,6 +12,10 @@ public struct PrimeSumEngine: Sendable {
     public let threads: Int
     /// The cost model the engine uses for `auto`.
     public let costModel: CostModel
+    /// Computations of this engine (and its copies) whose threads still run: a cancelled one
+    /// leaves the count when its threads have stopped, not when its caller was answered.
+    public var runningComputations: Int { running.count }
+    private let running = SharedCounter()
 
     /// An engine using `threads` threads (default: every active core).
     public init(threads: Int? = nil) {
@@ -68,6 +72,8 @@ public struct PrimeSumEngine: Sendable {
         throws(PrimeSumError)
         -> UInt128
     {
+        running.add(1)
+        defer { running.add(-1) }
         let pool = ThreadPool(threads: threads)
         let total: UInt128
         if chosen == .prefix {
@@ -81,6 +87,13 @@ public struct PrimeSumEngine: Sendable {
         control.finish()
         return total
     }
+}
+
+/// A count shared by an engine's copies.
+private final class SharedCounter: Sendable {
+    private let value = Atomic(0)
+    func add(_ delta: Int) { value.add(delta, ordering: .relaxed) }
+    var count: Int { value.load(ordering: .relaxed) }
 }
 
 /// Resumes a continuation exactly once, from the computation or from cancellation, whichever

@@ -127,16 +127,30 @@ import Testing
     }
 
     @Test func deleteStopsARunningComputation() async throws {
-        try await Self.app().test(.router) { client in
+        let engine = PrimeSumEngine(threads: 1)
+        var configuration = ServerConfiguration()
+        configuration.workers = 1
+        let app = try buildApplication(
+            configuration: configuration, store: MemoryJobStore(), engine: engine,
+            metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            // About 20 s of work on one thread.
             let id = try await client.execute(
                 uri: "/sumPrime", method: .post, headers: Self.json,
                 body: ByteBuffer(string: #"{"a":0,"b":"100000000000000"}"#)
             ) { try Self.object($0.body)["_id"] as? String ?? "" }
-            try await Task.sleep(for: .milliseconds(500))
+            for _ in 0..<100 where engine.runningComputations == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(engine.runningComputations == 1, "the computation never started")
             try await client.execute(uri: "/sumPrime/\(id)", method: .delete) { response in
                 #expect(Self.field(response.body, "status") == "CANCELLED")
             }
-            try await Task.sleep(for: .seconds(1))
+            // The computation's thread stops at its next check, well within a second.
+            for _ in 0..<50 where engine.runningComputations > 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(engine.runningComputations == 0, "the computation still runs after DELETE")
             try await client.execute(uri: "/sumPrime/\(id)", method: .get) { response in
                 #expect(Self.field(response.body, "status") == "CANCELLED")
             }
