@@ -33,8 +33,6 @@ public struct APIError: Error, Sendable {
         case let error as JobStoreError:
             self.init(
                 .serviceUnavailable, code: "store_unavailable", message: error.description, retryAfter: 2)
-        case is NIOTooManyBytesError:
-            self.init(.contentTooLarge, code: "body_too_large", message: "the request body is too large")
         case let error as HTTPError where error.status == .contentTooLarge:
             self.init(.contentTooLarge, code: "body_too_large", message: "the request body is too large")
         case let error as HTTPError:
@@ -60,7 +58,9 @@ public struct APIError: Error, Sendable {
 }
 
 /// Turns every error thrown below it into `APIError.response()`.
-struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+struct APIErrorMiddleware: RouterMiddleware {
+    typealias Context = PrimeSumRequestContext
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws
         -> Response
@@ -72,8 +72,25 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if apiError.status == .internalServerError {
                 context.logger.error("request failed", metadata: ["error": "\(error)"])
             }
+            if Self.answeredBeforeTheBody.contains(apiError.status), Self.hasBody(request) {
+                // The rest of the body is never read: close the connection once the answer is
+                // written, rather than leave a client blocked sending it (with `Connection:
+                // close` the server would otherwise wait for it forever) or read an unbounded
+                // body to reuse the connection.
+                context.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
             return apiError.response()
         }
+    }
+
+    /// The statuses the API answers before it has read the request's body, or all of it.
+    private static let answeredBeforeTheBody: Set<HTTPResponse.Status> = [
+        .unauthorized, .tooManyRequests, .unsupportedMediaType, .contentTooLarge, .requestTimeout,
+    ]
+
+    private static func hasBody(_ request: Request) -> Bool {
+        request.headers[.transferEncoding] != nil
+            || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > 0
     }
 }
 

@@ -44,6 +44,12 @@ public func buildApplication(
             holder: replica, logger: logger))
     return Application(
         router: router,
+        server: .http1(
+            configuration: .init(
+                idleTimeout: .nanoseconds(configuration.idleTimeout.components.seconds * 1_000_000_000),
+                // A request's head fits in a few hundred bytes; a larger one is refused (400).
+                httpDecoderConfiguration: .init(
+                    maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 100))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "primesum"),
         services: services,

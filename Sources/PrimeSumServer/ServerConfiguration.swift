@@ -34,6 +34,12 @@ public struct ServerConfiguration: Sendable {
     /// The longest `?wait=` or `Prefer: wait` a request may ask for.
     public var maxWaitSeconds = 60
     public var maxBodyBytes = 4096
+    /// How long a client may take to send a request body.
+    public var bodyTimeout = Duration.seconds(10)
+    /// A connection with no request in progress and nothing read for this long is closed: idle
+    /// keep-alive connections, and clients that send their headers too slowly (a request's head
+    /// counts only once complete). A long-poll being answered is not idle.
+    public var idleTimeout = Duration.seconds(30)
     public var leaseDuration = Duration.seconds(15)
     public var maxAttempts = 3
     /// How often the cleaner lease holder requeues lapsed jobs and deletes expired ones.
@@ -96,6 +102,11 @@ public struct ServerConfiguration: Sendable {
         ("limits.maxJobMemory", "largest estimated job memory in bytes, else 422 (2147483648)"),
         ("limits.maxWaitSeconds", "longest ?wait= or Prefer: wait (60)"),
         ("limits.maxBodyBytes", "largest request body, else 413 (4096)"),
+        ("limits.bodySeconds", "seconds a client may take to send a body, else 408 (10)"),
+        (
+            "http.idleTimeout",
+            "seconds before a connection with nothing in progress is closed, headers not yet complete included (30)"
+        ),
         ("lease.seconds", "worker lease; a job whose worker is silent this long is requeued (15)"),
         ("lease.maxAttempts", "starts before a job whose workers keep dying is FAILED (3)"),
         ("drain.timeout", "seconds running jobs get on SIGTERM before they are handed back (20)"),
@@ -156,6 +167,10 @@ public struct ServerConfiguration: Sendable {
             try values.integer("limits.maxJobMemory", in: 0...Int.max).map(UInt64.init) ?? maxJobMemoryBytes
         maxWaitSeconds = try values.integer("limits.maxWaitSeconds", in: 0...3_600) ?? maxWaitSeconds
         maxBodyBytes = try values.integer("limits.maxBodyBytes", in: 64...1_048_576) ?? maxBodyBytes
+        bodyTimeout =
+            try values.integer("limits.bodySeconds", in: 1...3_600).map { .seconds($0) } ?? bodyTimeout
+        idleTimeout =
+            try values.integer("http.idleTimeout", in: 1...3_600).map { .seconds($0) } ?? idleTimeout
         leaseDuration =
             try values.integer("lease.seconds", in: 1...3_600).map { .seconds($0) } ?? leaseDuration
         maxAttempts = try values.integer("lease.maxAttempts", in: 1...100) ?? maxAttempts

@@ -40,7 +40,8 @@ struct SumPrimeController: Sendable {
                 .unsupportedMediaType, code: "unsupported_media_type",
                 message: "send the body as application/json")
         }
-        let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        let body = try await BodyReader(limit: configuration.maxBodyBytes, timeout: configuration.bodyTimeout)
+            .read(request.body)
         let range = try SubmitRequest.parse(Data(buffer: body))
         let idempotencyKey = request.headers[.idempotencyKey]
         let waitSeconds = try preferredWait(request)

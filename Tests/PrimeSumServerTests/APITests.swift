@@ -177,7 +177,7 @@ import Testing
         (#"{"a":true,"b":5}"#, 400, "invalid_a", "a must be an integer or a string of decimal digits"),
         (#"{"a":null,"b":5}"#, 400, "invalid_a", "a is missing"),
         (#"{"a":0,"b":"18446744073709551615"}"#, 422, "over_cost_limit", ""),
-        ("HUGE", 413, "body_too_large", "the request body is too large"),
+        ("HUGE", 413, "body_too_large", "the request body is larger than 4096 bytes"),
     ])
     func badSubmitsGetClearErrors(_ text: String, _ status: Int, _ code: String, _ message: String)
         async throws
