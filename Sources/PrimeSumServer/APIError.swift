@@ -60,6 +60,8 @@ public struct APIError: Error, Sendable {
 /// Turns every error thrown below it into `APIError.response()`.
 struct APIErrorMiddleware: RouterMiddleware {
     typealias Context = PrimeSumRequestContext
+    /// The router's paths and their methods, for 405.
+    let allowed: AllowedMethods
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws
@@ -67,6 +69,15 @@ struct APIErrorMiddleware: RouterMiddleware {
     {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            // The router found no route: a known path asked with another method is a 405.
+            let methods = allowed.methods(for: request.uri.path)
+            guard !methods.isEmpty else { return APIError(from: error).response() }
+            var apiError = APIError(
+                .methodNotAllowed, code: "method_not_allowed",
+                message: "\(request.method.rawValue) is not allowed here; use \(Self.list(methods))")
+            apiError.headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
+            return apiError.response()
         } catch {
             let apiError = APIError(from: error)
             if apiError.status == .internalServerError {
@@ -87,6 +98,10 @@ struct APIErrorMiddleware: RouterMiddleware {
     private static let answeredBeforeTheBody: Set<HTTPResponse.Status> = [
         .unauthorized, .tooManyRequests, .unsupportedMediaType, .contentTooLarge, .requestTimeout,
     ]
+
+    private static func list(_ methods: [HTTPRequest.Method]) -> String {
+        methods.map(\.rawValue).joined(separator: " or ")
+    }
 
     private static func hasBody(_ request: Request) -> Bool {
         request.headers[.transferEncoding] != nil

@@ -64,7 +64,8 @@ func buildRouter(
 ) -> Router<PrimeSumRequestContext> {
     let router = Router(context: PrimeSumRequestContext.self)
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: APIErrorMiddleware())
+    let allowed = AllowedMethods()
+    router.add(middleware: APIErrorMiddleware(allowed: allowed))
     router.get("healthz") { _, _ in HTTPResponse.Status.ok }
     router.get("readyz") { _, _ -> HTTPResponse.Status in
         guard !drain.isDraining else {
@@ -91,5 +92,6 @@ func buildRouter(
             trustedProxies: configuration.trustedProxies))
     SumPrimeController(store: store, engine: engine, configuration: configuration, drain: drain).addRoutes(
         to: jobs)
+    allowed.load(from: router)
     return router
 }

@@ -152,11 +152,18 @@ struct SumPrimeController: Sendable {
 
     private func waitParameter(_ request: Request) throws -> Int {
         guard let text = request.uri.queryParameters.get("wait") else { return 0 }
-        guard let seconds = Int(text), seconds >= 0 else {
+        guard let seconds = Self.wholeSeconds(Substring(text)) else {
             throw APIError(
                 .badRequest, code: "invalid_wait", message: "wait must be a whole number of seconds")
         }
         return min(seconds, configuration.maxWaitSeconds)
+    }
+
+    /// Decimal digits as seconds; a number too large for an Int is still a whole number of
+    /// seconds (callers cap it at the longest wait).
+    private static func wholeSeconds(_ text: Substring) -> Int? {
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(text) ?? .max
     }
 
     /// `Prefer: wait=N` (RFC 7240); other preferences are ignored as the RFC asks.
@@ -164,7 +171,7 @@ struct SumPrimeController: Sendable {
         for preference in request.headers[values: .prefer].flatMap({ $0.split(separator: ",") }) {
             let parts = preference.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "wait" else { continue }
-            guard let seconds = Int(parts[1].trimmingCharacters(in: .whitespaces)), seconds >= 0 else {
+            guard let seconds = Self.wholeSeconds(parts[1].trimmingCharacters(in: .whitespaces)[...]) else {
                 throw APIError(
                     .badRequest, code: "invalid_prefer", message: "Prefer: wait=N needs whole seconds")
             }

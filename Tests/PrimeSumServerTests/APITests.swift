@@ -206,80 +206,47 @@ import Testing
     @Test func nonJSONBodiesGet415() async throws {
         try await Self.app { $0.workers = 0 }.test(.router) { client in
             try await client.execute(
-                uri: "/sumPrime", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                body: ByteBuffer(string: "a=1&b=2")
-            ) { #expect($0.status == .unsupportedMediaType) }
-        }
-    }
-
-    @Test func fullQueueGets503WithRetryAfter() async throws {
-        try await Self.app {
-            $0.workers = 0; $0.queueCapacity = 1
-        }.test(.router) { client in
-            for (index, expected) in [HTTPResponse.Status.accepted, .serviceUnavailable].enumerated() {
-                try await client.execute(
-                    uri: "/sumPrime", method: .post, headers: Self.json,
-                    body: ByteBuffer(string: #"{"a":1,"b":\#(100 + index)}"#)
-                ) { response in
-                    #expect(response.status == expected)
-                    if expected == .serviceUnavailable { #expect(response.headers[.retryAfter] != nil) }
-                }
+                uri: "/sumPrime", method: .post, headers: [.contentType: "text/plain"],
+                body: ByteBuffer(string: "1 10")
+            ) { response in
+                #expect(response.status == .unsupportedMediaType)
+                let error = try #require(try Self.object(response.body)["error"] as? [String: Any])
+                #expect(error["code"] as? String == "unsupported_media_type")
             }
         }
     }
 
-    /// A store that cannot be reached (here a CouchDB on a closed port, never set up): every job
-    /// route answers 503 with Retry-After, never 500, and /readyz fails while /healthz holds.
-    @Test func anUnreachableStoreGets503WithRetryAfter() async throws {
-        let store = try StoreFactory.makeStore(
-            url: "couchdb://127.0.0.1:1/jobs", logger: Logger(label: "test"))
-        try await Self.app(store: store) { $0.workers = 0 }.test(.router) { client in
-            let requests: [(String, HTTPRequest.Method, ByteBuffer?)] = [
-                ("/sumPrime", .post, ByteBuffer(string: #"{"a":1,"b":100}"#)),
-                ("/sumPrime/3f2504e0-4f89-11d3-9a0c-0305e82c3301", .get, nil),
-                ("/sumPrime/3f2504e0-4f89-11d3-9a0c-0305e82c3301", .delete, nil),
-            ]
-            for (uri, method, body) in requests {
-                try await client.execute(uri: uri, method: method, headers: Self.json, body: body) {
-                    response in
-                    #expect(response.status == .serviceUnavailable, "\(method) \(uri)")
-                    #expect(response.headers[.retryAfter] != nil)
-                }
-            }
-            try await client.execute(uri: "/readyz", method: .get) {
-                #expect($0.status == .serviceUnavailable)
-            }
-            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
-        }
-    }
-
-    @Test(arguments: ["/sumPrime/not-a-uuid", "/sumPrime/3f2504e0-4f89-11d3-9a0c-0305e82c3301"])
-    func unknownIdsGet404(_ uri: String) async throws {
+    @Test(arguments: [
+        ("/healthz", HTTPRequest.Method.put, "GET"), ("/sumPrime", .get, "POST"), ("/sumPrime", .put, "POST"),
+        ("/sumPrime/0b0f8a3e-8d5e-4a8e-9d7e-1c2b3a4d5e6f", .post, "DELETE, GET"),
+        ("/metrics", .delete, "GET"),
+    ])
+    func aKnownPathWithAnotherMethodIs405(_ path: String, _ method: HTTPRequest.Method, _ allow: String)
+        async throws
+    {
         try await Self.app { $0.workers = 0 }.test(.router) { client in
-            for method in [HTTPRequest.Method.get, .delete] {
-                try await client.execute(uri: uri, method: method) { response in
-                    #expect(response.status == .notFound)
-                    let document = try Self.object(response.body)
-                    #expect(document["error"] != nil)
-                }
+            try await client.execute(uri: path, method: method) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == allow)
+                let error = try #require(try Self.object(response.body)["error"] as? [String: Any])
+                #expect(error["code"] as? String == "method_not_allowed")
             }
+            try await client.execute(uri: "/nowhere", method: method) { #expect($0.status == .notFound) }
         }
     }
 
-    @Test func badWaitGets400() async throws {
-        try await Self.app { $0.workers = 0 }.test(.router) { client in
-            try await client.execute(
-                uri: "/sumPrime/3f2504e0-4f89-11d3-9a0c-0305e82c3301?wait=soon", method: .get
-            ) {
+    @Test func aWaitTooLargeForAnIntegerIsCappedNotRefused() async throws {
+        try await Self.app { $0.maxWaitSeconds = 1 }.test(.router) { client in
+            let id = try await client.execute(
+                uri: "/sumPrime", method: .post, headers: Self.json,
+                body: ByteBuffer(string: #"{"a":1,"b":100}"#)
+            ) { try #require(try Self.object($0.body)["_id"] as? String) }
+            try await client.execute(uri: "/sumPrime/\(id)?wait=101044888943179988992", method: .get) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/sumPrime/\(id)?wait=-1", method: .get) {
                 #expect($0.status == .badRequest)
             }
-        }
-    }
-
-    @Test func unknownRoutesAndMethodsAreNotServerErrors() async throws {
-        try await Self.app { $0.workers = 0 }.test(.router) { client in
-            try await client.execute(uri: "/nowhere", method: .get) { #expect($0.status == .notFound) }
-            try await client.execute(uri: "/sumPrime", method: .put) { #expect($0.status.code < 500) }
         }
     }
 
