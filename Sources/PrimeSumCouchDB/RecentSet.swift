@@ -9,6 +9,9 @@ struct RecentSet {
         self.capacity = capacity
     }
 
+    /// Members held (at most the capacity).
+    var count: Int { members.count }
+
     /// Inserts `member`, forgetting the oldest one when full; false when it is already there.
     mutating func insert(_ member: String) -> Bool {
         guard members.insert(member).inserted else { return false }

@@ -19,6 +19,9 @@ final class RevisionCache: Sendable {
         self.capacity = capacity
     }
 
+    /// Entries held (at most the capacity).
+    var count: Int { entries.withLock { $0.count } }
+
     func revision(of id: UUID, atVersion version: Int) -> String? {
         entries.withLock { entries in
             entries[id].flatMap { $0.version == version ? $0.revision : nil }

@@ -16,6 +16,9 @@ final class DocumentCache: Sendable {
 
     init(capacity: Int = 50_000) { self.capacity = capacity }
 
+    /// Documents held (at most the capacity).
+    var count: Int { entries.withLock { $0.count } }
+
     /// The cached body of job `id` when it is cached, unexpired and belongs to `owner`.
     func body(for id: UUID, owner: String?, now: Date) -> ByteBuffer? {
         entries.withLock { entries in

@@ -11,8 +11,12 @@ final class RateLimiter: Sendable {
     }
     private let limit: ServerConfiguration.RateLimit
     private let buckets = Mutex<[String: Bucket]>([:])
-    /// Past this many clients, full buckets (idle clients) are forgotten.
-    private static let pruneThreshold = 10_000
+    /// Past this many clients the table is pruned: full buckets (idle clients) are forgotten,
+    /// then, if many clients are still active, all but the most recent half of the threshold.
+    static let pruneThreshold = 10_000
+
+    /// Clients with a bucket (at most `pruneThreshold`).
+    var clientCount: Int { buckets.withLock { $0.count } }
 
     init(limit: ServerConfiguration.RateLimit) { self.limit = limit }
 
@@ -40,5 +44,10 @@ final class RateLimiter: Sendable {
         buckets = buckets.filter { _, bucket in
             bucket.tokens + (now - bucket.updated).timeInterval * limit.perSecond < limit.burst
         }
+        // A flood from many addresses keeps every bucket busy: forgetting the least recent
+        // ones bounds the table, and pruning to half the threshold keeps it rare.
+        guard buckets.count > Self.pruneThreshold / 2 else { return }
+        let recent = buckets.sorted { $0.value.updated > $1.value.updated }.prefix(Self.pruneThreshold / 2)
+        buckets = Dictionary(uniqueKeysWithValues: recent.map { ($0.key, $0.value) })
     }
 }

@@ -97,6 +97,31 @@ import Testing
         #expect(limiter.acquire(for: "a", now: start + .milliseconds(600)) == nil)
     }
 
+    /// A flood from many addresses, each still within its burst: the table of buckets stays
+    /// bounded, and the most recent clients keep theirs.
+    @Test func bucketsStayBoundedUnderAFloodFromManyClients() {
+        let limiter = RateLimiter(limit: .init(perSecond: 1, burst: 5))
+        let start = ContinuousClock.now
+        for client in 0..<50_000 {
+            _ = limiter.acquire(for: "client-\(client)", now: start + .microseconds(client))
+            #expect(limiter.clientCount <= RateLimiter.pruneThreshold)
+            if limiter.clientCount > RateLimiter.pruneThreshold { break }
+        }
+        let last = start + .microseconds(49_999)
+        for _ in 0..<4 { _ = limiter.acquire(for: "client-49999", now: last) }
+        #expect(limiter.acquire(for: "client-49999", now: last) != nil, "the latest client lost its bucket")
+    }
+
+    @Test func theDocumentCacheStaysWithinItsCapacity() {
+        let cache = DocumentCache(capacity: 100)
+        let expiry = Date().addingTimeInterval(600)
+        for index in 0..<1_000 {
+            cache.store(
+                ByteBuffer(string: "\(index)"), for: UUID(), owner: nil, expiresAt: expiry + Double(index))
+            #expect(cache.count <= 100)
+        }
+    }
+
     @Test func malformedKeysFilesAreRefused() {
         #expect(throws: ServerConfiguration.Invalid.self) {
             try APIKeys(parsing: "alice-without-token\n", source: "t")

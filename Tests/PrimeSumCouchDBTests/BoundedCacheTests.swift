@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+
+@testable import PrimeSumCouchDB
+
+/// The CouchDB store's in-memory hints grow with jobs; each stays within its capacity.
+@Suite struct BoundedCacheTests {
+    @Test func theRevisionCacheStaysWithinItsCapacity() {
+        let cache = RevisionCache(capacity: 100)
+        var last = UUID()
+        for index in 0..<1_000 {
+            last = UUID()
+            cache.remember(last, version: index, revision: "\(index)-x")
+            #expect(cache.count <= 100)
+        }
+        #expect(cache.revision(of: last, atVersion: 999) == "999-x")
+    }
+
+    @Test func theRecentSetRemembersOnlyItsLastMembers() {
+        var recent = RecentSet(capacity: 100)
+        for index in 0..<1_000 {
+            let inserted = recent.insert("\(index)")
+            #expect(inserted)
+            #expect(recent.count <= 100)
+        }
+        let again = recent.insert("999")
+        #expect(!again)
+        let oldest = recent.insert("0")
+        #expect(oldest, "the oldest member was not forgotten")
+    }
+}
