@@ -62,6 +62,8 @@ struct APIErrorMiddleware: RouterMiddleware {
     typealias Context = PrimeSumRequestContext
     /// The router's paths and their methods, for 405.
     let allowed: AllowedMethods
+    /// The largest body a request may have (`limits.maxBodyBytes`).
+    let maxBodyBytes: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws
@@ -83,29 +85,35 @@ struct APIErrorMiddleware: RouterMiddleware {
             if apiError.status == .internalServerError {
                 context.logger.error("request failed", metadata: ["error": "\(error)"])
             }
-            if Self.answeredBeforeTheBody.contains(apiError.status), Self.hasBody(request) {
+            var response = apiError.response()
+            if closesConnection(apiError.status, request) {
                 // The rest of the body is never read: close the connection once the answer is
-                // written, rather than leave a client blocked sending it (with `Connection:
-                // close` the server would otherwise wait for it forever) or read an unbounded
-                // body to reuse the connection.
+                // written (and say so), rather than leave a client blocked sending it (with
+                // `Connection: close` the server would otherwise wait for it forever) or read
+                // an unbounded body to reuse the connection.
+                response.headers[.connection] = "close"
                 context.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             }
-            return apiError.response()
+            return response
         }
     }
 
-    /// The statuses the API answers before it has read the request's body, or all of it.
-    private static let answeredBeforeTheBody: Set<HTTPResponse.Status> = [
-        .unauthorized, .tooManyRequests, .unsupportedMediaType, .contentTooLarge, .requestTimeout,
-    ]
+    /// Whether an error answer must close the connection: one given before the body was read
+    /// (401, 413, 415, 429) when what is left of it may be large (declared larger than a body
+    /// may be, or chunked); a 408 always, since its body is still arriving. A small unread
+    /// body is read and dropped by the server, and the connection reused.
+    private func closesConnection(_ status: HTTPResponse.Status, _ request: Request) -> Bool {
+        if status == .requestTimeout { return true }
+        guard [.unauthorized, .tooManyRequests, .unsupportedMediaType, .contentTooLarge].contains(status)
+        else {
+            return false
+        }
+        let declared = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+        return request.headers[.transferEncoding] != nil || declared > maxBodyBytes
+    }
 
     private static func list(_ methods: [HTTPRequest.Method]) -> String {
         methods.map(\.rawValue).joined(separator: " or ")
-    }
-
-    private static func hasBody(_ request: Request) -> Bool {
-        request.headers[.transferEncoding] != nil
-            || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > 0
     }
 }
 

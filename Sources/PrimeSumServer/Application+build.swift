@@ -65,7 +65,7 @@ func buildRouter(
     let router = Router(context: PrimeSumRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     let allowed = AllowedMethods()
-    router.add(middleware: APIErrorMiddleware(allowed: allowed))
+    router.add(middleware: APIErrorMiddleware(allowed: allowed, maxBodyBytes: configuration.maxBodyBytes))
     router.get("healthz") { _, _ in HTTPResponse.Status.ok }
     router.get("readyz") { _, _ -> HTTPResponse.Status in
         guard !drain.isDraining else {

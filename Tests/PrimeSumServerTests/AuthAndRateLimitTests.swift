@@ -62,6 +62,73 @@ import Testing
         }
     }
 
+    /// One key floods far above its rate while five others run the seed's flow (submit, then
+    /// long-poll to the end): the flooder gets 429 with Retry-After, the others no error.
+    @Test func aFlooderIsLimitedAndWellBehavedClientsAreNot() async throws {
+        let keys = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "primesum-keys-\(UUID()).txt")
+        let tokens = (0..<6).map { "client-\($0)-token-0123456789" }
+        try tokens.enumerated().map { "client\($0.offset):\($0.element)" }.joined(separator: "\n")
+            .write(to: keys, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: keys) }
+        try await APITests.app {
+            $0.workers = 2
+            $0.authKeysFile = keys.path
+            $0.submitLimit = .init(perSecond: 5, burst: 10)
+        }.test(.router) { client in
+            let outcomes = try await withThrowingTaskGroup(of: (flooder: Bool, statuses: [Int]).self) {
+                group in
+                for stream in 0..<4 {
+                    group.addTask {
+                        var statuses: [Int] = []
+                        for index in 0..<50 {
+                            try await client.execute(
+                                uri: "/sumPrime", method: .post, headers: Self.headers(token: tokens[0]),
+                                body: ByteBuffer(string: #"{"a":1,"b":\#(1_000 + stream * 100 + index)}"#)
+                            ) { response in
+                                statuses.append(Int(response.status.code))
+                                if response.status == .tooManyRequests {
+                                    #expect(response.headers[.retryAfter].flatMap { Int($0) } ?? 0 >= 1)
+                                }
+                            }
+                        }
+                        return (true, statuses)
+                    }
+                }
+                for well in 1..<6 {
+                    group.addTask {
+                        var statuses: [Int] = []
+                        for index in 0..<5 {
+                            let headers = Self.headers(token: tokens[well])
+                            let id = try await client.execute(
+                                uri: "/sumPrime", method: .post, headers: headers,
+                                body: ByteBuffer(string: #"{"a":1,"b":\#(10_000 + well * 100 + index)}"#)
+                            ) { response in
+                                statuses.append(Int(response.status.code))
+                                return APITests.field(response.body, "_id") ?? ""
+                            }
+                            try await client.execute(
+                                uri: "/sumPrime/\(id)?wait=10", method: .get, headers: headers
+                            ) {
+                                statuses.append(Int($0.status.code))
+                                #expect(APITests.field($0.body, "status") == "FINISHED")
+                            }
+                            try await Task.sleep(for: .milliseconds(100))
+                        }
+                        return (false, statuses)
+                    }
+                }
+                return try await group.reduce(into: [(flooder: Bool, statuses: [Int])]()) { $0.append($1) }
+            }
+            let flooder = outcomes.filter(\.flooder).flatMap(\.statuses)
+            let others = outcomes.filter { !$0.flooder }.flatMap(\.statuses)
+            #expect(
+                flooder.filter { $0 == 429 }.count >= 150,
+                "the flooder got \(flooder.filter { $0 == 429 }.count) 429s")
+            #expect(others.count == 50 && others.allSatisfy { $0 == 200 || $0 == 202 }, "\(others)")
+        }
+    }
+
     @Test func submitsOverTheClientsRateGet429WithRetryAfter() async throws {
         try await APITests.app {
             $0.workers = 0
