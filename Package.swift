@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         .systemLibrary(
@@ -74,6 +75,7 @@ let package = Package(
             dependencies: [
                 "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -125,7 +127,8 @@ let package = Package(
             dependencies: ["PrimeSumServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
-            name: "primesumTests", dependencies: ["primesum", "PrimeSum", "PrimeSumClient", "PrimeSumLoadTest"]),
+            name: "primesumTests",
+            dependencies: ["primesum", "PrimeSum", "PrimeSumClient", "PrimeSumLoadTest"]),
     ],
     swiftLanguageModes: [.v6]
 )

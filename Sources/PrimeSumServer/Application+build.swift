@@ -42,10 +42,12 @@ public func buildApplication(
         Cleaner(
             store: store, interval: configuration.cleanerInterval, maxAttempts: configuration.maxAttempts,
             holder: replica, logger: logger))
+    let connections = ConnectionLimit(maximum: configuration.maxConnections)
     return Application(
         router: router,
         server: .http1(
             configuration: .init(
+                additionalChannelHandlers: [connections.handler()],
                 idleTimeout: .nanoseconds(configuration.idleTimeout.components.seconds * 1_000_000_000),
                 // A request's head fits in a few hundred bytes; a larger one is refused (400).
                 httpDecoderConfiguration: .init(

@@ -40,6 +40,8 @@ public struct ServerConfiguration: Sendable {
     /// keep-alive connections, and clients that send their headers too slowly (a request's head
     /// counts only once complete). A long-poll being answered is not idle.
     public var idleTimeout = Duration.seconds(30)
+    /// Open connections past this many are answered 503 and closed.
+    public var maxConnections = 10_000
     public var leaseDuration = Duration.seconds(15)
     public var maxAttempts = 3
     /// How often the cleaner lease holder requeues lapsed jobs and deletes expired ones.
@@ -103,6 +105,7 @@ public struct ServerConfiguration: Sendable {
         ("limits.maxWaitSeconds", "longest ?wait= or Prefer: wait (60)"),
         ("limits.maxBodyBytes", "largest request body, else 413 (4096)"),
         ("limits.bodySeconds", "seconds a client may take to send a body, else 408 (10)"),
+        ("http.maxConnections", "open connections; past them a new one is answered 503 and closed (10000)"),
         (
             "http.idleTimeout",
             "seconds before a connection with nothing in progress is closed, headers not yet complete included (30)"
@@ -171,6 +174,7 @@ public struct ServerConfiguration: Sendable {
             try values.integer("limits.bodySeconds", in: 1...3_600).map { .seconds($0) } ?? bodyTimeout
         idleTimeout =
             try values.integer("http.idleTimeout", in: 1...3_600).map { .seconds($0) } ?? idleTimeout
+        maxConnections = try values.integer("http.maxConnections", in: 1...1_000_000) ?? maxConnections
         leaseDuration =
             try values.integer("lease.seconds", in: 1...3_600).map { .seconds($0) } ?? leaseDuration
         maxAttempts = try values.integer("lease.maxAttempts", in: 1...100) ?? maxAttempts

@@ -101,6 +101,27 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(3))
     }
 
+    /// Past `http.maxConnections`, a new connection is answered 503 with Retry-After and closed;
+    /// once one of the others goes, a new one is served again.
+    @Test func connectionsPastTheCapAreRefusedCleanly() async throws {
+        let server = try await Self.start(["--http-max-connections", "5"])
+        defer { server.process.terminate() }
+        var held = try (0..<5).map { _ in try RawConnection(port: server.port) }
+        try await Task.sleep(for: .milliseconds(200))  // the server has accepted all five
+        let refused = try RawConnection(port: server.port)
+        refused.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let (text, end) = refused.readToEnd()
+        #expect(text.hasPrefix("HTTP/1.1 503"), "\(text.prefix(200))")
+        #expect(text.lowercased().contains("retry-after: 1") && text.contains("too_many_connections"))
+        #expect(end == .closed)
+        held.removeLast()
+        try await Task.sleep(for: .milliseconds(200))
+        let admitted = try RawConnection(port: server.port)
+        admitted.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        #expect(admitted.readToEnd().text.hasPrefix("HTTP/1.1 200"))
+        #expect(held.count == 4)
+    }
+
     @Test func anOversizedHeaderIsRefused() async throws {
         let server = try await Self.start()
         defer { server.process.terminate() }
