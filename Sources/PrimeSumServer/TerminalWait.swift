@@ -16,7 +16,10 @@ struct TerminalWait: Sendable {
         let deadline = ContinuousClock.now + .seconds(seconds)
         var change = pending
         while true {
-            if let change { await change.wait(timeout: max(.zero, deadline - ContinuousClock.now)) }
+            // Once draining, the wake-up has been sent: a wait that starts later would be held.
+            if let change, !drain.isDraining {
+                await change.wait(timeout: max(.zero, deadline - ContinuousClock.now))
+            }
             let next = store.changes.subscribe(.job(id))
             change = next
             let read: Job?

