@@ -79,6 +79,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            // The web console, compiled into the binary: nothing to install beside it.
+            resources: [
+                .embedInCode("Console/index.html"), .embedInCode("Console/console.js"),
+                .embedInCode("Console/console.css"),
             ]
         ),
         .target(

@@ -296,6 +296,15 @@ public final class CouchDBJobStore: JobStore, Service {
 
     public func deleteExpired(now: Date) async throws -> Int {
         let http = try ready()
+        let lapsed = try await heartbeatDocuments().filter { $0.until <= now.epochMilliseconds }
+        if !lapsed.isEmpty {
+            try await http.send(
+                .POST, http.databasePath("_bulk_docs"),
+                json: BulkDelete(
+                    docs: lapsed.compactMap { heartbeat in
+                        heartbeat._id.map { Tombstone(_id: $0, _rev: heartbeat._rev) }
+                    }))
+        }
         let selector: JSONValue = [
             "type": "job", "status": ["$in": Self.terminal],
             "expiresAt": ["$lt": .integer(now.epochMilliseconds)],
@@ -359,6 +368,41 @@ public final class CouchDBJobStore: JobStore, Service {
     public func ping() async throws {
         let http = try ready()
         try await http.send(.GET, http.databasePath())
+    }
+
+    public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
+        let http = try ready()
+        let path = http.databasePath(Self.heartbeatPrefix + replica)
+        // Only this replica writes its heartbeat: a conflict means its last write's answer was
+        // lost, and the revision read again is its own.
+        for _ in 0..<3 {
+            let found = try await http.send(.GET, path, accepting: [200, 404])
+            let revision = found.status == .ok ? try found.decode(Heartbeat.self)._rev : nil
+            let written = try await http.send(
+                .PUT, path,
+                json: Heartbeat(_rev: revision, document: document, until: until.epochMilliseconds),
+                accepting: [201, 409])
+            if written.status != .conflict { return }
+        }
+        throw JobStoreError.unavailable("the heartbeat of \(replica) kept conflicting")
+    }
+
+    public func heartbeats(now: Date) async throws -> [String] {
+        try await heartbeatDocuments().filter { $0.until > now.epochMilliseconds }.map(\.document)
+    }
+
+    /// Heartbeats are documents `primesum-replica:NAME`, listed by their id's prefix.
+    private static let heartbeatPrefix = "primesum-replica:"
+
+    private func heartbeatDocuments() async throws -> [Heartbeat] {
+        let http = try ready()
+        return try await http.send(
+            .GET, http.databasePath("_all_docs"),
+            query: [
+                ("include_docs", "true"), ("startkey", "\"\(Self.heartbeatPrefix)\""),
+                ("endkey", "\"\(Self.heartbeatPrefix)\u{FFF0}\""),
+            ]
+        ).decode(HeartbeatRows.self).rows.compactMap(\.doc)
     }
 
     // MARK: - Documents
@@ -437,6 +481,24 @@ public final class CouchDBJobStore: JobStore, Service {
         var type = "lease"
         var holder: String
         var until: Int64
+    }
+
+    private struct Heartbeat: Codable {
+        var _id: String?
+        var _rev: String?
+        var type = "replica"
+        var document: String
+        var until: Int64
+
+        init(_rev: String?, document: String, until: Int64) {
+            self._rev = _rev
+            self.document = document
+            self.until = until
+        }
+    }
+    private struct HeartbeatRows: Decodable {
+        struct Row: Decodable { var doc: Heartbeat? }
+        var rows: [Row]
     }
 
     private struct Written: Decodable { var rev: String }

@@ -30,12 +30,12 @@ public struct Job: Sendable, Equatable {
     /// Who submitted the job when authentication is on (a key's fingerprint).
     public var owner: String?
 
-    /// A new QUEUED job.
+    /// A new QUEUED job; its id, unless given, is time-ordered (`UUID.timeOrdered`).
     public init(
-        id: UUID = UUID(), a: UInt64, b: UInt64, createdAt: Date, expiresAt: Date,
+        id: UUID? = nil, a: UInt64, b: UInt64, createdAt: Date, expiresAt: Date,
         idempotencyKey: String? = nil, owner: String? = nil
     ) {
-        self.id = id
+        self.id = id ?? .timeOrdered(at: createdAt)
         self.status = .queued
         self.a = a
         self.b = b

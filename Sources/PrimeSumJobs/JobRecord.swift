@@ -3,8 +3,8 @@ import Foundation
 /// A job flattened to what every database stores natively, the one mapping the stores share:
 /// the range ends and the sum as decimal text (they pass 2^63, and JSON readers round numbers
 /// beyond 2^53), instants as Unix milliseconds (so queries compare them as numbers), and the
-/// failure as two fields. SQLite and PostgreSQL bind `JobRecord.columns` in this order;
-/// CouchDB encodes the same fields in a document.
+/// failure as two fields. SQLite and PostgreSQL bind `values` to `columns`; CouchDB encodes the
+/// same fields in a document.
 public struct JobRecord: Sendable, Equatable {
     public var id: UUID
     public var status: String
@@ -31,6 +31,24 @@ public struct JobRecord: Sendable, Equatable {
         "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at",
         "idempotency_key", "owner",
     ]
+
+    /// A field as a database binds it.
+    public enum Value: Sendable, Equatable {
+        case uuid(UUID)
+        case text(String?)
+        case integer(Int64?)
+        case real(Double)
+    }
+
+    /// The fields, in `columns` order: what SQLite and PostgreSQL bind.
+    public var values: [Value] {
+        [
+            .uuid(id), .text(status), .text(a), .text(b), .text(sum), .real(progress), .integer(createdAt),
+            .integer(startedAt), .integer(finishedAt), .integer(expiresAt), .integer(Int64(attempts)),
+            .text(errorCode), .text(errorMessage), .integer(Int64(version)), .text(leaseOwner),
+            .integer(leaseExpiresAt), .text(idempotencyKey), .text(owner),
+        ]
+    }
 
     public init(
         id: UUID, status: String, a: String, b: String, sum: String?, progress: Double, createdAt: Int64,

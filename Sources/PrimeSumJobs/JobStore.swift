@@ -34,7 +34,8 @@ public protocol JobStore: Sendable {
     /// have been attempted `maxAttempts` times. Returns how many jobs it moved.
     func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int
 
-    /// Deletes terminal jobs that expired before `now`; returns how many.
+    /// Deletes terminal jobs that expired before `now`, and heartbeats no longer listed at
+    /// `now`; returns how many jobs.
     func deleteExpired(now: Date) async throws -> Int
 
     /// Takes or renews the cluster-wide cleaner lease for `holder` until `until`; false while
@@ -43,6 +44,13 @@ public protocol JobStore: Sendable {
 
     /// The number of QUEUED jobs.
     func queuedCount() async throws -> Int
+
+    /// Stores a replica's heartbeat (`document`, the JSON of a `ReplicaHeartbeat`), replacing
+    /// that replica's last one; it is listed until `until`.
+    func recordHeartbeat(replica: String, document: String, until: Date) async throws
+
+    /// The heartbeat documents still listed at `now`, one per replica.
+    func heartbeats(now: Date) async throws -> [String]
 
     /// Throws when the store cannot serve requests.
     func ping() async throws

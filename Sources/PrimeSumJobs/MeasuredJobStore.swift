@@ -12,7 +12,7 @@ public struct MeasuredJobStore: JobStore {
         let operations = [
             "create", "get", "getByKey", "finishedJob", "claimNext", "update", "requeueLapsed",
             "deleteExpired",
-            "cleanerLease", "queuedCount", "ping",
+            "cleanerLease", "queuedCount", "ping", "recordHeartbeat", "heartbeats",
         ]
         timers = Dictionary(
             uniqueKeysWithValues: operations.map {
@@ -76,6 +76,16 @@ public struct MeasuredJobStore: JobStore {
 
     public func ping() async throws {
         try await measure("ping") { try await base.ping() }
+    }
+
+    public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
+        try await measure("recordHeartbeat") {
+            try await base.recordHeartbeat(replica: replica, document: document, until: until)
+        }
+    }
+
+    public func heartbeats(now: Date) async throws -> [String] {
+        try await measure("heartbeats") { try await base.heartbeats(now: now) }
     }
 }
 

@@ -19,6 +19,7 @@ public final class MemoryJobStore: JobStore {
         var byKey: [OwnedKey: UUID] = [:]
         var finishedByRange: [RangeKey: UUID] = [:]
         var cleanerLease: (holder: String, until: Date)?
+        var heartbeats: [String: (document: String, until: Date)] = [:]
 
         /// Stores `job` and keeps every index in step with the move from `previous`.
         mutating func put(_ job: Job, replacing previous: Job?) {
@@ -160,6 +161,7 @@ public final class MemoryJobStore: JobStore {
         state.withLock { state in
             let expired = state.jobs.values.filter { $0.status.isTerminal && $0.expiresAt < now }.map(\.id)
             for id in expired { state.remove(id) }
+            state.heartbeats = state.heartbeats.filter { $0.value.until > now }
             return expired.count
         }
     }
@@ -175,4 +177,12 @@ public final class MemoryJobStore: JobStore {
     public func queuedCount() async throws -> Int { state.withLock { $0.queued } }
 
     public func ping() async throws {}
+
+    public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
+        state.withLock { $0.heartbeats[replica] = (document, until) }
+    }
+
+    public func heartbeats(now: Date) async throws -> [String] {
+        state.withLock { state in state.heartbeats.values.filter { $0.until > now }.map(\.document) }
+    }
 }

@@ -46,11 +46,13 @@ public struct WorkerPool: Service {
     private let compute: JobComputation
     private let logger: Logger
     private let name: String
+    private let activity: ReplicaActivity
     private let inProgress = Meter(label: "primesum_jobs_in_progress")
 
+    /// `activity` counts the jobs this pool runs and finishes, for the replica's heartbeat.
     public init(
         store: any JobStore, configuration: Configuration, logger: Logger,
-        name: String = "worker-\(UUID().uuidString.prefix(8))",
+        name: String = "worker-\(UUID().uuidString.prefix(8))", activity: ReplicaActivity = ReplicaActivity(),
         compute: @escaping JobComputation
     ) {
         self.store = store
@@ -58,6 +60,7 @@ public struct WorkerPool: Service {
         self.compute = compute
         self.logger = logger
         self.name = name
+        self.activity = activity
     }
 
     public func run() async throws {
@@ -110,7 +113,11 @@ public struct WorkerPool: Service {
         logger.debug(
             "started", metadata: ["a": "\(claimed.a)", "b": "\(claimed.b)", "attempt": "\(claimed.attempts)"])
         inProgress.increment(by: 1)
-        defer { inProgress.decrement(by: 1) }
+        activity.started()
+        defer {
+            inProgress.decrement(by: 1)
+            activity.ended()
+        }
         Timer(label: "primesum_job_queue_wait_seconds").recordSeconds(Double(claimed.queuedTimeMs) / 1000)
         let state = RunState(job: claimed)
         let outcome = await withTaskGroup(of: Outcome.self) { group in
@@ -148,6 +155,9 @@ public struct WorkerPool: Service {
             return
         }
         let written = await write(job, worker: worker)
+        if written && job.status == .finished {
+            activity.finished(latency: .seconds(now.timeIntervalSince(claimed.createdAt)), at: now)
+        }
         let seconds = now.timeIntervalSince(claimed.startedAt ?? now)
         Timer(label: "primesum_job_processing_seconds").recordSeconds(seconds)
         Counter(label: "primesum_jobs_finished_total", dimensions: [("status", job.status.rawValue)])

@@ -155,7 +155,13 @@ public final class PostgresJobStore: JobStore, Service {
                         FOR EACH ROW EXECUTE FUNCTION notify_job_change()
                     """,
                 ]
-            )
+            ),
+            (
+                2,
+                [
+                    "CREATE TABLE heartbeats (replica text PRIMARY KEY, document text NOT NULL, until bigint NOT NULL)"
+                ]
+            ),
         ]
     }
 
@@ -269,12 +275,15 @@ public final class PostgresJobStore: JobStore, Service {
     public func deleteExpired(now: Date) async throws -> Int {
         try await ready { [self] in
             try await committed { connection in
-                try await connection.query(
+                let deleted = try await connection.query(
                     """
                     DELETE FROM jobs WHERE expires_at < \(now.epochMilliseconds)
                         AND status IN ('FINISHED', 'FAILED', 'CANCELLED') RETURNING id
                     """, logger: logger
                 ).collect().count
+                try await connection.query(
+                    "DELETE FROM heartbeats WHERE until <= \(now.epochMilliseconds)", logger: logger)
+                return deleted
             }
         }
     }
@@ -308,6 +317,28 @@ public final class PostgresJobStore: JobStore, Service {
         try await ready { [self] in _ = try await client.query("SELECT 1", logger: logger).collect() }
     }
 
+    public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
+        try await ready { [self] in
+            try await committed { connection in
+                _ = try await connection.query(
+                    """
+                    INSERT INTO heartbeats (replica, document, until) VALUES (\(replica), \(document), \(until.epochMilliseconds))
+                    ON CONFLICT (replica) DO UPDATE SET document = excluded.document, until = excluded.until
+                    """, logger: logger)
+            }
+        }
+    }
+
+    public func heartbeats(now: Date) async throws -> [String] {
+        try await ready { [self] in
+            var documents: [String] = []
+            for try await document in try await client.query(
+                "SELECT document FROM heartbeats WHERE until > \(now.epochMilliseconds)", logger: logger
+            ).decode(String.self) { documents.append(document) }
+            return documents
+        }
+    }
+
     // MARK: - Rows
 
     /// Inserts `jobs` in one statement and one transaction, acknowledged after its COMMIT; for
@@ -319,25 +350,14 @@ public final class PostgresJobStore: JobStore, Service {
         for (index, job) in jobs.enumerated() {
             let first = index * columns.count
             rows.append("(" + (1...columns.count).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
-            let record = JobRecord(job)
-            binds.append(record.id)
-            binds.append(record.status)
-            binds.append(record.a)
-            binds.append(record.b)
-            binds.append(record.sum)
-            binds.append(record.progress)
-            binds.append(record.createdAt)
-            binds.append(record.startedAt)
-            binds.append(record.finishedAt)
-            binds.append(record.expiresAt)
-            binds.append(record.attempts)
-            binds.append(record.errorCode)
-            binds.append(record.errorMessage)
-            binds.append(Int64(record.version))
-            binds.append(record.leaseOwner)
-            binds.append(record.leaseExpiresAt)
-            binds.append(record.idempotencyKey)
-            binds.append(record.owner)
+            for value in JobRecord(job).values {
+                switch value {
+                case .uuid(let uuid): binds.append(uuid)
+                case .text(let text): binds.append(text)
+                case .integer(let integer): binds.append(integer)
+                case .real(let real): binds.append(real)
+                }
+            }
         }
         let query = PostgresQuery(
             unsafeSQL: """

@@ -92,6 +92,12 @@ public final class SQLiteJobStore: JobStore {
                     );
                     """)
         }
+        migrator.registerMigration("v2: replica heartbeats") { db in
+            try db.execute(
+                sql:
+                    "CREATE TABLE heartbeats (replica TEXT PRIMARY KEY NOT NULL, document TEXT NOT NULL, until INTEGER NOT NULL)"
+            )
+        }
         return migrator
     }
 
@@ -186,7 +192,11 @@ public final class SQLiteJobStore: JobStore {
             try db.cachedStatement(
                 sql: "DELETE FROM jobs WHERE expires_at < ? AND status IN ('FINISHED', 'FAILED', 'CANCELLED')"
             ).execute(arguments: [now.epochMilliseconds])
-            return db.changesCount
+            let deleted = db.changesCount
+            try db.cachedStatement(sql: "DELETE FROM heartbeats WHERE until <= ?").execute(arguments: [
+                now.epochMilliseconds
+            ])
+            return deleted
         }
     }
 
@@ -212,6 +222,25 @@ public final class SQLiteJobStore: JobStore {
 
     public func ping() async throws {
         _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
+        try await write { db in
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO heartbeats (replica, document, until) VALUES (?, ?, ?)
+                    ON CONFLICT(replica) DO UPDATE SET document = excluded.document, until = excluded.until
+                    """
+            ).execute(arguments: [replica, document, until.epochMilliseconds])
+        }
+    }
+
+    public func heartbeats(now: Date) async throws -> [String] {
+        try read { db in
+            try String.fetchAll(
+                db.cachedStatement(sql: "SELECT document FROM heartbeats WHERE until > ?"),
+                arguments: [now.epochMilliseconds])
+        }
     }
 
     // MARK: - Rows
@@ -287,14 +316,13 @@ public final class SQLiteJobStore: JobStore {
 extension StatementArguments {
     /// The values of `job` in `JobRecord.columns` order.
     fileprivate static func values(for job: Job) -> [DatabaseValueConvertible?] {
-        let record = JobRecord(job)
-        return [
-            record.id.uuidString, record.status, record.a, record.b, record.sum, record.progress,
-            record.createdAt,
-            record.startedAt, record.finishedAt, record.expiresAt, record.attempts, record.errorCode,
-            record.errorMessage, record.version, record.leaseOwner, record.leaseExpiresAt,
-            record.idempotencyKey,
-            record.owner,
-        ]
+        JobRecord(job).values.map { value -> DatabaseValueConvertible? in
+            switch value {
+            case .uuid(let uuid): uuid.uuidString
+            case .text(let text): text
+            case .integer(let integer): integer
+            case .real(let real): real
+            }
+        }
     }
 }

@@ -15,6 +15,26 @@ public struct APIError: Error, Sendable {
     public var details: [String: String] = [:]
     /// Extra response headers, such as WWW-Authenticate.
     public var headers: HTTPFields = [:]
+    /// What this error leaves unread of the request's body: it decides whether the answer
+    /// closes the connection (`APIErrorMiddleware`).
+    public var unreadBody = UnreadBody.none
+
+    /// The part of a request's body that an error answer leaves unread.
+    public enum UnreadBody: Sendable {
+        /// Nothing: the body was read, or there was none.
+        case none
+        /// The body, or its rest: answered before reading it (401, 413, 415, 429).
+        case unread
+        /// A body still arriving, too slowly (408).
+        case stalled
+    }
+
+    /// This error, marked as answered with `unreadBody` left unread.
+    public func leaving(_ unreadBody: UnreadBody) -> APIError {
+        var error = self
+        error.unreadBody = unreadBody
+        return error
+    }
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
         self.status = status
@@ -35,6 +55,7 @@ public struct APIError: Error, Sendable {
                 .serviceUnavailable, code: "store_unavailable", message: error.description, retryAfter: 2)
         case let error as HTTPError where error.status == .contentTooLarge:
             self.init(.contentTooLarge, code: "body_too_large", message: "the request body is too large")
+            unreadBody = .unread
         case let error as HTTPError:
             self.init(
                 error.status,
@@ -86,7 +107,7 @@ struct APIErrorMiddleware: RouterMiddleware {
                 context.logger.error("request failed", metadata: ["error": "\(error)"])
             }
             var response = apiError.response()
-            if closesConnection(apiError.status, request) {
+            if closesConnection(apiError.unreadBody, request) {
                 // The rest of the body is never read: close the connection once the answer is
                 // written (and say so), rather than leave a client blocked sending it (with
                 // `Connection: close` the server would otherwise wait for it forever) or read
@@ -98,18 +119,18 @@ struct APIErrorMiddleware: RouterMiddleware {
         }
     }
 
-    /// Whether an error answer must close the connection: one given before the body was read
-    /// (401, 413, 415, 429) when what is left of it may be large (declared larger than a body
-    /// may be, or chunked); a 408 always, since its body is still arriving. A small unread
-    /// body is read and dropped by the server, and the connection reused.
-    private func closesConnection(_ status: HTTPResponse.Status, _ request: Request) -> Bool {
-        if status == .requestTimeout { return true }
-        guard [.unauthorized, .tooManyRequests, .unsupportedMediaType, .contentTooLarge].contains(status)
-        else {
-            return false
+    /// Whether an error answer must close the connection: one that left the body unread when
+    /// what is left of it may be large (declared larger than a body may be, or chunked); one
+    /// whose body is still arriving, always. A small unread body is read and dropped by the
+    /// server, and the connection reused.
+    private func closesConnection(_ unreadBody: APIError.UnreadBody, _ request: Request) -> Bool {
+        switch unreadBody {
+        case .none: return false
+        case .stalled: return true
+        case .unread:
+            let declared = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+            return request.headers[.transferEncoding] != nil || declared > maxBodyBytes
         }
-        let declared = request.headers[.contentLength].flatMap { Int($0) } ?? 0
-        return request.headers[.transferEncoding] != nil || declared > maxBodyBytes
     }
 
     private static func list(_ methods: [HTTPRequest.Method]) -> String {

@@ -60,7 +60,7 @@ struct APIKeyMiddleware: RouterMiddleware {
                 .unauthorized, code: "unauthorized",
                 message: "send a valid API key as Authorization: Bearer TOKEN")
             error.headers[.wwwAuthenticate] = "Bearer"
-            throw error
+            throw error.leaving(.unread)
         }
         var context = context
         context.keyName = name

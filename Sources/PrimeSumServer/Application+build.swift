@@ -25,13 +25,15 @@ public func buildApplication(
         configuration: configuration, store: store, engine: engine, metrics: metrics, drain: drain, keys: keys
     )
     let replica = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    let activity = ReplicaActivity()
     if configuration.role != .api {
         let pool = WorkerPool.Configuration(
             workers: configuration.workers, leaseDuration: configuration.leaseDuration,
             idlePollInterval: configuration.idlePollInterval, resultsTTL: configuration.resultsTTL,
             drainTimeout: configuration.drainTimeout)
         services.append(
-            WorkerPool(store: store, configuration: pool, logger: logger, name: replica) { job, progress in
+            WorkerPool(store: store, configuration: pool, logger: logger, name: replica, activity: activity) {
+                job, progress in
                 let range = try PrimeRange(a: job.a, b: job.b)
                 do { return try await engine.sum(range, progress: progress) } catch PrimeSumError.cancelled {
                     throw CancellationError()
@@ -42,6 +44,15 @@ public func buildApplication(
         Cleaner(
             store: store, interval: configuration.cleanerInterval, maxAttempts: configuration.maxAttempts,
             holder: replica, logger: logger))
+    services.append(
+        HeartbeatService(
+            store: store,
+            replica: ReplicaHeartbeat(
+                name: replica, role: configuration.role.rawValue,
+                workers: configuration.role == .api ? 0 : configuration.workers,
+                version: PrimeSumVersion.current,
+                startedAt: Date(), seenAt: Date()),
+            activity: activity, interval: configuration.heartbeatInterval, logger: logger))
     let connections = ConnectionLimit(maximum: configuration.maxConnections)
     return Application(
         router: router,
@@ -85,15 +96,21 @@ func buildRouter(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
     }
+    ConsoleController().addRoutes(to: router)
+    // The job routes and the console's API share the keys and the rate limits.
+    let rateLimit = RateLimitMiddleware(
+        submits: RateLimiter(limit: configuration.submitLimit),
+        polls: RateLimiter(limit: configuration.pollLimit),
+        trustedProxies: configuration.trustedProxies)
     let jobs = router.group("sumPrime")
-    if let keys { jobs.add(middleware: APIKeyMiddleware(keys: keys)) }
-    jobs.add(
-        middleware: RateLimitMiddleware(
-            submits: RateLimiter(limit: configuration.submitLimit),
-            polls: RateLimiter(limit: configuration.pollLimit),
-            trustedProxies: configuration.trustedProxies))
+    let console = router.group("v1")
+    for group in [jobs, console] {
+        if let keys { group.add(middleware: APIKeyMiddleware(keys: keys)) }
+        group.add(middleware: rateLimit)
+    }
     SumPrimeController(store: store, engine: engine, configuration: configuration, drain: drain).addRoutes(
         to: jobs)
+    StatsController(store: store, drain: drain).addRoutes(to: console)
     allowed.load(from: router)
     return router
 }

@@ -22,7 +22,8 @@ struct BodyReader: Sendable {
             guard let first = try await group.next(), let buffer = first else {
                 throw APIError(
                     .requestTimeout, code: "body_timeout",
-                    message: "the request body did not arrive within \(timeout.components.seconds) s")
+                    message: "the request body did not arrive within \(timeout.components.seconds) s"
+                ).leaving(.stalled)
             }
             return buffer
         }
@@ -42,7 +43,8 @@ struct BodyReader: Sendable {
         guard seen <= limit else {
             throw APIError(
                 .contentTooLarge, code: "body_too_large",
-                message: "the request body is larger than \(limit) bytes")
+                message: "the request body is larger than \(limit) bytes"
+            ).leaving(.unread)
         }
         return collected
     }

@@ -36,7 +36,8 @@ struct JobDocument: Encodable {
         error = job.failure
     }
 
-    private static func format(_ date: Date) -> String {
+    /// An instant as the API writes it: ISO 8601 in UTC, with milliseconds.
+    static func format(_ date: Date) -> String {
         date.formatted(
             .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)
         )

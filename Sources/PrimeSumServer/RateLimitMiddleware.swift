@@ -17,7 +17,8 @@ struct RateLimitMiddleware: RouterMiddleware {
             throw APIError(
                 .tooManyRequests, code: "rate_limited",
                 message: "too many requests from this client; retry later",
-                retryAfter: retryAfter)
+                retryAfter: retryAfter
+            ).leaving(.unread)
         }
         return try await next(request, context)
     }

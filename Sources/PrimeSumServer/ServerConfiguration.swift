@@ -46,6 +46,9 @@ public struct ServerConfiguration: Sendable {
     public var maxAttempts = 3
     /// How often the cleaner lease holder requeues lapsed jobs and deletes expired ones.
     public var cleanerInterval = Duration.seconds(1)
+    /// How often this replica writes its heartbeat (the console's list of replicas and their
+    /// figures); a replica is listed for three heartbeats.
+    public var heartbeatInterval = Duration.seconds(2)
     public var drainTimeout = Duration.seconds(20)
     /// Per-client token buckets; a rate of 0 turns that limit off.
     public var submitLimit = RateLimit(perSecond: 100, burst: 200)
@@ -113,6 +116,7 @@ public struct ServerConfiguration: Sendable {
         ("lease.seconds", "worker lease; a job whose worker is silent this long is requeued (15)"),
         ("lease.maxAttempts", "starts before a job whose workers keep dying is FAILED (3)"),
         ("drain.timeout", "seconds running jobs get on SIGTERM before they are handed back (20)"),
+        ("replicas.heartbeatSeconds", "seconds between this replica's heartbeats in the store (2)"),
         ("rateLimit.submitsPerSecond", "per-client submits per second, 0 = unlimited (100)"),
         ("rateLimit.submitBurst", "per-client submit burst (200)"),
         ("rateLimit.pollsPerSecond", "per-client reads per second, 0 = unlimited (1000)"),
@@ -179,6 +183,9 @@ public struct ServerConfiguration: Sendable {
             try values.integer("lease.seconds", in: 1...3_600).map { .seconds($0) } ?? leaseDuration
         maxAttempts = try values.integer("lease.maxAttempts", in: 1...100) ?? maxAttempts
         drainTimeout = try values.integer("drain.timeout", in: 0...3_600).map { .seconds($0) } ?? drainTimeout
+        heartbeatInterval =
+            try values.integer("replicas.heartbeatSeconds", in: 1...600).map { .seconds($0) }
+            ?? heartbeatInterval
         submitLimit.perSecond =
             try values.number("rateLimit.submitsPerSecond", atLeast: 0) ?? submitLimit.perSecond
         submitLimit.burst = try values.number("rateLimit.submitBurst", atLeast: 1) ?? submitLimit.burst

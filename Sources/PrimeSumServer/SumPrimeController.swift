@@ -38,7 +38,8 @@ struct SumPrimeController: Sendable {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
             throw APIError(
                 .unsupportedMediaType, code: "unsupported_media_type",
-                message: "send the body as application/json")
+                message: "send the body as application/json"
+            ).leaving(.unread)
         }
         let body = try await BodyReader(limit: configuration.maxBodyBytes, timeout: configuration.bodyTimeout)
             .read(request.body)

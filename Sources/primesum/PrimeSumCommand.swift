@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PrimeSumServer
 
 /// The `primesum` binary: the service, its client and its tools behind one command.
 @main
@@ -7,6 +8,7 @@ struct PrimeSumCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "primesum",
         abstract: "Exact sums of primes in [a, b), locally or as an asynchronous service.",
+        version: PrimeSumVersion.current,
         subcommands: [
             ServeCommand.self, SubmitCommand.self, StatusCommand.self, LoadtestCommand.self, SumCommand.self,
             BenchCommand.self,

@@ -28,7 +28,9 @@ import Testing
 
     @Test func writesThatArriveDuringAFlushGoTogetherInTheNext() async throws {
         let recorder = RecordingFlush()
-        let group = GroupCommit<Int, Int>(store: "test", maximumBatch: 100, concurrency: 1) { try await recorder.flush($0) }
+        let group = GroupCommit<Int, Int>(store: "test", maximumBatch: 100, concurrency: 1) {
+            try await recorder.flush($0)
+        }
         try await withThrowingTaskGroup(of: (Int, Int).self) { tasks in
             tasks.addTask { (0, try await group.write(0)) }
             for await _ in recorder.firstStarted.stream { break }
@@ -44,7 +46,9 @@ import Testing
 
     @Test func aFailedFlushFailsOnlyItsOwnBatch() async throws {
         let recorder = RecordingFlush()
-        let group = GroupCommit<Int, Int>(store: "test", maximumBatch: 100, concurrency: 1) { try await recorder.flush($0) }
+        let group = GroupCommit<Int, Int>(store: "test", maximumBatch: 100, concurrency: 1) {
+            try await recorder.flush($0)
+        }
         let first = Task { try await group.write(-1) }
         for await _ in recorder.firstStarted.stream { break }
         let second = Task { try await group.write(2) }

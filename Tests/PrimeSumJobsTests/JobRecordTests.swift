@@ -3,7 +3,8 @@ import PrimeSumJobs
 import Testing
 
 @Suite struct JobRecordTests {
-    @Test func everyFieldRoundTripsAtTheEdgesOfItsType() throws {
+    /// A job with every field set, each at an edge of its type.
+    private static func edgeJob() -> Job {
         var job = Job(
             a: UInt64.max - 1, b: UInt64.max, createdAt: Date(epochMilliseconds: 1_800_000_000_123),
             expiresAt: Date(epochMilliseconds: 1_800_000_600_000), idempotencyKey: "key", owner: "team")
@@ -17,10 +18,34 @@ import Testing
         job.version = 7
         job.leaseOwner = "worker-1"
         job.leaseExpiresAt = Date(epochMilliseconds: 1_800_000_015_000)
+        return job
+    }
+
+    @Test func everyFieldRoundTripsAtTheEdgesOfItsType() throws {
+        let job = Self.edgeJob()
         let record = JobRecord(job)
         #expect(record.a == "18446744073709551614" && record.sum == "\(UInt128.max)")
         #expect(record.createdAt == 1_800_000_000_123 && record.errorCode == "attempts_exhausted")
         #expect(try record.job() == job)
+    }
+
+    @Test func eachValueIsBoundToItsColumn() {
+        let job = Self.edgeJob()
+        let values = JobRecord(job).values
+        #expect(values.count == JobRecord.columns.count)
+        let byColumn = Dictionary(uniqueKeysWithValues: zip(JobRecord.columns, values))
+        let expected: [String: JobRecord.Value] = [
+            "id": .uuid(job.id), "status": .text("FAILED"), "a": .text("18446744073709551614"),
+            "b": .text("18446744073709551615"), "sum": .text("\(UInt128.max)"), "progress": .real(0.25),
+            "created_at": .integer(1_800_000_000_123), "started_at": .integer(1_800_000_000_200),
+            "finished_at": .integer(1_800_000_000_300), "expires_at": .integer(1_800_000_600_000),
+            "attempts": .integer(3), "error_code": .text("attempts_exhausted"),
+            "error_message": .text("gave up"),
+            "version": .integer(7), "lease_owner": .text("worker-1"),
+            "lease_expires_at": .integer(1_800_000_015_000),
+            "idempotency_key": .text("key"), "owner": .text("team"),
+        ]
+        #expect(byColumn == expected)
     }
 
     @Test(arguments: ["status", "a", "b"])

@@ -177,6 +177,30 @@ struct Backend: CustomTestStringConvertible, Sendable {
     }
 
     @Test(arguments: Backend.all)
+    func heartbeatsAreReplacedListedUntilTheyLapseThenDeleted(_ backend: Backend) async throws {
+        let store = try await backend.ready()
+        let first = ReplicaHeartbeat(
+            name: "replica-1", role: "all", workers: 2, version: "1.0.0", startedAt: now, seenAt: now)
+        var later = first
+        later.seenAt = now.addingTimeInterval(5)
+        later.running = 1
+        var window = ActivityWindow(start: 1_800_000_000)
+        window.finished = 3
+        window.latency.record(milliseconds: 2.5)
+        later.activity = [window]
+        let other = ReplicaHeartbeat(
+            name: "replica-2", role: "worker", workers: 1, version: "1.0.0", startedAt: now, seenAt: now)
+        try await store.record(first, until: now.addingTimeInterval(10))
+        try await store.record(later, until: now.addingTimeInterval(15))
+        try await store.record(other, until: now.addingTimeInterval(8))
+        #expect(try await store.replicas(now: now) == [later, other])
+        #expect(try await store.replicas(now: now.addingTimeInterval(9)) == [later])
+        _ = try await store.deleteExpired(now: now.addingTimeInterval(9))
+        // Deleted, not only hidden: listed again at an earlier instant, it is not there.
+        #expect(try await store.heartbeats(now: now) == [later.encoded()])
+    }
+
+    @Test(arguments: Backend.all)
     func writesWakeSubscribers(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let queue = store.changes.subscribe(.queue)

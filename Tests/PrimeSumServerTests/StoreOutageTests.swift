@@ -44,6 +44,10 @@ final class FailingJobStore: JobStore {
     }
     func queuedCount() async throws -> Int { try await base.queuedCount() }
     func ping() async throws { try await base.ping() }
+    func recordHeartbeat(replica: String, document: String, until: Date) async throws {
+        try await base.recordHeartbeat(replica: replica, document: document, until: until)
+    }
+    func heartbeats(now: Date) async throws -> [String] { try await base.heartbeats(now: now) }
 }
 
 @Suite struct StoreOutageTests {

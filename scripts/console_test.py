@@ -1,0 +1,104 @@
+"""Drives the web console in headless Chromium (see scripts/console-test).
+
+Usage: console_test.py BASE_URL SCREENSHOT
+"""
+
+import json
+import sys
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE, SCREENSHOT = sys.argv[1], sys.argv[2]
+# The sum of the primes below 10^7 (OEIS A046731).
+RANGE, SUM = ("0", "10000000"), "3203324994356"
+
+
+def main():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1000,1500"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        run(driver)
+    finally:
+        driver.quit()
+
+
+def api_message(body):
+    """The message of the API's own error answer to this submit."""
+    request = urllib.request.Request(
+        BASE + "/sumPrime", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as error:
+        return json.load(error)["error"]["message"]
+    raise AssertionError(f"the API accepted {body}")
+
+
+def text(driver, element_id):
+    return driver.find_element(By.ID, element_id).text
+
+
+def submit(driver, a, b):
+    for field, value in (("a", a), ("b", b)):
+        box = driver.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+    driver.find_element(By.CSS_SELECTOR, "#submit-form button").click()
+
+
+def run(driver):
+    wait = WebDriverWait(driver, 30, poll_frequency=0.1)
+    driver.get(BASE + "/")
+    wait.until(lambda d: text(d, "connection") == "live")
+    wait.until(lambda d: text(d, "stat-replicas") == "1")
+
+    submit(driver, *RANGE)
+    wait.until(lambda d: text(d, "current-status") == "FINISHED")
+    assert text(driver, "current-sum") == SUM, f"sum on the page: {text(driver, 'current-sum')}"
+    progress = driver.find_element(By.ID, "current-progress").get_attribute("value")
+    assert float(progress) == 1, f"progress bar at {progress}"
+    assert "FINISHED" in text(driver, "jobs"), "the job is not in the list of recent jobs"
+
+    submit(driver, "10", "5")
+    wait.until(lambda d: text(d, "submit-error") != "")
+    shown, expected = text(driver, "submit-error"), api_message({"a": "10", "b": "5"})
+    assert expected.startswith("b must be greater than a"), f"the API says {expected!r}"
+    assert shown == expected, f"the page shows {shown!r}, the API says {expected!r}"
+
+    # The charts show complete 10-second windows: the job's reaches them within 10 s and a
+    # heartbeat.
+    WebDriverWait(driver, 30, poll_frequency=0.2).until(lambda d: text(d, "latency-now") != "–")
+    # Back to the first job, for the picture.
+    driver.find_element(By.CSS_SELECTOR, "#jobs tbody tr").click()
+    driver.save_screenshot(SCREENSHOT)
+
+    # Chromium logs every 4xx answer as an error of the network: the bad submit's 400 is the
+    # one expected; any other entry (a script error, a failed load) fails the test.
+    expected_400 = BASE + "/sumPrime - Failed to load resource: the server responded with a status of 400"
+    errors = [
+        e for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" and not (e["source"] == "network" and e["message"].startswith(expected_400))
+    ]
+    assert not errors, f"console errors: {errors}"
+    origins = set()
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            url = message["params"]["request"]["url"]
+            if not url.startswith("data:"):
+                origins.add("/".join(url.split("/")[:3]))
+    assert origins == {BASE}, f"requests to other origins: {origins - {BASE}}"
+    print(f"console-test: ok: sum {SUM} shown, the API's message shown, no console error, "
+          f"requests only to {BASE}; screenshot {SCREENSHOT}")
+
+
+if __name__ == "__main__":
+    main()
