@@ -67,6 +67,14 @@ def run(driver):
     assert float(progress) == 1, f"progress bar at {progress}"
     assert "FINISHED" in text(driver, "jobs"), "the job is not in the list of recent jobs"
 
+    # A long job: its progress bar moves, and Cancel stops it.
+    submit(driver, "1000000000000000", "1000030000000000")
+    wait.until(lambda d: text(d, "current-status").startswith("IN_PROGRESS")
+               and float(d.find_element(By.ID, "current-progress").get_attribute("value")) > 0)
+    driver.find_element(By.ID, "cancel").click()
+    wait.until(lambda d: text(d, "current-status") == "CANCELLED")
+    assert not driver.find_element(By.ID, "cancel").is_displayed(), "Cancel is still offered"
+
     submit(driver, "10", "5")
     wait.until(lambda d: text(d, "submit-error") != "")
     shown, expected = text(driver, "submit-error"), api_message({"a": "10", "b": "5"})
@@ -76,9 +84,15 @@ def run(driver):
     # The charts show complete 10-second windows: the job's reaches them within 10 s and a
     # heartbeat.
     WebDriverWait(driver, 30, poll_frequency=0.2).until(lambda d: text(d, "latency-now") != "–")
-    # Back to the first job, for the picture.
-    driver.find_element(By.CSS_SELECTOR, "#jobs tbody tr").click()
+    # Back to the finished job (the last row), for the picture.
+    driver.find_elements(By.CSS_SELECTOR, "#jobs tbody tr")[-1].click()
+    assert text(driver, "current-sum") == SUM
     driver.save_screenshot(SCREENSHOT)
+
+    # On a phone's width nothing runs off the side.
+    driver.set_window_size(390, 844)
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow} px wider than a phone's screen"
 
     # Chromium logs every 4xx answer as an error of the network: the bad submit's 400 is the
     # one expected; any other entry (a script error, a failed load) fails the test.
@@ -96,7 +110,8 @@ def run(driver):
             if not url.startswith("data:"):
                 origins.add("/".join(url.split("/")[:3]))
     assert origins == {BASE}, f"requests to other origins: {origins - {BASE}}"
-    print(f"console-test: ok: sum {SUM} shown, the API's message shown, no console error, "
+    print(f"console-test: ok: sum {SUM} shown, a running job cancelled, the API's message shown, "
+          f"fits a phone, no console error, "
           f"requests only to {BASE}; screenshot {SCREENSHOT}")
 
 
