@@ -7,6 +7,11 @@ struct RateLimitMiddleware: RouterMiddleware {
     let polls: RateLimiter
     let trustedProxies: Set<String>
 
+    /// The refusal, its body encoded once: a flood is refused thousands of times a second.
+    private static let refusal = APIError(
+        .tooManyRequests, code: "rate_limited", message: "too many requests from this client; retry later"
+    ).leaving(.unread).prepared()
+
     func handle(
         _ request: Request, context: PrimeSumRequestContext,
         next: (Request, PrimeSumRequestContext) async throws -> Response
@@ -14,11 +19,9 @@ struct RateLimitMiddleware: RouterMiddleware {
         let limiter = request.method == .post ? submits : polls
         let client = ClientIdentity.of(request, context: context, trustedProxies: trustedProxies)
         if let retryAfter = limiter.acquire(for: client) {
-            throw APIError(
-                .tooManyRequests, code: "rate_limited",
-                message: "too many requests from this client; retry later",
-                retryAfter: retryAfter
-            ).leaving(.unread)
+            var refusal = Self.refusal
+            refusal.retryAfter = retryAfter
+            throw refusal
         }
         return try await next(request, context)
     }
