@@ -410,7 +410,7 @@ public final class CouchDBJobStore: JobStore, Service {
     /// The connection pool once the database is set up.
     private func ready() throws -> CouchDBHTTP {
         guard let http = connection.withLock({ $0 }) else {
-            throw JobStoreError.unavailable("CouchDB is not set up yet")
+            throw JobStoreError.starting("CouchDB is not set up yet")
         }
         return http
     }

@@ -50,7 +50,8 @@ public struct Cleaner: Service {
                 logger.info("cleaned", metadata: ["requeued": "\(requeued)", "deleted": "\(deleted)"])
             }
         } catch {
-            logger.warning("cleaning failed", metadata: ["error": "\(error)"])
+            logger.log(
+                level: JobStoreError.logLevel(of: error), "cleaning failed", metadata: ["error": "\(error)"])
         }
     }
 }

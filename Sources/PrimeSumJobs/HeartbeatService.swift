@@ -41,7 +41,9 @@ public struct HeartbeatService: Service {
         do {
             try await store.record(heartbeat, until: now.addingTimeInterval(listedFor.timeInterval))
         } catch {
-            logger.warning("could not write the heartbeat", metadata: ["error": "\(error)"])
+            logger.log(
+                level: JobStoreError.logLevel(of: error), "could not write the heartbeat",
+                metadata: ["error": "\(error)"])
         }
     }
 }

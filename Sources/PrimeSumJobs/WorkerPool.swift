@@ -91,8 +91,9 @@ public struct WorkerPool: Service {
                     continue
                 }
             } catch {
-                logger.warning(
-                    "could not claim a job", metadata: ["worker": "\(worker)", "error": "\(error)"])
+                logger.log(
+                    level: JobStoreError.logLevel(of: error), "could not claim a job",
+                    metadata: ["worker": "\(worker)", "error": "\(error)"])
             }
             await waitForWork.wait(timeout: configuration.idlePollInterval)
         }

@@ -435,13 +435,13 @@ public final class PostgresJobStore: JobStore, Service {
         ).job()
     }
 
-    /// Runs a store operation; any failure below the protocol becomes `JobStoreError.unavailable`
-    /// (the API answers 503 and retries later), with no credentials in its text.
-    /// Runs a store operation once the schema is migrated; before that it is unavailable.
-    /// Each operation must end within `operationTimeout`, answered or not (see `withDeadline`).
+    /// Runs a store operation once the schema is migrated (before that it throws
+    /// `JobStoreError.starting`); any failure below the protocol becomes
+    /// `JobStoreError.unavailable` (the API answers 503), with no credentials in its text. Each
+    /// operation must end within `operationTimeout`, answered or not (see `withDeadline`).
     private func ready<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         guard migrated.load(ordering: .relaxed) else {
-            throw JobStoreError.unavailable("the schema is not ready yet")
+            throw JobStoreError.starting("the schema is not ready yet")
         }
         return try await access {
             try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }, body)
