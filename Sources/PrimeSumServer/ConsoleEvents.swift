@@ -4,8 +4,9 @@ import PrimeSumJobs
 import Synchronization
 
 /// The console's live feed (`GET /v1/events`, Server-Sent Events): `stats` and `replicas`, as
-/// `GET /v1/stats` and `GET /v1/replicas` answer them, every second; `job`, a watched job's document whenever its status or progress
-/// changed (at once when it ends, woken by the store's change feed); `gone`, a watched job that
+/// `GET /v1/stats` and `GET /v1/replicas` answer them, every second; `job`, a watched job's
+/// document whenever its status or progress changed (at once when it ends, woken by the
+/// store's change feed); `gone`, a watched job that
 /// does not exist (or is not the caller's). It ends when the replica drains or the client
 /// leaves; the console then opens it again. Each stream reads the store every second, so a
 /// replica serves at most `maxStreams` at once.
@@ -45,8 +46,7 @@ final class ConsoleEvents: Sendable {
                 let changes = watched.keys.map { store.changes.subscribe(.job($0)) }
                 if let (snapshot, replicas) = try? await stats.current() {
                     try await writer.write(Self.event("stats", snapshot))
-                    try await writer.write(
-                        Self.event("replicas", ["replicas": replicas.map(ReplicaDocument.init)]))
+                    try await writer.write(Self.event("replicas", ReplicaList(replicas)))
                 }
                 for (id, seen) in watched {
                     let read: Job?

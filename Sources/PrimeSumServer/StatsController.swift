@@ -24,11 +24,11 @@ struct StatsController: Sendable {
     }
 
     @Sendable func currentStats(_ request: Request, context: Context) async throws -> Response {
-        json(try await stats.current().snapshot)
+        uncached(.json(encoding: try await stats.current().snapshot))
     }
 
     @Sendable func replicas(_ request: Request, context: Context) async throws -> Response {
-        json(["replicas": try await stats.current().replicas.map(ReplicaDocument.init)])
+        uncached(.json(encoding: ReplicaList(try await stats.current().replicas)))
     }
 
     @Sendable func eventStream(_ request: Request, context: Context) async throws -> Response {
@@ -51,11 +51,19 @@ struct StatsController: Sendable {
             body: try events.stream(watching: ids, owner: context.keyName))
     }
 
-    private func json(_ value: some Encodable) -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: (try? JSONEncoder.api.encode(value)) ?? Data())))
+    /// Live figures: no cache may keep them.
+    private func uncached(_ response: Response) -> Response {
+        var response = response
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
+}
+
+/// What `GET /v1/replicas` answers, and the console's `replicas` event.
+struct ReplicaList: Encodable {
+    let replicas: [ReplicaDocument]
+
+    init(_ heartbeats: [ReplicaHeartbeat]) { replicas = heartbeats.map(ReplicaDocument.init) }
 }
 
 /// A replica as `GET /v1/replicas` lists it.

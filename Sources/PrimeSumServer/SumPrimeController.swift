@@ -80,7 +80,7 @@ struct SumPrimeController: Sendable {
         let wait = try waitParameter(request)
         let now = Date()
         if let body = documents.body(for: id, owner: context.keyName, now: now) {
-            return jsonResponse(body, status: .ok)
+            return Response.json(body)
         }
         let change = wait > 0 ? store.changes.subscribe(.job(id)) : nil
         defer { change?.cancel() }
@@ -130,11 +130,7 @@ struct SumPrimeController: Sendable {
         if job.status.isTerminal {
             documents.store(body, for: job.id, owner: job.owner, expiresAt: job.expiresAt)
         }
-        return jsonResponse(body, status: status)
-    }
-
-    private func jsonResponse(_ body: ByteBuffer, status: HTTPResponse.Status) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        return Response.json(body, status: status)
     }
 
     private func jobID(_ context: Context) throws -> UUID {
