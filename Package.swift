@@ -71,9 +71,24 @@ let package = Package(
             ]
         ),
         .target(
+            name: "PrimeSumRedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "PrimeSumRedis",
+            dependencies: [
+                "PrimeSumJobs", "PrimeSumRedisClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "PrimeSumServer",
             dependencies: [
-                "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
+                "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB", "PrimeSumRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -117,9 +132,13 @@ let package = Package(
         .testTarget(
             name: "PrimeSumJobsTests",
             dependencies: [
-                "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB", "PrimeSumRedis",
+                "PrimeSumRedisClient", .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
+        ),
+        .testTarget(
+            name: "PrimeSumRedisClientTests",
+            dependencies: ["PrimeSumRedisClient", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "PrimeSumCouchDBTests",

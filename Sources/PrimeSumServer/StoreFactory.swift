@@ -3,11 +3,13 @@ import Logging
 import PrimeSumCouchDB
 import PrimeSumJobs
 import PrimeSumPostgres
+import PrimeSumRedis
+import PrimeSumRedisClient
 import PrimeSumSQLite
 
 /// Picks the backend named by `store.url`.
 public enum StoreFactory {
-    /// `memory:`, `sqlite:PATH`, `postgres://…` or `couchdb://…` (also `http(s)://…`); other schemes are refused with the list of
+    /// `memory:`, `sqlite:PATH`, `postgres://…`, `redis://…` or `couchdb://…` (also `http(s)://…`); other schemes are refused with the list of
     /// supported ones. A store that is also a `Service` must run among the application's services.
     public static func makeStore(url: String, logger: Logger) throws -> any JobStore {
         if url == "memory:" || url == "memory" { return MemoryJobStore() }
@@ -22,12 +24,19 @@ public enum StoreFactory {
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             return PostgresJobStore(url: try PostgresStoreURL(url), logger: logger)
         }
+        if url.hasPrefix("redis://") || url.hasPrefix("rediss://") {
+            do {
+                return RedisJobStore(url: try RedisURL(url), logger: logger)
+            } catch {
+                throw JobStoreError.invalidConfiguration(error.description)
+            }
+        }
         if ["couchdb://", "http://", "https://"].contains(where: url.hasPrefix) {
             return CouchDBJobStore(url: try CouchDBStoreURL(url), logger: logger)
         }
         let scheme = url.split(separator: ":").first.map(String.init) ?? url
         throw JobStoreError.invalidConfiguration(
-            "unsupported store scheme '\(scheme)' (supported: memory:, sqlite:PATH, postgres://user:password@host:port/database, couchdb://user:password@host:port/database)"
+            "unsupported store scheme '\(scheme)' (supported: memory:, sqlite:PATH, postgres://user:password@host:port/database, redis://[user:password@]host:port[/db], couchdb://user:password@host:port/database)"
         )
     }
 

@@ -39,6 +39,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
             },
         ]
         + (PostgresFixture.url == nil ? [] : [Backend(name: "postgres") { try PostgresFixture.makeStore() }])
+        + (RedisFixture.url == nil ? [] : [Backend(name: "redis") { try RedisFixture.makeStore() }])
         + (CouchDBFixture.url == nil ? [] : [Backend(name: "couchdb") { try CouchDBFixture.makeStore() }])
 }
 

@@ -3,7 +3,7 @@ import PrimeSumJobs
 import Testing
 
 /// A backend that several replicas share: each call makes one more replica's store on the
-/// same namespace (a PostgreSQL schema, a CouchDB database).
+/// same namespace (a PostgreSQL schema, a Redis key prefix, a CouchDB database).
 struct ReplicatedBackend: CustomTestStringConvertible, Sendable {
     let name: String
     let makeReplica: @Sendable (_ namespace: String) throws -> any JobStore
@@ -12,6 +12,8 @@ struct ReplicatedBackend: CustomTestStringConvertible, Sendable {
     static let all: [ReplicatedBackend] =
         (PostgresFixture.url == nil
             ? [] : [ReplicatedBackend(name: "postgres") { try PostgresFixture.makeStore(schema: $0) }])
+        + (RedisFixture.url == nil
+            ? [] : [ReplicatedBackend(name: "redis") { try RedisFixture.makeStore(prefix: $0) }])
         + (CouchDBFixture.url == nil
             ? [] : [ReplicatedBackend(name: "couchdb") { try CouchDBFixture.makeStore(database: $0) }])
 }
@@ -20,7 +22,7 @@ struct ReplicatedBackend: CustomTestStringConvertible, Sendable {
     /// Two replicas on one namespace: a job queued through one wakes the other's idle workers,
     /// and a job finished through one wakes a `?wait=` long-poll on the other.
     @Test(
-        .enabled(if: !ReplicatedBackend.all.isEmpty, "neither PostgreSQL nor CouchDB is configured"),
+        .enabled(if: !ReplicatedBackend.all.isEmpty, "no shared store (PostgreSQL, Redis, CouchDB) is configured"),
         arguments: ReplicatedBackend.all)
     func aChangeOnOneReplicaWakesWaitersOnAnother(_ backend: ReplicatedBackend) async throws {
         let namespace = "test_\(UUID().uuidString.prefix(8).lowercased())"

@@ -1,0 +1,311 @@
+import Foundation
+import Logging
+import PrimeSumJobs
+import PrimeSumRedisClient
+import ServiceLifecycle
+import Synchronization
+
+/// The `redis://` store, for many replicas: each job a hash, the queue and the leases sorted
+/// sets, every operation one Lua script (atomic in Redis, one round trip), every write a
+/// compare-and-swap on the job's version. Terminal jobs expire through Redis's own key expiry;
+/// the cleaner's sweep also removes them at their expiry, with their result and idempotency
+/// keys. Each status change is published on a channel that every replica subscribes to and
+/// turns into local wake-ups for idle workers and `?wait=` long-polls.
+///
+/// It is also a `Service`: it loads the scripts, then keeps the subscription, for the
+/// application's life.
+public final class RedisJobStore: JobStore, Service {
+    public let changes = JobChangeFeed()
+    private let url: RedisURL
+    private let pool: RedisConnectionPool
+    private let keys: RedisKeys
+    private let logger: Logger
+    /// Script source → its SHA1 in the server's script cache; empty until `run` loaded them.
+    private let loaded = Mutex<[String: String]>([:])
+
+    public init(url: RedisURL, logger: Logger) {
+        self.url = url
+        pool = RedisConnectionPool(url: url)
+        keys = RedisKeys(prefix: url.prefix)
+        self.logger = logger
+    }
+
+    /// Loads the scripts (retrying while Redis cannot be reached), says what Redis's
+    /// persistence means for accepted jobs, then follows the change channel until graceful
+    /// shutdown.
+    public func run() async throws {
+        try await retryWhileStarting("Redis", logger: logger) {
+            try await access { for script in RedisScripts.all { try await load(script) } }
+        }
+        await warnUnlessDurable()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.listen() }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        pool.close()
+    }
+
+    @discardableResult
+    private func load(_ script: String) async throws -> String {
+        guard let sha = try await pool.run("SCRIPT", "LOAD", script).string else {
+            throw RedisClientError.protocolViolation("SCRIPT LOAD did not return a digest")
+        }
+        loaded.withLock { $0[script] = sha }
+        return sha
+    }
+
+    /// Without an append-only file a restarted Redis comes back without the jobs it had
+    /// accepted: say so once at start (docs/redis.md). Managed services that hide CONFIG are
+    /// taken on trust.
+    private func warnUnlessDurable() async {
+        guard let reply = try? await pool.run("CONFIG", "GET", "append*").array else { return }
+        var settings: [String: String] = [:]
+        for pair in stride(from: 0, to: reply.count - 1, by: 2) {
+            if let name = reply[pair].string, let value = reply[pair + 1].string { settings[name] = value }
+        }
+        if settings["appendonly"] == "no" {
+            logger.warning(
+                "Redis runs without its append-only file: a restart of Redis loses every job it holds (set appendonly yes, see docs/redis.md)"
+            )
+        } else if let fsync = settings["appendfsync"], fsync != "always" {
+            logger.notice(
+                "Redis fsyncs its append-only file '\(fsync)': a crash of Redis's machine (not of Redis alone) may lose the last second of accepted jobs (docs/redis.md)"
+            )
+        }
+    }
+
+    // MARK: - Notifications
+
+    private func listen() async {
+        let url = url
+        let channel = keys.changes
+        await changes.follow("the Redis subscription", logger: logger) { opened in
+            try await RedisSubscriber.listen(to: url, channel: channel, subscribed: opened) { payload in
+                publish(payload)
+            }
+        }
+    }
+
+    private func publish(_ payload: String) {
+        guard let id = UUID(uuidString: String(payload.dropFirst(2))) else { return }
+        changes.publish(.job(id))
+        if payload.hasPrefix("q:") { changes.signal(.queue) }
+    }
+
+    // MARK: - JobStore
+
+    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
+        try await access {
+            var scriptKeys = [keys.job(job.id), keys.queue]
+            if let key = job.idempotencyKey { scriptKeys.append(keys.idempotency(key: key, owner: job.owner)) }
+            let record = JobRecord(job)
+            var arguments = [RedisKeys.member(job.id), String(record.createdAt), keys.changes]
+            for (column, value) in zip(JobRecord.columns, record.values) {
+                if let text = Self.text(value) { arguments += [column, text] }
+            }
+            let reply = try await evaluate(RedisScripts.create, keys: scriptKeys, arguments: arguments)
+            if reply.integer == 1 { return (job, true) }
+            guard let existing = reply.string.flatMap(UUID.init(uuidString:)), let stored = try await self.job(id: existing)
+            else { throw JobStoreError.unavailable("job \(job.id) was neither created nor found") }
+            return (stored, false)
+        }
+    }
+
+    public func job(id: UUID) async throws -> Job? {
+        try await access {
+            try Self.job(try await pool.send(RESPCommand(["HMGET", keys.job(id)] + JobRecord.columns)).orThrow())
+        }
+    }
+
+    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
+        try await jobByReference(keys.idempotency(key: idempotencyKey, owner: owner))
+    }
+
+    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
+        guard let job = try await jobByReference(keys.result(a: a, b: b)),
+            job.status == .finished, job.a == a, job.b == b, job.expiresAt > now
+        else { return nil }
+        return job
+    }
+
+    private func jobByReference(_ key: String) async throws -> Job? {
+        try await access {
+            try Self.job(try await evaluate(RedisScripts.jobByReference, keys: [key], arguments: [keys.prefix + "job:"]))
+        }
+    }
+
+    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+        try await access {
+            try Self.job(
+                try await evaluate(
+                    RedisScripts.claim, keys: [keys.queue, keys.leases],
+                    arguments: [
+                        keys.prefix + "job:", worker, String(leaseUntil.epochMilliseconds),
+                        String(now.epochMilliseconds), keys.changes,
+                    ]))
+        }
+    }
+
+    public func update(_ job: Job) async throws -> Job? {
+        try await access {
+            var next = job
+            next.version += 1
+            let record = JobRecord(next)
+            var scriptKeys = [keys.job(job.id), keys.queue, keys.leases, keys.expiry, keys.result(a: job.a, b: job.b)]
+            if let key = job.idempotencyKey { scriptKeys.append(keys.idempotency(key: key, owner: job.owner)) }
+            var arguments = [
+                String(job.version), RedisKeys.member(job.id), keys.changes, record.status, String(record.createdAt),
+                record.leaseExpiresAt.map { String($0) } ?? "", String(record.expiresAt),
+            ]
+            // The fields a transition can change; the others are written once, at create.
+            for (column, value) in zip(JobRecord.columns, record.values) where !Self.fixedColumns.contains(column) {
+                arguments += [column, Self.text(value).map { "=" + $0 } ?? ""]
+            }
+            let reply = try await evaluate(RedisScripts.update, keys: scriptKeys, arguments: arguments)
+            return reply.integer == 1 ? next : nil
+        }
+    }
+
+    private static let fixedColumns: Set = ["id", "a", "b", "created_at", "idempotency_key", "owner"]
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+        let lapsed = try await access {
+            try await pool.run("ZRANGEBYSCORE", keys.leases, "-inf", "(\(now.epochMilliseconds)", "LIMIT", "0", "500")
+                .array?.compactMap { $0.string.flatMap(UUID.init(uuidString:)) } ?? []
+        }
+        var moved = 0
+        for id in lapsed {
+            guard var job = try await self.job(id: id) else {
+                try await access { try await pool.run("ZREM", keys.leases, RedisKeys.member(id)) }
+                continue
+            }
+            guard job.status == .inProgress, let lease = job.leaseExpiresAt, lease < now else { continue }
+            job.requeueAfterLapse(now: now, maxAttempts: maxAttempts)
+            if try await update(job) != nil { moved += 1 }
+        }
+        return moved
+    }
+
+    public func deleteExpired(now: Date) async throws -> Int {
+        try await access {
+            let batch = 1_000
+            var deleted = 0
+            while true {
+                let reply = try await evaluate(
+                    RedisScripts.deleteExpired, keys: [keys.expiry, keys.heartbeats, keys.heartbeatsUntil],
+                    arguments: [String(now.epochMilliseconds), keys.prefix, String(batch)])
+                guard let counts = reply.array, counts.count == 2, let jobs = counts[0].integer,
+                    let swept = counts[1].integer
+                else { throw RedisClientError.protocolViolation("the sweep's reply is \(reply)") }
+                deleted += Int(jobs)
+                if swept < batch { return deleted }
+            }
+        }
+    }
+
+    public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
+        try await access {
+            try await evaluate(
+                RedisScripts.cleanerLease, keys: [keys.cleaner],
+                arguments: [holder, String(until.epochMilliseconds), String(now.epochMilliseconds)]
+            ).integer == 1
+        }
+    }
+
+    public func queuedCount() async throws -> Int {
+        try await access { Int(try await pool.run("ZCARD", keys.queue).integer ?? 0) }
+    }
+
+    public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
+        try await access {
+            _ = try await evaluate(
+                RedisScripts.recordHeartbeat, keys: [keys.heartbeats, keys.heartbeatsUntil],
+                arguments: [replica, document, String(until.epochMilliseconds)])
+        }
+    }
+
+    public func heartbeats(now: Date) async throws -> [String] {
+        try await access {
+            try await evaluate(
+                RedisScripts.heartbeats, keys: [keys.heartbeats, keys.heartbeatsUntil],
+                arguments: [String(now.epochMilliseconds)]
+            ).array?.compactMap(\.string) ?? []
+        }
+    }
+
+    public func ping() async throws {
+        try await access {
+            guard loaded.withLock({ $0.count }) == RedisScripts.all.count else {
+                throw JobStoreError.starting("the scripts are not loaded yet")
+            }
+            try await pool.run("PING")
+        }
+    }
+
+    // MARK: - Scripts and replies
+
+    /// Runs a loaded script; loads it again when Redis no longer knows it (a restart empties
+    /// the script cache).
+    private func evaluate(_ script: String, keys: [String], arguments: [String]) async throws -> RESPValue {
+        guard let sha = loaded.withLock({ $0[script] }) else {
+            throw JobStoreError.starting("the scripts are not loaded yet")
+        }
+        let command = { (sha: String) in RESPCommand(["EVALSHA", sha, String(keys.count)] + keys + arguments) }
+        let reply = try await pool.send(command(sha))
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            return try await pool.send(command(try await load(script))).orThrow()
+        }
+        return try reply.orThrow()
+    }
+
+    /// A field as the job's hash stores it; nil for a field the hash leaves out.
+    private static func text(_ value: JobRecord.Value) -> String? {
+        switch value {
+        case .uuid(let uuid): RedisKeys.member(uuid)
+        case .text(let text): text
+        case .integer(let integer): integer.map { String($0) }
+        case .real(let real): String(real)
+        }
+    }
+
+    /// The job in an `HMGET` of `JobRecord.columns`; nil for a missing job.
+    private static func job(_ reply: RESPValue) throws -> Job? {
+        guard let fields = reply.array else { return nil }
+        guard fields.count == JobRecord.columns.count else {
+            throw JobStoreError.corrupt("a job reply has \(fields.count) fields")
+        }
+        let text = fields.map(\.string)
+        guard let idText = text[0] else { return nil }
+        func integer(_ index: Int) throws -> Int64? {
+            guard let value = text[index] else { return nil }
+            guard let integer = Int64(value) else {
+                throw JobStoreError.corrupt("job \(idText) has \(JobRecord.columns[index]) '\(value.prefix(30))'")
+            }
+            return integer
+        }
+        guard let id = UUID(uuidString: idText), let createdAt = try integer(6), let expiresAt = try integer(9),
+            let attempts = try integer(10), let version = try integer(13)
+        else { throw JobStoreError.corrupt("job '\(idText.prefix(40))' lacks a required field") }
+        return try JobRecord(
+            id: id, status: text[1] ?? "", a: text[2] ?? "", b: text[3] ?? "", sum: text[4],
+            progress: text[5].flatMap(Double.init) ?? 0, createdAt: createdAt, startedAt: try integer(7),
+            finishedAt: try integer(8), expiresAt: expiresAt, attempts: Int(attempts), errorCode: text[11],
+            errorMessage: text[12], version: Int(version), leaseOwner: text[14], leaseExpiresAt: try integer(15),
+            idempotencyKey: text[16], owner: text[17]
+        ).job()
+    }
+
+    /// Runs a store operation; any failure below the protocol becomes
+    /// `JobStoreError.unavailable` (the API answers 503), with no credentials in its text.
+    @discardableResult
+    private func access<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as JobStoreError {
+            throw error
+        } catch {
+            throw JobStoreError.unavailable("Redis: \(error)")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The names of everything the store keeps in Redis, all under one prefix (`primesum:` by
+/// default). The scripts in `RedisScripts` build the same job, result and idempotency names
+/// from a job's fields when they sweep expired jobs; the two must agree.
+struct RedisKeys: Sendable {
+    /// `prefix:`, ready to have a name appended.
+    let prefix: String
+
+    init(prefix: String) {
+        self.prefix = prefix + ":"
+    }
+
+    /// A job's hash, its fields named as `JobRecord.columns`.
+    func job(_ id: UUID) -> String { prefix + "job:" + Self.member(id) }
+    /// QUEUED job ids by creation instant (ms): the queue.
+    var queue: String { prefix + "queue" }
+    /// IN_PROGRESS job ids by lease expiry (ms).
+    var leases: String { prefix + "leases" }
+    /// Terminal job ids by expiry (ms), for the cleaner; Redis also expires each key itself.
+    var expiry: String { prefix + "expiry" }
+    /// The id of the job an owner created with an idempotency key.
+    func idempotency(key: String, owner: String?) -> String {
+        let owner = owner ?? ""
+        return prefix + "idem:\(owner.utf8.count):\(owner):\(key)"
+    }
+    /// The id of the last job FINISHED for exactly [a, b).
+    func result(a: UInt64, b: UInt64) -> String { prefix + "result:\(a):\(b)" }
+    /// The cleaner lease: `until|holder`.
+    var cleaner: String { prefix + "cleaner" }
+    /// Replica name → heartbeat document, and replica name → listed-until (ms).
+    var heartbeats: String { prefix + "heartbeats" }
+    var heartbeatsUntil: String { prefix + "heartbeats-until" }
+    /// The pub/sub channel of job changes: `q:ID` when a job is queued, `j:ID` for any other
+    /// status change.
+    var changes: String { prefix + "changes" }
+
+    /// A job id as the sorted sets and the channel carry it.
+    static func member(_ id: UUID) -> String { id.uuidString.lowercased() }
+}

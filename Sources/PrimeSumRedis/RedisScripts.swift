@@ -1,0 +1,153 @@
+import PrimeSumJobs
+
+/// The Lua scripts that make each store operation one atomic step in Redis: loaded once with
+/// SCRIPT LOAD, run with EVALSHA (and loaded again after a restarted Redis answers NOSCRIPT).
+///
+/// Keys a script derives from a job's fields (the job hashes of the queue, the result and
+/// idempotency keys of an expired job) are built inside it, so the store needs a single Redis
+/// server (or a primary with replicas), not Redis Cluster.
+enum RedisScripts {
+    /// `HMGET`'s field list, for scripts that return a job.
+    private static let columns = JobRecord.columns.map { "'\($0)'" }.joined(separator: ", ")
+
+    /// KEYS: job, queue[, idempotency]. ARGV: id, queue score, channel, then field/value pairs.
+    /// Returns 1 when created, else the id of the job that holds the idempotency key.
+    static let create = """
+        if KEYS[3] then
+          local existing = redis.call('GET', KEYS[3])
+          if existing then return existing end
+          redis.call('SET', KEYS[3], ARGV[1])
+        end
+        redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+        redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+        redis.call('PUBLISH', ARGV[3], 'q:' .. ARGV[1])
+        return 1
+        """
+
+    /// KEYS: queue, leases. ARGV: job key prefix, worker, lease until, now, channel. Pops the
+    /// oldest QUEUED job and applies `Job.claim` (the contract suite checks they agree); returns
+    /// the job's fields, or nil when nothing is queued.
+    static let claim = """
+        while true do
+          local popped = redis.call('ZPOPMIN', KEYS[1])
+          if #popped == 0 then return false end
+          local id = popped[1]
+          local key = ARGV[1] .. id
+          if redis.call('HGET', key, 'status') == 'QUEUED' then
+            redis.call('HSET', key, 'status', 'IN_PROGRESS', 'started_at', ARGV[4], 'progress', '0',
+              'lease_owner', ARGV[2], 'lease_expires_at', ARGV[3])
+            redis.call('HINCRBY', key, 'attempts', 1)
+            redis.call('HINCRBY', key, 'version', 1)
+            redis.call('ZADD', KEYS[2], ARGV[3], id)
+            redis.call('PUBLISH', ARGV[5], 'j:' .. id)
+            return redis.call('HMGET', key, \(columns))
+          end
+        end
+        """
+
+    /// The compare-and-swap. KEYS: job, queue, leases, expiry, result[, idempotency]. ARGV:
+    /// expected version, id, channel, status, created at, lease expiry, expiry, then field/value
+    /// pairs where a value is `=TEXT`, or empty to delete the field. Keeps the queue, leases and
+    /// expiry sets in step with the status; a terminal job's keys expire at its expiry. Returns
+    /// 1 when written, 0 when the version moved on or the job is gone.
+    static let update = """
+        if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+        local previous = redis.call('HGET', KEYS[1], 'status')
+        local set, delete = {}, {}
+        for i = 8, #ARGV, 2 do
+          if ARGV[i + 1] == '' then
+            delete[#delete + 1] = ARGV[i]
+          else
+            set[#set + 1] = ARGV[i]
+            set[#set + 1] = string.sub(ARGV[i + 1], 2)
+          end
+        end
+        if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+        if #delete > 0 then redis.call('HDEL', KEYS[1], unpack(delete)) end
+        local id, status = ARGV[2], ARGV[4]
+        if status == 'QUEUED' then redis.call('ZADD', KEYS[2], ARGV[5], id) else redis.call('ZREM', KEYS[2], id) end
+        if status == 'IN_PROGRESS' and ARGV[6] ~= '' then
+          redis.call('ZADD', KEYS[3], ARGV[6], id)
+        else
+          redis.call('ZREM', KEYS[3], id)
+        end
+        if status == 'FINISHED' or status == 'FAILED' or status == 'CANCELLED' then
+          redis.call('ZADD', KEYS[4], ARGV[7], id)
+          if status == 'FINISHED' then redis.call('SET', KEYS[5], id, 'PXAT', ARGV[7]) end
+          if KEYS[6] then redis.call('PEXPIREAT', KEYS[6], ARGV[7]) end
+          redis.call('PEXPIREAT', KEYS[1], ARGV[7])
+        end
+        if previous ~= status then
+          redis.call('PUBLISH', ARGV[3], (status == 'QUEUED' and 'q:' or 'j:') .. id)
+        end
+        return 1
+        """
+
+    /// KEYS: a key holding a job id (result, idempotency). ARGV: job key prefix. The job's
+    /// fields, or nil.
+    static let jobByReference = """
+        local id = redis.call('GET', KEYS[1])
+        if not id then return false end
+        return redis.call('HMGET', ARGV[1] .. id, \(columns))
+        """
+
+    /// KEYS: expiry, heartbeats, heartbeats-until. ARGV: now, key prefix, batch size. Deletes up
+    /// to a batch of terminal jobs that expired before now, with their result and idempotency
+    /// keys, and every heartbeat no longer listed. Returns {jobs deleted, ids swept}.
+    static let deleteExpired = """
+        local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
+        local deleted = 0
+        for _, id in ipairs(ids) do
+          local key = ARGV[2] .. 'job:' .. id
+          local fields = redis.call('HMGET', key, 'a', 'b', 'idempotency_key', 'owner')
+          deleted = deleted + redis.call('DEL', key)
+          if fields[1] then
+            local result = ARGV[2] .. 'result:' .. fields[1] .. ':' .. fields[2]
+            if redis.call('GET', result) == id then redis.call('DEL', result) end
+          end
+          if fields[3] then
+            local owner = fields[4] or ''
+            local idempotency = ARGV[2] .. 'idem:' .. string.len(owner) .. ':' .. owner .. ':' .. fields[3]
+            if redis.call('GET', idempotency) == id then redis.call('DEL', idempotency) end
+          end
+        end
+        if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end
+        local lapsed = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
+        if #lapsed > 0 then
+          redis.call('HDEL', KEYS[2], unpack(lapsed))
+          redis.call('ZREM', KEYS[3], unpack(lapsed))
+        end
+        return {deleted, #ids}
+        """
+
+    /// KEYS: cleaner lease. ARGV: holder, until, now. Takes or renews the lease unless another
+    /// holder's is still running at now; Redis also drops it when it lapses (PX). 1 or 0.
+    static let cleanerLease = """
+        local current = redis.call('GET', KEYS[1])
+        if current then
+          local separator = string.find(current, '|', 1, true)
+          local holder = string.sub(current, separator + 1)
+          if holder ~= ARGV[1] and tonumber(string.sub(current, 1, separator - 1)) > tonumber(ARGV[3]) then
+            return 0
+          end
+        end
+        redis.call('SET', KEYS[1], ARGV[2] .. '|' .. ARGV[1], 'PX', math.max(1, ARGV[2] - ARGV[3]))
+        return 1
+        """
+
+    /// KEYS: heartbeats, heartbeats-until. ARGV: replica, document, until.
+    static let recordHeartbeat = """
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+        return 1
+        """
+
+    /// KEYS: heartbeats, heartbeats-until. ARGV: now. The documents still listed at now.
+    static let heartbeats = """
+        local names = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')
+        if #names == 0 then return {} end
+        return redis.call('HMGET', KEYS[1], unpack(names))
+        """
+
+    static let all = [create, claim, update, jobByReference, deleteExpired, cleanerLease, recordHeartbeat, heartbeats]
+}
