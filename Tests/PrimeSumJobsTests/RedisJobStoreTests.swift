@@ -1,0 +1,81 @@
+import Foundation
+import PrimeSumJobs
+import PrimeSumRedis
+import PrimeSumRedisClient
+import Testing
+
+/// What the contract suite cannot see from outside the store: the keys the Redis store leaves,
+/// Redis's own expiry, and a Redis that forgot the scripts.
+@Suite(.enabled(if: RedisFixture.url != nil, RedisFixture.skipReason))
+struct RedisJobStoreTests {
+    let prefix = RedisFixture.prefix()
+
+    func store() async throws -> RedisJobStore {
+        let store = try RedisFixture.makeStore(prefix: prefix)
+        try await Backend.untilReady(store)
+        return store
+    }
+
+    func keys(_ admin: RedisConnectionPool) async throws -> [String] {
+        try await admin.run("KEYS", "\(prefix):*").array?.compactMap(\.string).sorted() ?? []
+    }
+
+    /// Claiming in the script sets exactly what `Job.claim` sets.
+    @Test func theClaimScriptIsJobClaim() async throws {
+        let store = try await store()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let job = try await store.create(Job(a: 3, b: 30, createdAt: now, expiresAt: now.addingTimeInterval(60))).job
+        let lease = now.addingTimeInterval(15)
+        var expected = job
+        expected.claim(by: "w", until: lease, now: now)
+        expected.version += 1
+        #expect(try await store.claimNext(worker: "w", leaseUntil: lease, now: now) == expected)
+    }
+
+    /// A job's whole life, idempotency key and result included, then the sweep at its expiry:
+    /// nothing of it is left in Redis.
+    @Test func anExpiredJobLeavesNoKeyBehind() async throws {
+        let store = try await store()
+        let admin = RedisConnectionPool(url: try RedisFixture.url(prefix: prefix))
+        defer { admin.close() }
+        let now = Date().addingTimeInterval(3_600)
+        let job = Job(a: 5, b: 50, createdAt: now, expiresAt: now.addingTimeInterval(60), idempotencyKey: "k:1", owner: "o")
+        _ = try await store.create(job)
+        var claimed = try #require(try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(9), now: now))
+        claimed.finish(sum: 328, now: now, ttl: .seconds(60))
+        _ = try #require(try await store.update(claimed))
+        try await store.recordHeartbeat(replica: "r", document: "{}", until: now.addingTimeInterval(5))
+        #expect(try await keys(admin).count >= 4)
+        #expect(try await store.deleteExpired(now: now.addingTimeInterval(61)) == 1)
+        #expect(try await store.job(idempotencyKey: "k:1", owner: "o") == nil)
+        let left = try await keys(admin)
+        #expect(left == [], "left behind: \(left)")
+    }
+
+    /// Redis expires a terminal job by itself, cleaner or not: the seed's ttl.
+    @Test func redisExpiresTerminalJobsItself() async throws {
+        let store = try await store()
+        let now = Date()
+        let job = try await store.create(
+            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60), idempotencyKey: "once")
+        ).job
+        var cancelled = job
+        cancelled.cancel(now: now, ttl: .milliseconds(400))
+        _ = try #require(try await store.update(cancelled))
+        #expect(try await store.job(id: job.id)?.status == .cancelled)
+        try await Task.sleep(for: .milliseconds(900))
+        #expect(try await store.job(id: job.id) == nil)
+        #expect(try await store.job(idempotencyKey: "once", owner: nil) == nil)
+    }
+
+    /// A restarted Redis has an empty script cache: the store loads the scripts again.
+    @Test func scriptsAreLoadedAgainAfterRedisForgetsThem() async throws {
+        let store = try await store()
+        let admin = RedisConnectionPool(url: try RedisFixture.url(prefix: prefix))
+        defer { admin.close() }
+        try await admin.run("SCRIPT", "FLUSH")
+        let now = Date()
+        let job = try await store.create(Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60))).job
+        #expect(try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(10), now: now)?.id == job.id)
+    }
+}
