@@ -2,7 +2,6 @@
 // sources, and the store needs only RESP2 over one TCP connection, pipelined, plus pub/sub.
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// One TCP connection to Redis, authenticated and on its database, that pipelines: any number
 /// of tasks may send commands at once, and each gets its own reply.
@@ -56,22 +55,20 @@ public final class RedisConnection: Sendable {
     /// `RESPValue.orThrow`). Without a reply within the command timeout the connection closes.
     public func send(_ command: RESPCommand) async throws -> RESPValue {
         let reply = channel.eventLoop.makePromise(of: RESPValue.self)
-        let timedOut = Atomic<Bool>(false)
         let channel = channel
+        let commandTimeout = commandTimeout
         let timer = channel.eventLoop.scheduleTask(in: commandTimeout) {
-            timedOut.store(true, ordering: .relaxed)
+            reply.fail(
+                RedisClientError.timedOut("no reply to \(command.arguments.first ?? "") within \(commandTimeout)"))
             channel.close(promise: nil)
         }
         defer { timer.cancel() }
-        channel.writeAndFlush(RESPRequest(command: command, reply: reply), promise: nil)
-        do {
-            return try await reply.futureResult.get()
-        } catch {
-            if timedOut.load(ordering: .relaxed) {
-                throw RedisClientError.timedOut("no reply to \(command.arguments.first ?? "") within \(commandTimeout)")
-            }
-            throw error
-        }
+        // A write to a connection that has already closed never reaches the handler, which
+        // would fail the reply: fail it here. (A promise completes once; later results are dropped.)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { reply.fail(RedisClientError.connectionFailed("\($0)")) }
+        channel.writeAndFlush(RESPRequest(command: command, reply: reply), promise: written)
+        return try await reply.futureResult.get()
     }
 
     /// False once the connection has closed, for whatever reason.

@@ -41,8 +41,12 @@ struct RedisConnectionTests {
     @Test func aSilentServerTimesOutAndTheConnectionCloses() async throws {
         let connection = try await RedisConnection.connect(to: try #require(TestServer.url), commandTimeout: .milliseconds(300))
         let started = ContinuousClock.now
-        await #expect(throws: RedisClientError.self) { try await connection.send(RESPCommand("BLPOP", key, "5")) }
+        let error = await #expect(throws: RedisClientError.self) {
+            try await connection.send(RESPCommand("BLPOP", key, "5"))
+        }
+        guard case .timedOut = error else { Issue.record("expected a timeout, got \(String(describing: error))"); return }
         #expect(ContinuousClock.now - started < .seconds(4))
+        for _ in 0..<100 where connection.isActive { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!connection.isActive)
     }
 
@@ -81,5 +85,18 @@ struct RedisConnectionTests {
         for index in 0..<3 { try await publisher.send(RESPCommand("PUBLISH", channel, "m\(index)")).orThrow() }
         for _ in 0..<50 where received.withLock({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(50)) }
         #expect(received.withLock { $0 } == ["m0", "m1", "m2"])
+    }
+}
+
+extension RedisConnectionTests {
+    /// A command sent on a connection that has already closed fails at once instead of waiting
+    /// for a reply that cannot come.
+    @Test(.timeLimit(.minutes(1))) func aCommandOnAClosedConnectionFailsAtOnce() async throws {
+        let connection = try await RedisConnection.connect(to: try #require(TestServer.url), commandTimeout: .seconds(30))
+        connection.close()
+        for _ in 0..<50 where connection.isActive { try await Task.sleep(for: .milliseconds(10)) }
+        let started = ContinuousClock.now
+        await #expect(throws: RedisClientError.self) { try await connection.send(RESPCommand("PING")) }
+        #expect(ContinuousClock.now - started < .seconds(10))
     }
 }

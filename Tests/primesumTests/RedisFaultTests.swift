@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+/// Three replicas on one Redis (append-only file, `appendfsync always`, as docs/redis.md
+/// recommends) behind haproxy; sixteen clients submit tiny jobs without pause while a replica is
+/// SIGKILLed and started again, and Redis is restarted, once gracefully and once by SIGKILL
+/// (it replays its append-only file). Every accepted job must finish with the right sum, its
+/// result written exactly once, and no request may get a 500.
+@Suite(.serialized) struct RedisFaultTests {
+    static let available = TestCluster.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server")
+
+    @Test(.enabled(if: available, "needs haproxy and redis-server (scripts/setup installs both)"), .timeLimit(.minutes(10)))
+    func killingAReplicaAndRestartingRedisLosesNothing() async throws {
+        var cluster = TestCluster()
+        cluster.environment["PRIMESUM_CLUSTER_STORE"] = "redis"
+        cluster.environment["PRIMESUM_REDIS_PORT"] = "\(cluster.port + 101)"
+        defer { _ = try? cluster.run("stop") }
+        try #require(try cluster.run("start", "3") == 0)
+        let outcome = try await SubmitThroughFaults.run(cluster, keyPrefix: "redis-fault") {
+            try await Task.sleep(for: .milliseconds(1_500))
+            try #require(try cluster.run("kill", "2") == 0)
+            try await Task.sleep(for: .milliseconds(1_000))
+            try #require(try cluster.run("revive", "2") == 0)
+            try await Task.sleep(for: .milliseconds(1_500))
+            try #require(try cluster.run("restart-redis", "kill") == 0)
+            try await Task.sleep(for: .milliseconds(2_000))
+            try #require(try cluster.run("restart-redis", "graceful") == 0)
+            try await Task.sleep(for: .milliseconds(1_500))
+        }
+        let jobs = outcome.accepted.count
+        let finishes = try cluster.finishCounts()
+        let twice = outcome.accepted.values.filter { (finishes[$0] ?? 0) > 1 }
+        print(
+            "RedisFaultTests: \(jobs) jobs accepted; \(outcome.lost.count) vanished, \(outcome.wrong.count) wrong, \(twice.count) finished twice"
+        )
+        #expect(jobs > 100, "too few submits to say anything: \(jobs)")
+        #expect(outcome.lost.isEmpty, "\(outcome.lost.count) of \(jobs) accepted jobs vanished: \(outcome.lost.prefix(10))")
+        #expect(outcome.wrong.isEmpty, "\(outcome.wrong.count) jobs did not finish right: \(outcome.wrong.prefix(10))")
+        #expect(twice.isEmpty, "results written twice: \(twice.prefix(10))")
+        #expect(outcome.serverErrors == 0)
+    }
+}
