@@ -77,25 +77,34 @@ public struct WorkerPool: Service {
         }
     }
 
+    /// Claims and computes jobs one after another. A job's final write overlaps the claim of
+    /// the next (at most one write in flight per worker): with a networked store, a worker on
+    /// tiny jobs otherwise waits two round trips per job.
     private func work(as worker: String, drain: Drain) async {
-        while !drain.isDraining && !Task.isCancelled {
-            let waitForWork = store.changes.subscribe(.queue)
-            do {
-                let now = Date()
-                let leaseUntil = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
-                if let job = try await store.claimNext(worker: worker, leaseUntil: leaseUntil, now: now) {
-                    // More may be queued: pass the wake-up on to the next idle worker.
-                    waitForWork.cancel()
-                    store.changes.signal(.queue)
-                    await run(job, worker: worker, drain: drain)
-                    continue
+        await withTaskGroup(of: Void.self) { writes in
+            var writing = false
+            while !drain.isDraining && !Task.isCancelled {
+                let waitForWork = store.changes.subscribe(.queue)
+                do {
+                    let now = Date()
+                    let leaseUntil = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
+                    if let job = try await store.claimNext(worker: worker, leaseUntil: leaseUntil, now: now) {
+                        // More may be queued: pass the wake-up on to the next idle worker.
+                        waitForWork.cancel()
+                        store.changes.signal(.queue)
+                        let ending = await run(job, drain: drain)
+                        if writing { await writes.next() }
+                        writing = ending != nil
+                        if let ending { writes.addTask { await record(ending, worker: worker) } }
+                        continue
+                    }
+                } catch {
+                    logger.log(
+                        level: JobStoreError.logLevel(of: error), "could not claim a job",
+                        metadata: ["worker": "\(worker)", "error": "\(error)"])
                 }
-            } catch {
-                logger.log(
-                    level: JobStoreError.logLevel(of: error), "could not claim a job",
-                    metadata: ["worker": "\(worker)", "error": "\(error)"])
+                await waitForWork.wait(timeout: configuration.idlePollInterval)
             }
-            await waitForWork.wait(timeout: configuration.idlePollInterval)
         }
     }
 
@@ -108,17 +117,21 @@ public struct WorkerPool: Service {
         case handBack
     }
 
-    private func run(_ claimed: Job, worker: String, drain: Drain) async {
-        var logger = self.logger
-        logger[metadataKey: "job"] = "\(claimed.id)"
+    /// How a computed job ends: the state to write, and the job as claimed.
+    private struct Ending: Sendable {
+        var job: Job
+        var claimed: Job
+        var computedAt: Date
+    }
+
+    /// Computes a claimed job while keeping its lease; the state to write, or nil when the job
+    /// is no longer ours.
+    private func run(_ claimed: Job, drain: Drain) async -> Ending? {
+        let logger = jobLogger(claimed)
         logger.debug(
             "started", metadata: ["a": "\(claimed.a)", "b": "\(claimed.b)", "attempt": "\(claimed.attempts)"])
         inProgress.increment(by: 1)
         activity.started()
-        defer {
-            inProgress.decrement(by: 1)
-            activity.ended()
-        }
         Timer(label: "primesum_job_queue_wait_seconds").recordSeconds(Double(claimed.queuedTimeMs) / 1000)
         let state = RunState(job: claimed)
         let outcome = await withTaskGroup(of: Outcome.self) { group in
@@ -152,20 +165,40 @@ public struct WorkerPool: Service {
         case .handBack:
             job.handBack()
         case .lost:
+            inProgress.decrement(by: 1)
+            activity.ended()
             logger.info("stopped: the job was cancelled or taken over")
-            return
+            return nil
         }
+        return Ending(job: job, claimed: claimed, computedAt: now)
+    }
+
+    /// Writes a computed job's final state, then counts and logs it.
+    private func record(_ ending: Ending, worker: String) async {
+        defer {
+            inProgress.decrement(by: 1)
+            activity.ended()
+        }
+        let job = ending.job
+        let now = ending.computedAt
         let written = await write(job, worker: worker)
         if written && job.status == .finished {
-            activity.finished(latency: .seconds(now.timeIntervalSince(claimed.createdAt)), at: now)
+            activity.finished(latency: .seconds(now.timeIntervalSince(ending.claimed.createdAt)), at: now)
         }
-        let seconds = now.timeIntervalSince(claimed.startedAt ?? now)
+        let seconds = now.timeIntervalSince(ending.claimed.startedAt ?? now)
         Timer(label: "primesum_job_processing_seconds").recordSeconds(seconds)
         Counter(label: "primesum_jobs_finished_total", dimensions: [("status", job.status.rawValue)])
             .increment()
-        logger.info(
+        jobLogger(job).info(
             "\(written ? job.status.rawValue : "lost")",
             metadata: ["seconds": "\(String(format: "%.3f", seconds))"])
+    }
+
+    /// The pool's logger with the job's id as metadata.
+    private func jobLogger(_ job: Job) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "job"] = "\(job.id)"
+        return logger
     }
 
     /// Renews the lease and writes progress every heartbeat, keeping `state.job` the stored job.
