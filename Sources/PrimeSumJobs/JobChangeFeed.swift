@@ -96,9 +96,15 @@ public final class JobChangeFeed: Sendable {
         }
 
         /// Withdraws interest without waiting, so a `signal` is not spent on this subscription.
-        public func cancel() {
+        /// Returns whether the topic had already fired it (a `signal` it took from others).
+        @discardableResult
+        public func cancel() -> Bool {
             feed?.remove(self)
-            phase.withLock { $0 = .done }
+            return phase.withLock { phase in
+                defer { phase = .done }
+                if case .fired = phase { return true }
+                return false
+            }
         }
 
         /// Returns when the topic changes, `timeout` passes or the task is cancelled.

@@ -89,9 +89,9 @@ public struct WorkerPool: Service {
                     let now = Date()
                     let leaseUntil = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
                     if let job = try await store.claimNext(worker: worker, leaseUntil: leaseUntil, now: now) {
-                        // More may be queued: pass the wake-up on to the next idle worker.
-                        waitForWork.cancel()
-                        store.changes.signal(.queue)
+                        // A wake-up that reached this worker while it was claiming was meant
+                        // for another queued job: pass it on to the next idle worker.
+                        if waitForWork.cancel() { store.changes.signal(.queue) }
                         let ending = await run(job, drain: drain)
                         if writing { await writes.next() }
                         writing = ending != nil

@@ -142,7 +142,7 @@ public final class RedisJobStore: JobStore, Service {
                     RedisScripts.claim, keys: [keys.queue, keys.leases],
                     arguments: [
                         keys.prefix + "job:", worker, String(leaseUntil.epochMilliseconds),
-                        String(now.epochMilliseconds), keys.changes,
+                        String(now.epochMilliseconds),
                     ]))
         }
     }

@@ -31,8 +31,8 @@ struct RedisKeys: Sendable {
     /// Replica name → heartbeat document, and replica name → listed-until (ms).
     var heartbeats: String { prefix + "heartbeats" }
     var heartbeatsUntil: String { prefix + "heartbeats-until" }
-    /// The pub/sub channel of job changes: `q:ID` when a job is queued, `j:ID` for any other
-    /// status change.
+    /// The pub/sub channel of job changes: `q:ID` when a job is queued, `j:ID` when a write
+    /// changes its status otherwise (a claim publishes nothing).
     var changes: String { prefix + "changes" }
 
     /// A job id as the sorted sets and the channel carry it.

@@ -24,9 +24,10 @@ enum RedisScripts {
         return 1
         """
 
-    /// KEYS: queue, leases. ARGV: job key prefix, worker, lease until, now, channel. Pops the
-    /// oldest QUEUED job and applies `Job.claim` (the contract suite checks they agree); returns
-    /// the job's fields, or nil when nothing is queued.
+    /// KEYS: queue, leases. ARGV: job key prefix, worker, lease until, now. Pops the oldest
+    /// QUEUED job and applies `Job.claim` (`RedisJobStoreTests` checks they agree); returns the
+    /// job's fields, or nil when nothing is queued. Nothing is published: waiters wait for a
+    /// job to be queued or to end, and a claim is neither.
     static let claim = """
         while true do
           local popped = redis.call('ZPOPMIN', KEYS[1])
@@ -39,7 +40,6 @@ enum RedisScripts {
             redis.call('HINCRBY', key, 'attempts', 1)
             redis.call('HINCRBY', key, 'version', 1)
             redis.call('ZADD', KEYS[2], ARGV[3], id)
-            redis.call('PUBLISH', ARGV[5], 'j:' .. id)
             return redis.call('HMGET', key, \(columns))
           end
         end

@@ -9,13 +9,42 @@ struct RESPRequest: Sendable {
 /// Pipelining: writes each command as it comes and keeps its promise in a queue; Redis answers
 /// a connection's commands in order, so each reply completes the oldest promise. When the
 /// connection ends, every promise still waiting fails.
+///
+/// A command unanswered after `commandTimeout` fails with `RedisClientError.timedOut` and closes
+/// the connection (a late reply would be taken for the next command's). One check on the event
+/// loop every `timeoutCheckInterval` looks at the oldest command, rather than a timer per
+/// command scheduled and cancelled from other threads (each of which wakes the loop).
 final class RESPCommandHandler: ChannelDuplexHandler {
     typealias InboundIn = RESPValue
     typealias OutboundIn = RESPRequest
     typealias OutboundOut = ByteBuffer
 
-    private var waiting = CircularBuffer<EventLoopPromise<RESPValue>>(initialCapacity: 16)
+    private let commandTimeout: TimeAmount
+    private let timeoutCheckInterval: TimeAmount
+    private var waiting = CircularBuffer<(reply: EventLoopPromise<RESPValue>, deadline: NIODeadline)>(
+        initialCapacity: 16)
     private var closedReason: String?
+    private var timeoutCheck: RepeatedTask?
+
+    init(commandTimeout: TimeAmount) {
+        self.commandTimeout = commandTimeout
+        timeoutCheckInterval = min(commandTimeout, .milliseconds(250))
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timeoutCheck = context.eventLoop.scheduleRepeatedTask(
+            initialDelay: timeoutCheckInterval, delay: timeoutCheckInterval
+        ) { _ in
+            let (handler, context) = loopBound.value
+            handler.failIfOverdue(context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timeoutCheck?.cancel()
+        failAll(.connectionFailed("the connection closed"))
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
@@ -26,15 +55,15 @@ final class RESPCommandHandler: ChannelDuplexHandler {
         }
         var buffer = context.channel.allocator.buffer(capacity: 64)
         request.command.encode(into: &buffer)
-        waiting.append(request.reply)
+        waiting.append((request.reply, .now() + commandTimeout))
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let value = unwrapInboundIn(data)
-        guard let reply = waiting.popFirst() else {
+        guard let (reply, _) = waiting.popFirst() else {
             // A reply nobody asked for: the stream is out of step, so nothing after it can be trusted.
-            failAll("an unexpected reply arrived")
+            failAll(.connectionFailed("an unexpected reply arrived"))
             context.close(promise: nil)
             return
         }
@@ -42,18 +71,24 @@ final class RESPCommandHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll("\(error)")
+        failAll(.connectionFailed("\(error)"))
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll("the connection closed")
+        failAll(.connectionFailed("the connection closed"))
         context.fireChannelInactive()
     }
 
-    private func failAll(_ reason: String) {
-        closedReason = closedReason ?? reason
-        while let reply = waiting.popFirst() { reply.fail(RedisClientError.connectionFailed(reason)) }
+    private func failIfOverdue(context: ChannelHandlerContext) {
+        guard let oldest = waiting.first, oldest.deadline < .now() else { return }
+        failAll(.timedOut("no reply within \(commandTimeout)"))
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: RedisClientError) {
+        if closedReason == nil { closedReason = "\(error)" }
+        while let (reply, _) = waiting.popFirst() { reply.fail(error) }
     }
 }
 

@@ -7,11 +7,9 @@ import NIOPosix
 /// of tasks may send commands at once, and each gets its own reply.
 public final class RedisConnection: Sendable {
     private let channel: any Channel
-    private let commandTimeout: TimeAmount
 
-    private init(channel: any Channel, commandTimeout: TimeAmount) {
+    private init(channel: any Channel) {
         self.channel = channel
-        self.commandTimeout = commandTimeout
     }
 
     /// Connects, then sends AUTH and SELECT as the URL asks.
@@ -21,9 +19,9 @@ public final class RedisConnection: Sendable {
     ) async throws -> RedisConnection {
         let channel = try await open(url, timeout: timeout, group: group) { channel in
             try channel.pipeline.syncOperations.addHandlers(
-                ByteToMessageHandler(RESPDecoder()), RESPCommandHandler())
+                ByteToMessageHandler(RESPDecoder()), RESPCommandHandler(commandTimeout: .init(commandTimeout)))
         }
-        let connection = RedisConnection(channel: channel, commandTimeout: .init(commandTimeout))
+        let connection = RedisConnection(channel: channel)
         do {
             for command in url.handshake { try await connection.send(command).orThrow() }
         } catch {
@@ -52,17 +50,10 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends `command` and returns its reply; an error reply is returned, not thrown (see
-    /// `RESPValue.orThrow`). Without a reply within the command timeout the connection closes.
+    /// `RESPValue.orThrow`). Without a reply within the command timeout it throws
+    /// `RedisClientError.timedOut` and the connection closes.
     public func send(_ command: RESPCommand) async throws -> RESPValue {
         let reply = channel.eventLoop.makePromise(of: RESPValue.self)
-        let channel = channel
-        let commandTimeout = commandTimeout
-        let timer = channel.eventLoop.scheduleTask(in: commandTimeout) {
-            reply.fail(
-                RedisClientError.timedOut("no reply to \(command.arguments.first ?? "") within \(commandTimeout)"))
-            channel.close(promise: nil)
-        }
-        defer { timer.cancel() }
         // A write to a connection that has already closed never reaches the handler, which
         // would fail the reply: fail it here. (A promise completes once; later results are dropped.)
         let written = channel.eventLoop.makePromise(of: Void.self)

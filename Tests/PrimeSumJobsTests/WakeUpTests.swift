@@ -80,3 +80,18 @@ import Testing
         #expect(ContinuousClock.now - started >= .milliseconds(300))
     }
 }
+
+@Suite struct SignalHandOverTests {
+    /// A worker that got a job hands on only a wake-up it took meanwhile, not one per claim.
+    @Test func cancellingSaysWhetherTheSubscriptionHadTakenASignal() {
+        let feed = JobChangeFeed()
+        let untouched = feed.subscribe(.queue)
+        #expect(untouched.cancel() == false)
+        let signalled = feed.subscribe(.queue)
+        feed.signal(.queue)
+        #expect(signalled.cancel() == true)
+        let other = feed.subscribe(.queue)
+        feed.signal(.queue)
+        #expect(other.cancel() == true, "the cancelled subscriptions must not take signals")
+    }
+}
