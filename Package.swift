@@ -148,7 +148,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PrimeSumServerTests",
-            dependencies: ["PrimeSumServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: [
+                "PrimeSumServer", "PrimeSumRedis", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "primesumTests",

@@ -84,7 +84,7 @@ public struct ServerConfiguration: Sendable {
         ("http.trustedProxies", "comma-separated peer addresses whose X-Forwarded-For is believed (none)"),
         (
             "store.url",
-            "memory:, sqlite:PATH, postgres://user:pass@host:port/db[?schema=S&pool=N] or couchdb://user:pass@host:port/db[?pool=N] (sqlite:./primesum.sqlite)"
+            "memory:, sqlite:PATH, postgres://user:pass@host:port/db[?schema=S&pool=N], redis://[user:pass@]host:port[/db][?prefix=P&pool=N] or couchdb://user:pass@host:port/db[?pool=N] (sqlite:./primesum.sqlite)"
         ),
         (
             "couchDb.address",

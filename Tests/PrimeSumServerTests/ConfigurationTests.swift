@@ -1,4 +1,6 @@
 import Configuration
+import PrimeSumJobs
+import PrimeSumRedis
 import Testing
 
 @testable import PrimeSumServer
@@ -65,5 +67,24 @@ import Testing
         #expect(
             ServerConfiguration.environmentVariable(for: "rateLimit.submitsPerSecond")
                 == "RATE_LIMIT_SUBMITS_PER_SECOND")
+    }
+}
+
+@Suite struct StoreFactoryTests {
+    @Test func redisURLsMakeTheRedisStoreAndTLSIsRefusedWithTheReason() throws {
+        let store = try StoreFactory.makeStore(url: "redis://:secret@127.0.0.1:6379/2?prefix=blue", logger: .init(label: "t"))
+        #expect(store is RedisJobStore)
+        #expect(throws: JobStoreError.self) {
+            try StoreFactory.makeStore(url: "rediss://127.0.0.1:6380", logger: .init(label: "t"))
+        }
+        #expect(StoreFactory.redacted("redis://app:secret@h:6379/0") == "redis://app:***@h:6379/0")
+    }
+
+    @Test func anUnknownSchemeListsTheSupportedOnes() {
+        #expect {
+            try StoreFactory.makeStore(url: "mongodb://h", logger: .init(label: "t"))
+        } throws: { error in
+            "\(error)".contains("redis://") && "\(error)".contains("postgres://")
+        }
     }
 }
