@@ -88,7 +88,8 @@ let package = Package(
         .target(
             name: "PrimeSumServer",
             dependencies: [
-                "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB", "PrimeSumRedis",
+                "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
+                "PrimeSumRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -149,7 +150,8 @@ let package = Package(
         .testTarget(
             name: "PrimeSumServerTests",
             dependencies: [
-                "PrimeSumServer", "PrimeSumRedis", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "PrimeSumServer", "PrimeSumRedis",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(

@@ -98,7 +98,9 @@ public final class RedisJobStore: JobStore, Service {
     public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
         try await access {
             var scriptKeys = [keys.job(job.id), keys.queue]
-            if let key = job.idempotencyKey { scriptKeys.append(keys.idempotency(key: key, owner: job.owner)) }
+            if let key = job.idempotencyKey {
+                scriptKeys.append(keys.idempotency(key: key, owner: job.owner))
+            }
             let record = JobRecord(job)
             var arguments = [RedisKeys.member(job.id), String(record.createdAt), keys.changes]
             for (column, value) in zip(JobRecord.columns, record.values) {
@@ -106,7 +108,8 @@ public final class RedisJobStore: JobStore, Service {
             }
             let reply = try await evaluate(RedisScripts.create, keys: scriptKeys, arguments: arguments)
             if reply.integer == 1 { return (job, true) }
-            guard let existing = reply.string.flatMap(UUID.init(uuidString:)), let stored = try await self.job(id: existing)
+            guard let existing = reply.string.flatMap(UUID.init(uuidString:)),
+                let stored = try await self.job(id: existing)
             else { throw JobStoreError.unavailable("job \(job.id) was neither created nor found") }
             return (stored, false)
         }
@@ -114,7 +117,8 @@ public final class RedisJobStore: JobStore, Service {
 
     public func job(id: UUID) async throws -> Job? {
         try await access {
-            try Self.job(try await pool.send(RESPCommand(["HMGET", keys.job(id)] + JobRecord.columns)).orThrow())
+            try Self.job(
+                try await pool.send(RESPCommand(["HMGET", keys.job(id)] + JobRecord.columns)).orThrow())
         }
     }
 
@@ -131,7 +135,9 @@ public final class RedisJobStore: JobStore, Service {
 
     private func jobByReference(_ key: String) async throws -> Job? {
         try await access {
-            try Self.job(try await evaluate(RedisScripts.jobByReference, keys: [key], arguments: [keys.prefix + "job:"]))
+            try Self.job(
+                try await evaluate(
+                    RedisScripts.jobByReference, keys: [key], arguments: [keys.prefix + "job:"]))
         }
     }
 
@@ -152,14 +158,20 @@ public final class RedisJobStore: JobStore, Service {
             var next = job
             next.version += 1
             let record = JobRecord(next)
-            var scriptKeys = [keys.job(job.id), keys.queue, keys.leases, keys.expiry, keys.result(a: job.a, b: job.b)]
-            if let key = job.idempotencyKey { scriptKeys.append(keys.idempotency(key: key, owner: job.owner)) }
+            var scriptKeys = [
+                keys.job(job.id), keys.queue, keys.leases, keys.expiry, keys.result(a: job.a, b: job.b),
+            ]
+            if let key = job.idempotencyKey {
+                scriptKeys.append(keys.idempotency(key: key, owner: job.owner))
+            }
             var arguments = [
-                String(job.version), RedisKeys.member(job.id), keys.changes, record.status, String(record.createdAt),
+                String(job.version), RedisKeys.member(job.id), keys.changes, record.status,
+                String(record.createdAt),
                 record.leaseExpiresAt.map { String($0) } ?? "", String(record.expiresAt),
             ]
             // The fields a transition can change; the others are written once, at create.
-            for (column, value) in zip(JobRecord.columns, record.values) where !Self.fixedColumns.contains(column) {
+            for (column, value) in zip(JobRecord.columns, record.values)
+            where !Self.fixedColumns.contains(column) {
                 arguments += [column, Self.text(value).map { "=" + $0 } ?? ""]
             }
             let reply = try await evaluate(RedisScripts.update, keys: scriptKeys, arguments: arguments)
@@ -171,8 +183,10 @@ public final class RedisJobStore: JobStore, Service {
 
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
         let lapsed = try await access {
-            try await pool.run("ZRANGEBYSCORE", keys.leases, "-inf", "(\(now.epochMilliseconds)", "LIMIT", "0", "500")
-                .array?.compactMap { $0.string.flatMap(UUID.init(uuidString:)) } ?? []
+            try await pool.run(
+                "ZRANGEBYSCORE", keys.leases, "-inf", "(\(now.epochMilliseconds)", "LIMIT", "0", "500"
+            )
+            .array?.compactMap { $0.string.flatMap(UUID.init(uuidString:)) } ?? []
         }
         var moved = 0
         for id in lapsed {
@@ -251,7 +265,8 @@ public final class RedisJobStore: JobStore, Service {
         guard let sha = loaded.withLock({ $0[script] }) else {
             throw JobStoreError.starting("the scripts are not loaded yet")
         }
-        let command = { (sha: String) in RESPCommand(["EVALSHA", sha, String(keys.count)] + keys + arguments) }
+        let command = { (sha: String) in RESPCommand(["EVALSHA", sha, String(keys.count)] + keys + arguments)
+        }
         let reply = try await pool.send(command(sha))
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
             return try await pool.send(command(try await load(script))).orThrow()
@@ -280,18 +295,21 @@ public final class RedisJobStore: JobStore, Service {
         func integer(_ index: Int) throws -> Int64? {
             guard let value = text[index] else { return nil }
             guard let integer = Int64(value) else {
-                throw JobStoreError.corrupt("job \(idText) has \(JobRecord.columns[index]) '\(value.prefix(30))'")
+                throw JobStoreError.corrupt(
+                    "job \(idText) has \(JobRecord.columns[index]) '\(value.prefix(30))'")
             }
             return integer
         }
-        guard let id = UUID(uuidString: idText), let createdAt = try integer(6), let expiresAt = try integer(9),
+        guard let id = UUID(uuidString: idText), let createdAt = try integer(6),
+            let expiresAt = try integer(9),
             let attempts = try integer(10), let version = try integer(13)
         else { throw JobStoreError.corrupt("job '\(idText.prefix(40))' lacks a required field") }
         return try JobRecord(
             id: id, status: text[1] ?? "", a: text[2] ?? "", b: text[3] ?? "", sum: text[4],
             progress: text[5].flatMap(Double.init) ?? 0, createdAt: createdAt, startedAt: try integer(7),
             finishedAt: try integer(8), expiresAt: expiresAt, attempts: Int(attempts), errorCode: text[11],
-            errorMessage: text[12], version: Int(version), leaseOwner: text[14], leaseExpiresAt: try integer(15),
+            errorMessage: text[12], version: Int(version), leaseOwner: text[14],
+            leaseExpiresAt: try integer(15),
             idempotencyKey: text[16], owner: text[17]
         ).job()
     }

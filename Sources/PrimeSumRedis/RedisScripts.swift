@@ -149,5 +149,7 @@ enum RedisScripts {
         return redis.call('HMGET', KEYS[1], unpack(names))
         """
 
-    static let all = [create, claim, update, jobByReference, deleteExpired, cleanerLease, recordHeartbeat, heartbeats]
+    static let all = [
+        create, claim, update, jobByReference, deleteExpired, cleanerLease, recordHeartbeat, heartbeats,
+    ]
 }

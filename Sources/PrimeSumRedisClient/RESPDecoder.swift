@@ -32,12 +32,16 @@ public struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
         case UInt8(ascii: "+"): return .simpleString(line)
         case UInt8(ascii: "-"): return .error(line)
         case UInt8(ascii: ":"):
-            guard let value = Int64(line) else { throw RedisClientError.protocolViolation("integer '\(line.prefix(30))'") }
+            guard let value = Int64(line) else {
+                throw RedisClientError.protocolViolation("integer '\(line.prefix(30))'")
+            }
             return .integer(value)
         case UInt8(ascii: "$"):
             let length = try Self.length(line)
             guard length >= 0 else { return .bulkString(nil) }
-            guard buffer.readableBytes >= length + 2, let bytes = buffer.readBytes(length: length) else { return nil }
+            guard buffer.readableBytes >= length + 2, let bytes = buffer.readBytes(length: length) else {
+                return nil
+            }
             guard buffer.readInteger(as: UInt16.self) == 0x0D0A else {
                 throw RedisClientError.protocolViolation("a bulk string does not end with CRLF")
             }
@@ -45,7 +49,9 @@ public struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
         case UInt8(ascii: "*"):
             let count = try Self.length(line)
             guard count >= 0 else { return .array(nil) }
-            guard depth < maximumDepth else { throw RedisClientError.protocolViolation("arrays nested too deep") }
+            guard depth < maximumDepth else {
+                throw RedisClientError.protocolViolation("arrays nested too deep")
+            }
             var elements: [RESPValue] = []
             elements.reserveCapacity(min(count, 1024))
             for _ in 0..<count {

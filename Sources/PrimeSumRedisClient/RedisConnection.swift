@@ -19,7 +19,8 @@ public final class RedisConnection: Sendable {
     ) async throws -> RedisConnection {
         let channel = try await open(url, timeout: timeout, group: group) { channel in
             try channel.pipeline.syncOperations.addHandlers(
-                ByteToMessageHandler(RESPDecoder()), RESPCommandHandler(commandTimeout: .init(commandTimeout)))
+                ByteToMessageHandler(RESPDecoder()), RESPCommandHandler(commandTimeout: .init(commandTimeout))
+            )
         }
         let connection = RedisConnection(channel: channel)
         do {
@@ -84,7 +85,8 @@ extension RedisURL {
     var handshake: [RESPCommand] {
         var commands: [RESPCommand] = []
         if let password {
-            commands.append(username.map { RESPCommand("AUTH", $0, password) } ?? RESPCommand("AUTH", password))
+            commands.append(
+                username.map { RESPCommand("AUTH", $0, password) } ?? RESPCommand("AUTH", password))
         }
         if database != 0 { commands.append(RESPCommand("SELECT", String(database))) }
         return commands

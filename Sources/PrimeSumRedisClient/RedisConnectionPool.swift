@@ -49,7 +49,8 @@ public final class RedisConnectionPool: Sendable {
             if let task = slots[index].connection { return (task, false) }
             guard ContinuousClock.now >= slots[index].retryAt else {
                 throw RedisClientError.connectionFailed(
-                    "\(url.host):\(url.port) failed \(slots[index].failures) times in a row; waiting before the next try")
+                    "\(url.host):\(url.port) failed \(slots[index].failures) times in a row; waiting before the next try"
+                )
             }
             let url = url
             let commandTimeout = commandTimeout

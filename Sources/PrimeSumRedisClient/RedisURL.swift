@@ -41,7 +41,8 @@ public struct RedisURL: Sendable, Equatable {
         }
         poolSize = pool
         prefix = query["prefix"] ?? "primesum"
-        guard !prefix.isEmpty, prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) })
+        guard !prefix.isEmpty,
+            prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) })
         else {
             throw .invalidURL("prefix must be letters, digits, '_', '-' and '.'")
         }

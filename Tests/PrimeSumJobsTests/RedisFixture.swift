@@ -9,7 +9,8 @@ import Testing
 /// prefix of its own, so tests never see each other's jobs.
 enum RedisFixture {
     static let url = ProcessInfo.processInfo.environment["PRIMESUM_TEST_REDIS_URL"]
-    static let skipReason: Comment = "PRIMESUM_TEST_REDIS_URL is not set: run scripts/test, which starts Redis"
+    static let skipReason: Comment =
+        "PRIMESUM_TEST_REDIS_URL is not set: run scripts/test, which starts Redis"
 
     /// A fresh key prefix.
     static func prefix() -> String { "test-\(UUID().uuidString.prefix(8).lowercased())" }
@@ -23,7 +24,8 @@ enum RedisFixture {
     /// A running store on `prefix` (a fresh one by default); it stays up for the rest of the
     /// test process.
     static func makeStore(prefix: String? = nil) throws -> RedisJobStore {
-        let store = RedisJobStore(url: try url(prefix: prefix ?? self.prefix()), logger: Logger(label: "test"))
+        let store = RedisJobStore(
+            url: try url(prefix: prefix ?? self.prefix()), logger: Logger(label: "test"))
         Task { try await store.run() }
         return store
     }

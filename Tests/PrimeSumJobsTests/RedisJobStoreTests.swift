@@ -24,7 +24,9 @@ struct RedisJobStoreTests {
     @Test func theClaimScriptIsJobClaim() async throws {
         let store = try await store()
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        let job = try await store.create(Job(a: 3, b: 30, createdAt: now, expiresAt: now.addingTimeInterval(60))).job
+        let job = try await store.create(
+            Job(a: 3, b: 30, createdAt: now, expiresAt: now.addingTimeInterval(60))
+        ).job
         let lease = now.addingTimeInterval(15)
         var expected = job
         expected.claim(by: "w", until: lease, now: now)
@@ -39,9 +41,12 @@ struct RedisJobStoreTests {
         let admin = RedisConnectionPool(url: try RedisFixture.url(prefix: prefix))
         defer { admin.close() }
         let now = Date().addingTimeInterval(3_600)
-        let job = Job(a: 5, b: 50, createdAt: now, expiresAt: now.addingTimeInterval(60), idempotencyKey: "k:1", owner: "o")
+        let job = Job(
+            a: 5, b: 50, createdAt: now, expiresAt: now.addingTimeInterval(60), idempotencyKey: "k:1",
+            owner: "o")
         _ = try await store.create(job)
-        var claimed = try #require(try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(9), now: now))
+        var claimed = try #require(
+            try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(9), now: now))
         claimed.finish(sum: 328, now: now, ttl: .seconds(60))
         _ = try #require(try await store.update(claimed))
         try await store.recordHeartbeat(replica: "r", document: "{}", until: now.addingTimeInterval(5))
@@ -75,7 +80,11 @@ struct RedisJobStoreTests {
         defer { admin.close() }
         try await admin.run("SCRIPT", "FLUSH")
         let now = Date()
-        let job = try await store.create(Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60))).job
-        #expect(try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(10), now: now)?.id == job.id)
+        let job = try await store.create(
+            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60))
+        ).job
+        #expect(
+            try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(10), now: now)?.id
+                == job.id)
     }
 }

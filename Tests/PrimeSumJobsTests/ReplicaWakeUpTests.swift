@@ -22,7 +22,8 @@ struct ReplicatedBackend: CustomTestStringConvertible, Sendable {
     /// Two replicas on one namespace: a job queued through one wakes the other's idle workers,
     /// and a job finished through one wakes a `?wait=` long-poll on the other.
     @Test(
-        .enabled(if: !ReplicatedBackend.all.isEmpty, "no shared store (PostgreSQL, Redis, CouchDB) is configured"),
+        .enabled(
+            if: !ReplicatedBackend.all.isEmpty, "no shared store (PostgreSQL, Redis, CouchDB) is configured"),
         arguments: ReplicatedBackend.all)
     func aChangeOnOneReplicaWakesWaitersOnAnother(_ backend: ReplicatedBackend) async throws {
         let namespace = "test_\(UUID().uuidString.prefix(8).lowercased())"

@@ -20,14 +20,16 @@ import Testing
 
     @Test func everyReplyType() throws {
         let values = try Self.decode(
-            "+OK\r\n-ERR wrong\r\n:-42\r\n$5\r\nhello\r\n$0\r\n\r\n$-1\r\n*0\r\n*-1\r\n*2\r\n:1\r\n$1\r\nx\r\n")
+            "+OK\r\n-ERR wrong\r\n:-42\r\n$5\r\nhello\r\n$0\r\n\r\n$-1\r\n*0\r\n*-1\r\n*2\r\n:1\r\n$1\r\nx\r\n"
+        )
         #expect(
             values == [
                 .simpleString("OK"), .error("ERR wrong"), .integer(-42), .bulkString(Array("hello".utf8)),
                 .bulkString([]), .bulkString(nil), .array([]), .array(nil),
                 .array([.integer(1), .bulkString([UInt8(ascii: "x")])]),
             ])
-        #expect(values[3].string == "hello" && values[2].integer == -42 && values[5].isNull && values[7].isNull)
+        #expect(
+            values[3].string == "hello" && values[2].integer == -42 && values[5].isNull && values[7].isNull)
     }
 
     @Test func bulkStringsMayHoldCRLFAndBinary() throws {
@@ -69,7 +71,8 @@ import Testing
     @Test func commandsAreArraysOfBulkStrings() {
         var buffer = ByteBuffer()
         RESPCommand("SET", "clé", "").encode(into: &buffer)
-        #expect(buffer.readString(length: buffer.readableBytes) == "*3\r\n$3\r\nSET\r\n$4\r\nclé\r\n$0\r\n\r\n")
+        #expect(
+            buffer.readString(length: buffer.readableBytes) == "*3\r\n$3\r\nSET\r\n$4\r\nclé\r\n$0\r\n\r\n")
     }
 
     @Test func errorRepliesThrowOnRequest() {

@@ -6,10 +6,15 @@ import Testing
 
 /// The Redis that `scripts/test` starts (`PRIMESUM_TEST_REDIS_URL`).
 enum TestServer {
-    static let url = ProcessInfo.processInfo.environment["PRIMESUM_TEST_REDIS_URL"].flatMap { try? RedisURL($0) }
+    static let url = ProcessInfo.processInfo.environment["PRIMESUM_TEST_REDIS_URL"].flatMap {
+        try? RedisURL($0)
+    }
 }
 
-@Suite(.enabled(if: TestServer.url != nil, "PRIMESUM_TEST_REDIS_URL is not set: run scripts/test, which starts Redis"))
+@Suite(
+    .enabled(
+        if: TestServer.url != nil, "PRIMESUM_TEST_REDIS_URL is not set: run scripts/test, which starts Redis")
+)
 struct RedisConnectionTests {
     let key = "client-test-\(UUID())"
 
@@ -19,7 +24,10 @@ struct RedisConnectionTests {
         defer { connection.close() }
         let mismatched = try await withThrowingTaskGroup(of: Bool.self) { group in
             for index in 0..<1_000 {
-                group.addTask { try await connection.send(RESPCommand("ECHO", "reply \(index)")).string != "reply \(index)" }
+                group.addTask {
+                    try await connection.send(RESPCommand("ECHO", "reply \(index)")).string
+                        != "reply \(index)"
+                }
             }
             return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
@@ -27,7 +35,9 @@ struct RedisConnectionTests {
         await #expect(throws: RedisClientError.self) {
             try await connection.send(RESPCommand("NOSUCHCOMMAND")).orThrow()
         }
-        #expect(try await connection.send(RESPCommand("PING")) == .simpleString("PONG"), "the connection survives an error reply")
+        #expect(
+            try await connection.send(RESPCommand("PING")) == .simpleString("PONG"),
+            "the connection survives an error reply")
     }
 
     @Test func aWrongPasswordIsRefused() async throws {
@@ -39,12 +49,15 @@ struct RedisConnectionTests {
     /// A command without a reply in time fails with a timeout and closes the connection, so a
     /// late reply cannot be taken for another command's.
     @Test func aSilentServerTimesOutAndTheConnectionCloses() async throws {
-        let connection = try await RedisConnection.connect(to: try #require(TestServer.url), commandTimeout: .milliseconds(300))
+        let connection = try await RedisConnection.connect(
+            to: try #require(TestServer.url), commandTimeout: .milliseconds(300))
         let started = ContinuousClock.now
         let error = await #expect(throws: RedisClientError.self) {
             try await connection.send(RESPCommand("BLPOP", key, "5"))
         }
-        guard case .timedOut = error else { Issue.record("expected a timeout, got \(String(describing: error))"); return }
+        guard case .timedOut = error else {
+            Issue.record("expected a timeout, got \(String(describing: error))"); return
+        }
         #expect(ContinuousClock.now - started < .seconds(4))
         for _ in 0..<100 where connection.isActive { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!connection.isActive)
@@ -74,7 +87,8 @@ struct RedisConnectionTests {
         let received = Mutex<[String]>([])
         let (subscribed, confirm) = AsyncStream.makeStream(of: Void.self)
         let listener = Task {
-            try await RedisSubscriber.listen(to: url, channel: channel, subscribed: { confirm.yield() }) { message in
+            try await RedisSubscriber.listen(to: url, channel: channel, subscribed: { confirm.yield() }) {
+                message in
                 received.withLock { $0.append(message) }
             }
         }
@@ -82,8 +96,12 @@ struct RedisConnectionTests {
         for await _ in subscribed { break }
         let publisher = try await RedisConnection.connect(to: url)
         defer { publisher.close() }
-        for index in 0..<3 { try await publisher.send(RESPCommand("PUBLISH", channel, "m\(index)")).orThrow() }
-        for _ in 0..<50 where received.withLock({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(50)) }
+        for index in 0..<3 {
+            try await publisher.send(RESPCommand("PUBLISH", channel, "m\(index)")).orThrow()
+        }
+        for _ in 0..<50 where received.withLock({ $0.count }) < 3 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(received.withLock { $0 } == ["m0", "m1", "m2"])
     }
 }
@@ -92,7 +110,8 @@ extension RedisConnectionTests {
     /// A command sent on a connection that has already closed fails at once instead of waiting
     /// for a reply that cannot come.
     @Test(.timeLimit(.minutes(1))) func aCommandOnAClosedConnectionFailsAtOnce() async throws {
-        let connection = try await RedisConnection.connect(to: try #require(TestServer.url), commandTimeout: .seconds(30))
+        let connection = try await RedisConnection.connect(
+            to: try #require(TestServer.url), commandTimeout: .seconds(30))
         connection.close()
         for _ in 0..<50 where connection.isActive { try await Task.sleep(for: .milliseconds(10)) }
         let started = ContinuousClock.now

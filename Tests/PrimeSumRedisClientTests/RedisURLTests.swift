@@ -15,7 +15,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "redis://", "http://h:6379", "rediss://h:6379", "redis://h/x", "redis://h?pool=0", "redis://h?pool=99",
+        "redis://", "http://h:6379", "rediss://h:6379", "redis://h/x", "redis://h?pool=0",
+        "redis://h?pool=99",
         "redis://h?prefix=a:b",
     ])
     func unusableURLsAreRefused(_ text: String) {
@@ -23,8 +24,10 @@ import Testing
     }
 
     @Test func tlsIsRefusedWithTheReason() {
-        #expect(throws: RedisClientError.invalidURL(
-            "rediss:// (TLS) is not supported; reach Redis over a private network or a TLS tunnel")) {
+        #expect(
+            throws: RedisClientError.invalidURL(
+                "rediss:// (TLS) is not supported; reach Redis over a private network or a TLS tunnel")
+        ) {
             try RedisURL("rediss://h:6379")
         }
     }

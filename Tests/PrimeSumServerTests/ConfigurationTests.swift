@@ -72,7 +72,8 @@ import Testing
 
 @Suite struct StoreFactoryTests {
     @Test func redisURLsMakeTheRedisStoreAndTLSIsRefusedWithTheReason() throws {
-        let store = try StoreFactory.makeStore(url: "redis://:secret@127.0.0.1:6379/2?prefix=blue", logger: .init(label: "t"))
+        let store = try StoreFactory.makeStore(
+            url: "redis://:secret@127.0.0.1:6379/2?prefix=blue", logger: .init(label: "t"))
         #expect(store is RedisJobStore)
         #expect(throws: JobStoreError.self) {
             try StoreFactory.makeStore(url: "rediss://127.0.0.1:6380", logger: .init(label: "t"))

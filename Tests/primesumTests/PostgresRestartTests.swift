@@ -34,8 +34,12 @@ import Testing
             "PostgresRestartTests: \(jobs) jobs accepted across \(Self.restarts) restarts; \(outcome.lost.count) vanished, \(outcome.wrong.count) wrong"
         )
         #expect(jobs > 100, "too few submits to say anything: \(jobs)")
-        #expect(outcome.lost.isEmpty, "\(outcome.lost.count) of \(jobs) accepted jobs vanished: \(outcome.lost.prefix(10))")
-        #expect(outcome.wrong.isEmpty, "\(outcome.wrong.count) jobs did not finish right: \(outcome.wrong.prefix(10))")
+        #expect(
+            outcome.lost.isEmpty,
+            "\(outcome.lost.count) of \(jobs) accepted jobs vanished: \(outcome.lost.prefix(10))")
+        #expect(
+            outcome.wrong.isEmpty,
+            "\(outcome.wrong.count) jobs did not finish right: \(outcome.wrong.prefix(10))")
         #expect(outcome.serverErrors == 0)
     }
 }

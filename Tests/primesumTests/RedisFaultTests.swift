@@ -7,9 +7,12 @@ import Testing
 /// (it replays its append-only file). Every accepted job must finish with the right sum, its
 /// result written exactly once, and no request may get a 500.
 @Suite(.serialized) struct RedisFaultTests {
-    static let available = TestCluster.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server")
+    static let available =
+        TestCluster.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server")
 
-    @Test(.enabled(if: available, "needs haproxy and redis-server (scripts/setup installs both)"), .timeLimit(.minutes(10)))
+    @Test(
+        .enabled(if: available, "needs haproxy and redis-server (scripts/setup installs both)"),
+        .timeLimit(.minutes(10)))
     func killingAReplicaAndRestartingRedisLosesNothing() async throws {
         var cluster = TestCluster()
         cluster.environment["PRIMESUM_CLUSTER_STORE"] = "redis"
@@ -34,8 +37,12 @@ import Testing
             "RedisFaultTests: \(jobs) jobs accepted; \(outcome.lost.count) vanished, \(outcome.wrong.count) wrong, \(twice.count) finished twice"
         )
         #expect(jobs > 100, "too few submits to say anything: \(jobs)")
-        #expect(outcome.lost.isEmpty, "\(outcome.lost.count) of \(jobs) accepted jobs vanished: \(outcome.lost.prefix(10))")
-        #expect(outcome.wrong.isEmpty, "\(outcome.wrong.count) jobs did not finish right: \(outcome.wrong.prefix(10))")
+        #expect(
+            outcome.lost.isEmpty,
+            "\(outcome.lost.count) of \(jobs) accepted jobs vanished: \(outcome.lost.prefix(10))")
+        #expect(
+            outcome.wrong.isEmpty,
+            "\(outcome.wrong.count) jobs did not finish right: \(outcome.wrong.prefix(10))")
         #expect(twice.isEmpty, "results written twice: \(twice.prefix(10))")
         #expect(outcome.serverErrors == 0)
     }
