@@ -13,10 +13,8 @@ enum RedisScripts {
     /// KEYS: job, queue[, idempotency]. ARGV: id, queue score, channel, then field/value pairs.
     /// Returns 1 when created, else the id of the job that holds the idempotency key.
     static let create = """
-        if KEYS[3] then
-          local existing = redis.call('GET', KEYS[3])
-          if existing then return existing end
-          redis.call('SET', KEYS[3], ARGV[1])
+        if KEYS[3] and not redis.call('SET', KEYS[3], ARGV[1], 'NX') then
+          return redis.call('GET', KEYS[3])
         end
         redis.call('HSET', KEYS[1], unpack(ARGV, 4))
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
@@ -120,9 +118,13 @@ enum RedisScripts {
         return {deleted, #ids}
         """
 
-    /// KEYS: cleaner lease. ARGV: holder, until, now. Takes or renews the lease unless another
-    /// holder's is still running at now; Redis also drops it when it lapses (PX). 1 or 0.
+    /// KEYS: cleaner lease. ARGV: holder, until, now. Takes the lease when nobody holds it
+    /// (`SET NX PX`: Redis drops it when it lapses), renews it for its holder, and takes it over
+    /// from another holder whose lease ended before now (the callers' clock, which the contract
+    /// suite moves by hand). 1 or 0.
     static let cleanerLease = """
+        local value, ttl = ARGV[2] .. '|' .. ARGV[1], math.max(1, ARGV[2] - ARGV[3])
+        if redis.call('SET', KEYS[1], value, 'NX', 'PX', ttl) then return 1 end
         local current = redis.call('GET', KEYS[1])
         if current then
           local separator = string.find(current, '|', 1, true)
@@ -131,7 +133,7 @@ enum RedisScripts {
             return 0
           end
         end
-        redis.call('SET', KEYS[1], ARGV[2] .. '|' .. ARGV[1], 'PX', math.max(1, ARGV[2] - ARGV[3]))
+        redis.call('SET', KEYS[1], value, 'PX', ttl)
         return 1
         """
 

@@ -40,6 +40,16 @@ struct RedisConnectionTests {
             "the connection survives an error reply")
     }
 
+    /// The URL's database is SELECTed on every new connection.
+    @Test func theURLsDatabaseIsSelected() async throws {
+        var url = try #require(TestServer.url)
+        url.database = 3
+        let connection = try await RedisConnection.connect(to: url)
+        defer { connection.close() }
+        let info = try #require(try await connection.send(RESPCommand("CLIENT", "INFO")).orThrow().string)
+        #expect(info.contains(" db=3 "), "\(info)")
+    }
+
     @Test func aWrongPasswordIsRefused() async throws {
         var url = try #require(TestServer.url)
         url.password = "wrong"

@@ -30,20 +30,9 @@ import Testing
             try #require(try cluster.run("restart-redis", "graceful") == 0)
             try await Task.sleep(for: .milliseconds(1_500))
         }
-        let jobs = outcome.accepted.count
+        outcome.expectNothingLost("RedisFaultTests")
         let finishes = try cluster.finishCounts()
         let twice = outcome.accepted.values.filter { (finishes[$0] ?? 0) > 1 }
-        print(
-            "RedisFaultTests: \(jobs) jobs accepted; \(outcome.lost.count) vanished, \(outcome.wrong.count) wrong, \(twice.count) finished twice"
-        )
-        #expect(jobs > 100, "too few submits to say anything: \(jobs)")
-        #expect(
-            outcome.lost.isEmpty,
-            "\(outcome.lost.count) of \(jobs) accepted jobs vanished: \(outcome.lost.prefix(10))")
-        #expect(
-            outcome.wrong.isEmpty,
-            "\(outcome.wrong.count) jobs did not finish right: \(outcome.wrong.prefix(10))")
-        #expect(twice.isEmpty, "results written twice: \(twice.prefix(10))")
-        #expect(outcome.serverErrors == 0)
+        #expect(twice.isEmpty, "\(twice.count) results written twice: \(twice.prefix(10))")
     }
 }

@@ -17,6 +17,17 @@ struct SubmitThroughFaults {
         var wrong: [Int]
         /// 500s answered, which must never happen.
         var serverErrors: Int
+
+        /// Prints what happened under `test`'s name, then expects enough accepted jobs to say
+        /// something, none lost, none wrong and no 500.
+        func expectNothingLost(_ test: String, detail: String = "") {
+            let jobs = accepted.count
+            print("\(test): \(jobs) jobs accepted\(detail); \(lost.count) vanished, \(wrong.count) wrong")
+            #expect(jobs > 100, "too few submits to say anything: \(jobs)")
+            #expect(lost.isEmpty, "\(lost.count) of \(jobs) accepted jobs vanished: \(lost.prefix(10))")
+            #expect(wrong.isEmpty, "\(wrong.count) jobs did not finish right: \(wrong.prefix(10))")
+            #expect(serverErrors == 0)
+        }
     }
 
     static func range(_ index: Int) throws -> PrimeRange {
