@@ -55,24 +55,44 @@ public final class RedisJobStore: JobStore, Service {
         return sha
     }
 
-    /// Without an append-only file a restarted Redis comes back without the jobs it had
-    /// accepted: say so once at start (docs/redis.md). Managed services that hide CONFIG are
-    /// taken on trust.
+    /// Says once at start what Redis's settings mean for accepted jobs (docs/redis.md).
+    /// Managed services that hide CONFIG are taken on trust.
     private func warnUnlessDurable() async {
-        guard let reply = try? await pool.run("CONFIG", "GET", "append*").array else { return }
+        guard
+            let reply = try? await pool.run("CONFIG", "GET", "appendonly", "appendfsync", "maxmemory-policy")
+                .array
+        else { return }
         var settings: [String: String] = [:]
         for pair in stride(from: 0, to: reply.count - 1, by: 2) {
             if let name = reply[pair].string, let value = reply[pair + 1].string { settings[name] = value }
         }
+        for (level, message) in Self.durabilityWarnings(settings) { logger.log(level: level, "\(message)") }
+    }
+
+    /// What a Redis with these settings (`CONFIG GET` names and values) may lose.
+    public static func durabilityWarnings(_ settings: [String: String]) -> [(Logger.Level, String)] {
+        var warnings: [(Logger.Level, String)] = []
         if settings["appendonly"] == "no" {
-            logger.warning(
-                "Redis runs without its append-only file: a restart of Redis loses every job it holds (set appendonly yes, see docs/redis.md)"
-            )
+            warnings.append(
+                (
+                    .warning,
+                    "Redis runs without its append-only file: a restart of Redis loses every job it holds (set appendonly yes, see docs/redis.md)"
+                ))
         } else if let fsync = settings["appendfsync"], fsync != "always" {
-            logger.notice(
-                "Redis fsyncs its append-only file '\(fsync)': a crash of Redis's machine (not of Redis alone) may lose the last second of accepted jobs (docs/redis.md)"
-            )
+            warnings.append(
+                (
+                    .notice,
+                    "Redis fsyncs its append-only file '\(fsync)': a crash of Redis's machine (not of Redis alone) may lose the last second of accepted jobs (docs/redis.md)"
+                ))
         }
+        if let policy = settings["maxmemory-policy"], policy.hasPrefix("allkeys") {
+            warnings.append(
+                (
+                    .warning,
+                    "Redis evicts any key when its memory is full (maxmemory-policy \(policy)): queued and running jobs can vanish; use noeviction (docs/redis.md)"
+                ))
+        }
+        return warnings
     }
 
     // MARK: - Notifications

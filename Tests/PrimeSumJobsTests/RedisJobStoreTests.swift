@@ -97,3 +97,22 @@ struct RedisJobStoreTests {
                 == job.id)
     }
 }
+
+@Suite struct RedisDurabilityWarningTests {
+    /// The settings that can lose accepted jobs are named at start; the recommended ones are not.
+    @Test func settingsThatLoseJobsAreNamed() {
+        func levels(_ settings: [String: String]) -> [String] {
+            RedisJobStore.durabilityWarnings(settings).map { "\($0.0)" }
+        }
+        #expect(
+            levels(["appendonly": "yes", "appendfsync": "always", "maxmemory-policy": "noeviction"]) == [])
+        #expect(levels(["appendonly": "no", "appendfsync": "everysec"]) == ["warning"])
+        #expect(levels(["appendonly": "yes", "appendfsync": "everysec"]) == ["notice"])
+        #expect(
+            levels(["appendonly": "yes", "appendfsync": "always", "maxmemory-policy": "allkeys-lru"]) == [
+                "warning"
+            ])
+        #expect(
+            levels(["appendonly": "yes", "appendfsync": "always", "maxmemory-policy": "volatile-ttl"]) == [])
+    }
+}
