@@ -27,7 +27,9 @@ public struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
     /// The next complete value, consuming it from `buffer`; nil (and `buffer` partly consumed,
     /// which the caller discards) when the value is not complete yet.
     static func value(from buffer: inout ByteBuffer, depth: Int) throws -> RESPValue? {
-        guard let type = buffer.readInteger(as: UInt8.self), let line = readLine(&buffer) else { return nil }
+        guard let type = buffer.readInteger(as: UInt8.self), let line = try readLine(&buffer) else {
+            return nil
+        }
         switch type {
         case UInt8(ascii: "+"): return .simpleString(line)
         case UInt8(ascii: "-"): return .error(line)
@@ -64,10 +66,14 @@ public struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
         }
     }
 
-    private static func readLine(_ buffer: inout ByteBuffer) -> String? {
+    /// The line up to CRLF, consumed with it; nil while the CRLF has not arrived.
+    private static func readLine(_ buffer: inout ByteBuffer) throws -> String? {
         guard let end = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\r")),
             end + 1 < buffer.writerIndex
         else { return nil }
+        guard buffer.getInteger(at: end + 1, as: UInt8.self) == UInt8(ascii: "\n") else {
+            throw RedisClientError.protocolViolation("a line ends with CR alone")
+        }
         let line = buffer.readString(length: end - buffer.readerIndex)
         buffer.moveReaderIndex(forwardBy: 2)
         return line

@@ -57,29 +57,34 @@ struct RedisJobStoreTests {
         #expect(left == [], "left behind: \(left)")
     }
 
-    /// Redis expires a terminal job by itself, cleaner or not: the seed's ttl.
+    /// Redis expires a terminal job by itself, cleaner or not: the seed's ttl. A job cancelled
+    /// with a minute to live carries that expiry on its hash and its idempotency key; one whose
+    /// expiry has come goes away with no sweep.
     @Test func redisExpiresTerminalJobsItself() async throws {
         let store = try await store()
         let admin = RedisConnectionPool(url: try RedisFixture.url(prefix: prefix))
         defer { admin.close() }
-        let now = Date()
-        let job = try await store.create(
-            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60), idempotencyKey: "once")
-        ).job
-        var cancelled = job
-        cancelled.cancel(now: now, ttl: .seconds(2))
-        _ = try #require(try await store.update(cancelled))
-        // Both keys carry the job's expiry, whatever the time the test reads them at.
-        for key in ["\(prefix):job:\(job.id.uuidString.lowercased())", "\(prefix):idem:0::once"] {
-            let expiresAt = try #require(try await admin.run("PEXPIRETIME", key).integer)
-            #expect(expiresAt == cancelled.expiresAt.epochMilliseconds, "\(key)")
+        func cancelled(ttl: Duration, key: String) async throws -> Job {
+            let now = Date()
+            var job = try await store.create(
+                Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60), idempotencyKey: key)
+            ).job
+            job.cancel(now: now, ttl: ttl)
+            return try #require(try await store.update(job))
         }
+        let lasting = try await cancelled(ttl: .seconds(60), key: "lasting")
+        for key in ["\(prefix):job:\(lasting.id.uuidString.lowercased())", "\(prefix):idem:0::lasting"] {
+            let expiresAt = try #require(try await admin.run("PEXPIRETIME", key).integer)
+            #expect(expiresAt == lasting.expiresAt.epochMilliseconds, "\(key)")
+        }
+        let brief = try await cancelled(ttl: .milliseconds(1), key: "brief")
         let deadline = ContinuousClock.now + .seconds(30)
-        while try await store.job(id: job.id) != nil, ContinuousClock.now < deadline {
+        while try await store.job(id: brief.id) != nil, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(try await store.job(id: job.id) == nil)
-        #expect(try await store.job(idempotencyKey: "once", owner: nil) == nil)
+        #expect(try await store.job(id: brief.id) == nil)
+        #expect(try await store.job(idempotencyKey: "brief", owner: nil) == nil)
+        #expect(try await store.job(id: lasting.id)?.status == .cancelled)
     }
 
     /// A restarted Redis has an empty script cache: the store loads the scripts again.

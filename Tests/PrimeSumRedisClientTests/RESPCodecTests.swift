@@ -58,7 +58,7 @@ import Testing
         #expect(buffer.readerIndex == 0, "a partial reply must be left unread")
     }
 
-    @Test(arguments: ["?what\r\n", ":12x\r\n", "$-2\r\n", "$3\r\nabcXY", "*99999999999\r\n"])
+    @Test(arguments: ["?what\r\n", ":12x\r\n", "$-2\r\n", "$3\r\nabcXY", "*99999999999\r\n", "+OK\rX\n"])
     func malformedRepliesAreRefused(_ text: String) {
         #expect(throws: RedisClientError.self) { try Self.decode(text) }
     }
