@@ -25,7 +25,7 @@ import Testing
     @Test(.enabled(if: TestCluster.available, TestCluster.reason), .timeLimit(.minutes(10)))
     func killingAReplicaAndRestartingPostgresLosesNothing() async throws {
         let cluster = TestCluster()
-        defer { _ = try? cluster.run("stop") }
+        defer { cluster.tearDown() }
         try #require(try cluster.run("start", "3") == 0)
         let client = PrimeSumClient(baseURL: cluster.balancer, timeout: .seconds(30))
         let serverErrors = ErrorCounter()

@@ -19,7 +19,7 @@ import Testing
         // fsync on, as PostgreSQL ships: commits then take a real flush, and a shutdown finds
         // backends between a statement's completion and its commit.
         cluster.environment["PRIMESUM_PG_FSYNC"] = "on"
-        defer { _ = try? cluster.run("stop") }
+        defer { cluster.tearDown() }
         try #require(try cluster.run("start", "2") == 0)
         let outcome = try await SubmitThroughFaults.run(cluster, keyPrefix: "restart") {
             for restart in 0..<Self.restarts {

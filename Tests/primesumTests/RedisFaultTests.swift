@@ -17,7 +17,7 @@ import Testing
         var cluster = TestCluster()
         cluster.environment["PRIMESUM_CLUSTER_STORE"] = "redis"
         cluster.environment["PRIMESUM_REDIS_PORT"] = "\(cluster.port + 101)"
-        defer { _ = try? cluster.run("stop") }
+        defer { cluster.tearDown() }
         try #require(try cluster.run("start", "3") == 0)
         let outcome = try await SubmitThroughFaults.run(cluster, keyPrefix: "redis-fault") {
             try await Task.sleep(for: .milliseconds(1_500))

@@ -52,6 +52,15 @@ struct TestCluster {
         return (status >> 8) & 0xff
     }
 
+    /// Stops everything the cluster started and deletes its store's data (tens of megabytes
+    /// per PostgreSQL), keeping the logs for a look after a failure.
+    func tearDown() {
+        _ = try? run("stop")
+        for store in ["postgres", "redis"] {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(store))
+        }
+    }
+
     /// How many times each job id was logged as FINISHED by a worker, over all replicas.
     func finishCounts() throws -> [String: Int] {
         var counts: [String: Int] = [:]
