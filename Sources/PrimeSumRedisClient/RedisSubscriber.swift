@@ -4,8 +4,8 @@ import NIOPosix
 /// A connection of its own for pub/sub: once SUBSCRIBEd, a connection can do nothing else.
 public enum RedisSubscriber {
     /// Subscribes to `channel` on a new connection, calls `subscribed()` once the server has
-    /// confirmed, then `received` for every message, until the connection fails (thrown) or the
-    /// task is cancelled (returns).
+    /// confirmed, then `received` for every message. It never returns normally: it throws when
+    /// the connection ends, whether it failed or the task was cancelled.
     public static func listen(
         to url: RedisURL, channel name: String, timeout: Duration = .seconds(5),
         subscribed: () -> Void, received: (String) -> Void
