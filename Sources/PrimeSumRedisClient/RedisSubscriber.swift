@@ -42,6 +42,6 @@ public enum RedisSubscriber {
         } onCancel: {
             channel.close(promise: nil)
         }
-        if !Task.isCancelled { throw RedisClientError.connectionFailed("the subscription ended") }
+        throw RedisClientError.connectionFailed("the subscription ended")
     }
 }
