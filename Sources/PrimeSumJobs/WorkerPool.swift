@@ -82,7 +82,6 @@ public struct WorkerPool: Service {
     /// tiny jobs otherwise waits two round trips per job.
     private func work(as worker: String, drain: Drain) async {
         await withTaskGroup(of: Void.self) { writes in
-            var writing = false
             while !drain.isDraining && !Task.isCancelled {
                 let waitForWork = store.changes.subscribe(.queue)
                 do {
@@ -93,8 +92,8 @@ public struct WorkerPool: Service {
                         // for another queued job: pass it on to the next idle worker.
                         if waitForWork.cancel() { store.changes.signal(.queue) }
                         let ending = await run(job, drain: drain)
-                        if writing { await writes.next() }
-                        writing = ending != nil
+                        // The previous job's write, if still running (returns at once if none).
+                        await writes.next()
                         if let ending { writes.addTask { await record(ending, worker: worker) } }
                         continue
                     }

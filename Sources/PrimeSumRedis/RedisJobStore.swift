@@ -20,8 +20,8 @@ public final class RedisJobStore: JobStore, Service {
     private let pool: RedisConnectionPool
     private let keys: RedisKeys
     private let logger: Logger
-    /// Script source → its SHA1 in the server's script cache; empty until `run` loaded them.
-    private let loaded = Mutex<[String: String]>([:])
+    /// Each script's SHA1 in the server's script cache; empty until `run` loaded them.
+    private let loaded = Mutex<[RedisScript: String]>([:])
 
     public init(url: RedisURL, logger: Logger) {
         self.url = url
@@ -35,7 +35,7 @@ public final class RedisJobStore: JobStore, Service {
     /// shutdown.
     public func run() async throws {
         try await retryWhileStarting("Redis", logger: logger) {
-            try await access { for script in RedisScripts.all { try await load(script) } }
+            try await access { for script in RedisScript.allCases { try await load(script) } }
         }
         await warnUnlessDurable()
         await withDiscardingTaskGroup { group in
@@ -47,8 +47,8 @@ public final class RedisJobStore: JobStore, Service {
     }
 
     @discardableResult
-    private func load(_ script: String) async throws -> String {
-        guard let sha = try await pool.run("SCRIPT", "LOAD", script).string else {
+    private func load(_ script: RedisScript) async throws -> String {
+        guard let sha = try await pool.run("SCRIPT", "LOAD", script.source).string else {
             throw RedisClientError.protocolViolation("SCRIPT LOAD did not return a digest")
         }
         loaded.withLock { $0[script] = sha }
@@ -126,7 +126,7 @@ public final class RedisJobStore: JobStore, Service {
             for (column, value) in zip(JobRecord.columns, record.values) {
                 if let text = Self.text(value) { arguments += [column, text] }
             }
-            let reply = try await evaluate(RedisScripts.create, keys: scriptKeys, arguments: arguments)
+            let reply = try await evaluate(.create, keys: scriptKeys, arguments: arguments)
             if reply.integer == 1 { return (job, true) }
             guard let existing = reply.string.flatMap(UUID.init(uuidString:)),
                 let stored = try await self.job(id: existing)
@@ -148,7 +148,7 @@ public final class RedisJobStore: JobStore, Service {
 
     public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
         guard let job = try await jobByReference(keys.result(a: a, b: b)),
-            job.status == .finished, job.a == a, job.b == b, job.expiresAt > now
+            job.status == .finished, job.expiresAt > now
         else { return nil }
         return job
     }
@@ -157,7 +157,7 @@ public final class RedisJobStore: JobStore, Service {
         try await access {
             try Self.job(
                 try await evaluate(
-                    RedisScripts.jobByReference, keys: [key], arguments: [keys.prefix + "job:"]))
+                    .jobByReference, keys: [key], arguments: [keys.prefix + "job:"]))
         }
     }
 
@@ -165,7 +165,7 @@ public final class RedisJobStore: JobStore, Service {
         try await access {
             try Self.job(
                 try await evaluate(
-                    RedisScripts.claim, keys: [keys.queue, keys.leases],
+                    .claim, keys: [keys.queue, keys.leases],
                     arguments: [
                         keys.prefix + "job:", worker, String(leaseUntil.epochMilliseconds),
                         String(now.epochMilliseconds),
@@ -194,7 +194,7 @@ public final class RedisJobStore: JobStore, Service {
             where !Self.fixedColumns.contains(column) {
                 arguments += [column, Self.text(value).map { "=" + $0 } ?? ""]
             }
-            let reply = try await evaluate(RedisScripts.update, keys: scriptKeys, arguments: arguments)
+            let reply = try await evaluate(.update, keys: scriptKeys, arguments: arguments)
             return reply.integer == 1 ? next : nil
         }
     }
@@ -227,7 +227,7 @@ public final class RedisJobStore: JobStore, Service {
             var deleted = 0
             while true {
                 let reply = try await evaluate(
-                    RedisScripts.deleteExpired, keys: [keys.expiry, keys.heartbeats, keys.heartbeatsUntil],
+                    .deleteExpired, keys: [keys.expiry, keys.heartbeats, keys.heartbeatsUntil],
                     arguments: [String(now.epochMilliseconds), keys.prefix, String(batch)])
                 guard let counts = reply.array, counts.count == 2, let jobs = counts[0].integer,
                     let swept = counts[1].integer
@@ -241,7 +241,7 @@ public final class RedisJobStore: JobStore, Service {
     public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
         try await access {
             try await evaluate(
-                RedisScripts.cleanerLease, keys: [keys.cleaner],
+                .cleanerLease, keys: [keys.cleaner],
                 arguments: [holder, String(until.epochMilliseconds), String(now.epochMilliseconds)]
             ).integer == 1
         }
@@ -254,7 +254,7 @@ public final class RedisJobStore: JobStore, Service {
     public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
         try await access {
             _ = try await evaluate(
-                RedisScripts.recordHeartbeat, keys: [keys.heartbeats, keys.heartbeatsUntil],
+                .recordHeartbeat, keys: [keys.heartbeats, keys.heartbeatsUntil],
                 arguments: [replica, document, String(until.epochMilliseconds)])
         }
     }
@@ -262,7 +262,7 @@ public final class RedisJobStore: JobStore, Service {
     public func heartbeats(now: Date) async throws -> [String] {
         try await access {
             try await evaluate(
-                RedisScripts.heartbeats, keys: [keys.heartbeats, keys.heartbeatsUntil],
+                .heartbeats, keys: [keys.heartbeats, keys.heartbeatsUntil],
                 arguments: [String(now.epochMilliseconds)]
             ).array?.compactMap(\.string) ?? []
         }
@@ -270,7 +270,7 @@ public final class RedisJobStore: JobStore, Service {
 
     public func ping() async throws {
         try await access {
-            guard loaded.withLock({ $0.count }) == RedisScripts.all.count else {
+            guard loaded.withLock({ $0.count }) == RedisScript.allCases.count else {
                 throw JobStoreError.starting("the scripts are not loaded yet")
             }
             try await pool.run("PING")
@@ -281,7 +281,9 @@ public final class RedisJobStore: JobStore, Service {
 
     /// Runs a loaded script; loads it again when Redis no longer knows it (a restart empties
     /// the script cache).
-    private func evaluate(_ script: String, keys: [String], arguments: [String]) async throws -> RESPValue {
+    private func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) async throws
+        -> RESPValue
+    {
         guard let sha = loaded.withLock({ $0[script] }) else {
             throw JobStoreError.starting("the scripts are not loaded yet")
         }

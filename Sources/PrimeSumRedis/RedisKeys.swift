@@ -1,7 +1,7 @@
 import Foundation
 
 /// The names of everything the store keeps in Redis, all under one prefix (`primesum:` by
-/// default). The scripts in `RedisScripts` build the same job, result and idempotency names
+/// default). The scripts of `RedisScript` build the same job, result and idempotency names
 /// from a job's fields when they sweep expired jobs; the two must agree.
 struct RedisKeys: Sendable {
     /// `prefix:`, ready to have a name appended.

@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "redis://", "http://h:6379", "rediss://h:6379", "redis://h/x", "redis://h?pool=0",
+        "redis://", "http://h:6379", "redis://h/x", "redis://h?pool=0",
         "redis://h?pool=99",
         "redis://h?prefix=a:b",
     ])

@@ -6,13 +6,15 @@ import PrimeSumJobs
 /// Keys a script derives from a job's fields (the job hashes of the queue, the result and
 /// idempotency keys of an expired job) are built inside it, so the store needs a single Redis
 /// server (or a primary with replicas), not Redis Cluster.
-enum RedisScripts {
+enum RedisScript: CaseIterable, Sendable {
+    case create, claim, update, jobByReference, deleteExpired, cleanerLease, recordHeartbeat, heartbeats
+
     /// `HMGET`'s field list, for scripts that return a job.
     private static let columns = JobRecord.columns.map { "'\($0)'" }.joined(separator: ", ")
 
     /// KEYS: job, queue[, idempotency]. ARGV: id, queue score, channel, then field/value pairs.
     /// Returns 1 when created, else the id of the job that holds the idempotency key.
-    static let create = """
+    private static let createSource = """
         if KEYS[3] and not redis.call('SET', KEYS[3], ARGV[1], 'NX') then
           return redis.call('GET', KEYS[3])
         end
@@ -26,7 +28,7 @@ enum RedisScripts {
     /// QUEUED job and applies `Job.claim` (`RedisJobStoreTests` checks they agree); returns the
     /// job's fields, or nil when nothing is queued. Nothing is published: waiters wait for a
     /// job to be queued or to end, and a claim is neither.
-    static let claim = """
+    private static let claimSource = """
         while true do
           local popped = redis.call('ZPOPMIN', KEYS[1])
           if #popped == 0 then return false end
@@ -48,7 +50,7 @@ enum RedisScripts {
     /// pairs where a value is `=TEXT`, or empty to delete the field. Keeps the queue, leases and
     /// expiry sets in step with the status; a terminal job's keys expire at its expiry. Returns
     /// 1 when written, 0 when the version moved on or the job is gone.
-    static let update = """
+    private static let updateSource = """
         if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
         local previous = redis.call('HGET', KEYS[1], 'status')
         local set, delete = {}, {}
@@ -83,7 +85,7 @@ enum RedisScripts {
 
     /// KEYS: a key holding a job id (result, idempotency). ARGV: job key prefix. The job's
     /// fields, or nil.
-    static let jobByReference = """
+    private static let jobByReferenceSource = """
         local id = redis.call('GET', KEYS[1])
         if not id then return false end
         return redis.call('HMGET', ARGV[1] .. id, \(columns))
@@ -92,7 +94,7 @@ enum RedisScripts {
     /// KEYS: expiry, heartbeats, heartbeats-until. ARGV: now, key prefix, batch size. Deletes up
     /// to a batch of terminal jobs that expired before now, with their result and idempotency
     /// keys, and every heartbeat no longer listed. Returns {jobs deleted, ids swept}.
-    static let deleteExpired = """
+    private static let deleteExpiredSource = """
         local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
         local deleted = 0
         for _, id in ipairs(ids) do
@@ -122,7 +124,7 @@ enum RedisScripts {
     /// (`SET NX PX`: Redis drops it when it lapses), renews it for its holder, and takes it over
     /// from another holder whose lease ended before now (the callers' clock, which the contract
     /// suite moves by hand). 1 or 0.
-    static let cleanerLease = """
+    private static let cleanerLeaseSource = """
         local value, ttl = ARGV[2] .. '|' .. ARGV[1], math.max(1, ARGV[2] - ARGV[3])
         if redis.call('SET', KEYS[1], value, 'NX', 'PX', ttl) then return 1 end
         local current = redis.call('GET', KEYS[1])
@@ -138,20 +140,30 @@ enum RedisScripts {
         """
 
     /// KEYS: heartbeats, heartbeats-until. ARGV: replica, document, until.
-    static let recordHeartbeat = """
+    private static let recordHeartbeatSource = """
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
         return 1
         """
 
     /// KEYS: heartbeats, heartbeats-until. ARGV: now. The documents still listed at now.
-    static let heartbeats = """
+    private static let heartbeatsSource = """
         local names = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')
         if #names == 0 then return {} end
         return redis.call('HMGET', KEYS[1], unpack(names))
         """
 
-    static let all = [
-        create, claim, update, jobByReference, deleteExpired, cleanerLease, recordHeartbeat, heartbeats,
-    ]
+    /// The script's Lua text.
+    var source: String {
+        switch self {
+        case .create: Self.createSource
+        case .claim: Self.claimSource
+        case .update: Self.updateSource
+        case .jobByReference: Self.jobByReferenceSource
+        case .deleteExpired: Self.deleteExpiredSource
+        case .cleanerLease: Self.cleanerLeaseSource
+        case .recordHeartbeat: Self.recordHeartbeatSource
+        case .heartbeats: Self.heartbeatsSource
+        }
+    }
 }
