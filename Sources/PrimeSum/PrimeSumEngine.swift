@@ -77,8 +77,8 @@ public struct PrimeSumEngine: Sendable {
         let pool = ThreadPool(threads: threads)
         let total: UInt128
         if chosen == .prefix {
-            let upper = LucyPrefixSum(n: range.b - 1)
-            let lower = LucyPrefixSum(n: range.a == 0 ? 0 : range.a - 1)
+            let upper = CombinatorialPrefixSum(x: range.b - 1)
+            let lower = CombinatorialPrefixSum(x: range.a == 0 ? 0 : range.a - 1)
             control.setTotalWork(upper.operations + lower.operations)
             total = try upper.run(pool: pool, control: control) - lower.run(pool: pool, control: control)
         } else {

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The parameters and tables one S(x) of the combinatorial method shares between its parts.
+///
+/// With y = alpha x^(1/3), a = π(y), z = x / y and phi(t, b) the sum of the n <= t that have no
+/// prime factor among the first b primes:
+///   S(x) = S(y) - 1 + phi(x, a) - P2(x, a)
+///   phi(x, a) = ordinary leaves + special leaves (Deléglise–Rivat's split: hard ones from a
+///               sieve up to z, easy and trivial ones from the prime table)
+///   P2(x, a) = the sum of the n <= x that are a product of two primes above y.
+struct CombinatorialPlan: Sendable {
+    let x: UInt64
+    let y: UInt64
+    /// The sieve's limit: every hard leaf's x / n is at most z.
+    let z: UInt64
+    /// π(sqrt y): special leaves with a larger prime have a prime m.
+    let piSqrtY: Int
+    /// π(x^(1/3)): special leaves with a larger prime are all trivial.
+    let piCubeRoot: Int
+    /// π(sqrt z): the largest index of a prime whose leaves need the sieve.
+    let piSqrtZ: Int
+    let primes: PrimeTable
+    let factors: FactorTable
+
+    /// The index c of the first special leaves' prime minus one: phi(t, c) is `CoprimeSum`.
+    static let c = CoprimeSum.primeCount
+
+    /// The smallest x the method takes; below it a sieve is faster than setting it up.
+    static let minimumX: UInt64 = 1 << 20
+
+    init(x: UInt64, alpha: Double? = nil) {
+        precondition(x >= Self.minimumX)
+        self.x = x
+        let cubeRoot = integerCubeRoot(x)
+        let alpha = alpha ?? Self.alpha(x)
+        let sqrtX = integerSquareRoot(x)
+        y = min(max(UInt64(alpha * Double(cubeRoot)), cubeRoot), sqrtX)
+        z = x / y
+        primes = PrimeTable(limit: y)
+        factors = FactorTable(limit: y, primes: primes)
+        piSqrtY = primes.primeCount(integerSquareRoot(y))
+        piCubeRoot = primes.primeCount(cubeRoot)
+        piSqrtZ = primes.primeCount(min(integerSquareRoot(z), y))
+    }
+
+    /// The tuning factor: a larger alpha moves work from the sieve (which shrinks as z = x / y)
+    /// to the tables and the leaves of y. Fitted on this machine (BENCHMARKS.md) and bounded by
+    /// x^(1/6), where y reaches sqrt x.
+    static func alpha(_ x: UInt64) -> Double {
+        let logX = log(Double(x))
+        let fitted = 0.000356 * logX * logX * logX + 0.00264 * logX * logX - 0.125 * logX + 1.4
+        return min(max(1, fitted), pow(Double(x), 1.0 / 6))
+    }
+
+    /// The largest index of a prime with hard leaves whose x / n reaches `low` or above.
+    func maxHardIndex(low: UInt64) -> Int {
+        guard low > 0 else { return piSqrtZ }
+        return min(piSqrtZ, primes.primeCount(min(integerSquareRoot(x / low), y)))
+    }
+}
+
+/// The largest r with r^3 <= n.
+func integerCubeRoot(_ n: UInt64) -> UInt64 {
+    var root = UInt64(pow(Double(n), 1.0 / 3))
+    func cubeExceeds(_ r: UInt64) -> Bool {
+        let (square, o1) = r.multipliedReportingOverflow(by: r)
+        let (cube, o2) = square.multipliedReportingOverflow(by: r)
+        return o1 || o2 || cube > n
+    }
+    while cubeExceeds(root) { root -= 1 }
+    while !cubeExceeds(root + 1) { root += 1 }
+    return root
+}

@@ -1,0 +1,45 @@
+/// The prefix method: S(x), the sum of the primes <= x, for any x < 2^64, by the combinatorial
+/// method of Lagarias, Miller and Odlyzko with the improvements of Deléglise and Rivat, adapted
+/// from counting primes to summing them: O(x^(2/3) / log^2 x) time, O(x^(1/3) log^3 x) memory.
+/// The parts and the formula joining them are described at `CombinatorialPlan`.
+///
+/// Written by hand: no library here computes prime sums sublinearly (the method was learnt from
+/// the papers and from kimwalisch/primesum; the code is this project's own).
+///
+/// Exactness: every part is a sum of products of integers, so reducing all of it modulo 2^128
+/// commutes with the formula, and the result, below x (x + 1) / 2 < 2^127, equals its residue.
+/// All sums are therefore UInt128 with wrapping arithmetic. Some intermediate terms do exceed
+/// 2^128 (an ordinary leaf m phi(x / m, c) reaches about x^2 / 2, and the leaves' signed sum
+/// swings past it), which is harmless modulo 2^128; divisions and comparisons only ever see
+/// 64-bit quotients of x, never sums.
+struct CombinatorialPrefixSum: Sendable {
+    let x: UInt64
+    private let alpha: Double?
+
+    /// S(x); `alpha` overrides the tuning factor (for benchmarks).
+    init(x: UInt64, alpha: Double? = nil) {
+        self.x = x
+        self.alpha = alpha
+    }
+
+    /// The work units `run` reports progress in: integers the sieves and tables pass over.
+    var operations: UInt64 {
+        guard x >= CombinatorialPlan.minimumX else { return x + 1 }
+        let y = min(UInt64(CombinatorialPlan.alpha(x) * Double(integerCubeRoot(x))), integerSquareRoot(x))
+        return 2 * y + 2 * (x / y)
+    }
+
+    func run(pool: ThreadPool, control: ComputeControl) throws(PrimeSumError) -> UInt128 {
+        guard x >= CombinatorialPlan.minimumX else {
+            return try SieveSummer.sumChunk(0..<(x + 1), control: control)
+        }
+        let plan = CombinatorialPlan(x: x, alpha: alpha)
+        try control.checkCancellation()
+        let ordinary = try OrdinaryLeaves.sum(plan, pool: pool, control: control)
+        let easy = try EasySpecialLeaves.sum(plan, pool: pool, control: control)
+        let hard = try HardSpecialLeaves.sum(plan, pool: pool, control: control)
+        let p2 = try SecondPartialSieveSum.sum(plan, pool: pool, control: control)
+        let phi = ordinary &+ easy &+ hard
+        return UInt128(plan.primes.primeSum(plan.y)) &- 1 &+ phi &- p2
+    }
+}

@@ -1,0 +1,160 @@
+import Synchronization
+
+/// The special leaves whose phi(x / n, b - 1) needs the sieve: n = p_b m with y < n, m <= y,
+/// every prime factor of m above p_b and x / n <= z, for every p_b up to sqrt y (m squarefree)
+/// and for the larger p_b up to sqrt z whose x / (p_b q) >= y (m = q prime). Each adds
+/// -μ(m) p_b m phi(x / n, b - 1).
+///
+/// A segmented sieve over the odd integers of [0, z] answers them: in each segment the primes
+/// are crossed off in order, and before p_b is, the leaves of p_b whose x / n falls in the
+/// segment read the sum of what is still set. phi(low - 1, b - 1), what earlier segments left,
+/// is carried per b.
+///
+/// Parallel in batches of chunks (runs of segments): a chunk starts its carries at 0 and
+/// returns, per b, the total weight of its leaves and what its segments left; the batch is then
+/// combined in order, adding weight x carry to the sum. Chunks within a batch are handed out as
+/// threads free up, since early segments (many leaves, many primes) cost far more than late ones.
+enum HardSpecialLeaves {
+    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, control: ComputeControl)
+        throws(PrimeSumError) -> UInt128
+    {
+        let limit = plan.z + 1
+        let segment = segmentLength(plan.z)
+        var carries = [UInt128](repeating: 0, count: plan.maxHardIndex(low: 0) + 1)
+        var total: UInt128 = 0
+        var low: UInt64 = 0
+        var segmentsPerChunk: UInt64 = 1
+        while low < limit {
+            let chunkLength = segment * segmentsPerChunk
+            let chunks = Int(min(UInt64(pool.threads * 4), (limit - low + chunkLength - 1) / chunkLength))
+            let results = ChunkResults(count: chunks)
+            let batchLow = low
+            try pool.forEach(chunks) { (index) throws(PrimeSumError) in
+                let chunkLow = batchLow + UInt64(index) * chunkLength
+                let chunkHigh = min(chunkLow + chunkLength, limit)
+                let result = try chunk(chunkLow..<chunkHigh, segment: segment, plan, control: control)
+                results.set(index, result)
+            }
+            for result in results.all {
+                total &+= result.sum
+                for b in 0..<result.weights.count {
+                    total &+= result.weights[b] &* carries[b]
+                    carries[b] &+= result.left[b]
+                }
+            }
+            low = min(limit, low + UInt64(chunks) * chunkLength)
+            // Leaves thin out as low grows: longer chunks keep the hand-out's cost negligible.
+            if segmentsPerChunk < 64 { segmentsPerChunk *= 2 }
+        }
+        return total
+    }
+
+    /// A segment's length in integers: about sqrt z, so each sieving prime crosses off at least
+    /// a few multiples per segment, within the sieve's limit of 2^20 odd integers.
+    static func segmentLength(_ z: UInt64) -> UInt64 {
+        let root = integerSquareRoot(z)
+        var length: UInt64 = 1 << 16
+        while length < root && length < UInt64(LeafSieve.maxBits) * 2 { length <<= 1 }
+        return length
+    }
+
+    /// What one chunk adds: its leaves' terms with its own carries, and per b the leaves' total
+    /// weight and what the chunk left at stage b - 1.
+    struct ChunkResult: Sendable {
+        var sum: UInt128 = 0
+        var weights: [UInt128]
+        var left: [UInt128]
+    }
+
+    private static func chunk(
+        _ range: Range<UInt64>, segment: UInt64, _ plan: CombinatorialPlan, control: ComputeControl
+    ) throws(PrimeSumError) -> ChunkResult {
+        let maxB = plan.maxHardIndex(low: range.lowerBound)
+        var result = ChunkResult(
+            weights: .init(repeating: 0, count: maxB + 1), left: .init(repeating: 0, count: maxB + 1))
+        let c = CombinatorialPlan.c
+        guard maxB > c else {
+            control.advance(by: range.upperBound - range.lowerBound)
+            return result
+        }
+        let table = plan.primes
+        // The next odd multiple of each sieving prime to cross off, from the prime itself on.
+        var next = [UInt64](repeating: 0, count: maxB + 1)
+        for b in (c + 1)...maxB {
+            let p = UInt64(table.primes[b])
+            var first = max(p, (range.lowerBound + p - 1) / p * p)
+            if first & 1 == 0 { first += p }
+            next[b] = first
+        }
+        var sieve = LeafSieve(bits: Int(segment >> 1))
+        var low = range.lowerBound
+        while low < range.upperBound {
+            try control.checkCancellation()
+            let high = min(low + segment, range.upperBound)
+            sieve.reset(low: low, high: high)
+            let segmentMaxB = plan.maxHardIndex(low: low)
+            var b = c + 1
+            while b <= segmentMaxB {
+                let p = UInt64(table.primes[b])
+                let x2 = plan.x / p
+                sieve.rewind()
+                var weight: UInt128 = 0
+                var sum: UInt128 = 0
+                if b <= plan.piSqrtY {
+                    // m squarefree, lpf(m) > p, y / p < m <= y, low <= x2 / m < high.
+                    var m = min(plan.y, low == 0 ? plan.y : x2 / low)
+                    let floor = max(plan.y / p, x2 / high)
+                    if m & 1 == 0 { m -= 1 }
+                    while m > floor {
+                        let entry = plan.factors.entry(m)
+                        if UInt64(entry >> 1) > p {
+                            let phi = result.left[b] &+ sieve.sum(through: x2 / m)
+                            let term = UInt128(p &* m)
+                            // -μ(m) p m: μ(m) = -1 has the entry's low bit set.
+                            if entry & 1 == 0 {
+                                weight &-= term
+                                sum &-= term &* phi
+                            } else {
+                                weight &+= term
+                                sum &+= term &* phi
+                            }
+                        }
+                        m -= 2
+                    }
+                } else {
+                    // m = q prime, p < q <= y, x / (p q) >= y, low <= x2 / q < high.
+                    let top = min(plan.y, x2 / plan.y, low == 0 ? plan.y : x2 / low)
+                    let floor = max(p, x2 / high)
+                    var i = table.primeCount(top)
+                    while UInt64(table.primes[i]) > floor {
+                        let q = UInt64(table.primes[i])
+                        let phi = result.left[b] &+ sieve.sum(through: x2 / q)
+                        let term = UInt128(p &* q)
+                        weight &+= term
+                        sum &+= term &* phi
+                        i -= 1
+                    }
+                }
+                result.weights[b] &+= weight
+                result.sum &+= sum
+                result.left[b] &+= sieve.totalSum
+                if b < segmentMaxB { next[b] = sieve.crossOff(p, from: next[b]) }
+                b += 1
+            }
+            control.advance(by: high - low)
+            low = high
+        }
+        return result
+    }
+}
+
+/// The results of one batch's chunks, in chunk order.
+private final class ChunkResults: Sendable {
+    private let results: Mutex<[HardSpecialLeaves.ChunkResult?]>
+
+    init(count: Int) { results = Mutex(.init(repeating: nil, count: count)) }
+
+    func set(_ index: Int, _ result: HardSpecialLeaves.ChunkResult) { results.withLock { $0[index] = result } }
+
+    var all: [HardSpecialLeaves.ChunkResult] { results.withLock { $0.map { $0! } } }
+}

@@ -1,0 +1,154 @@
+/// One segment [low, high) of the special leaves' sieve: a bit per odd integer, set while the
+/// integer has none of the primes crossed off so far as a factor, and the sums the leaves ask
+/// for: the sum of the set integers up to a point.
+///
+/// Written by hand: the leaves need sums of unsieved integers between crossings-off, which no
+/// sieve library exposes. Sums are kept "packed" in one UInt64, the count of integers above bit
+/// 42 and the sum of their bit positions below it (a segment has at most 2^20 bits, so the
+/// position sum stays under 2^40); an integer's value is low + 2 * position + 1. One packed
+/// counter per block of 512 bits lets a query skip whole blocks; within a block it counts with
+/// popcounts. Queries of one prime arrive in rising order, so each resumes where the last one
+/// stopped.
+struct LeafSieve: ~Copyable {
+    static let maxBits = 1 << 20
+    private static let countShift: UInt64 = 42
+    private static let blockShift = 9
+    private static let blockBits = 1 << blockShift
+
+    private let words: UnsafeMutablePointer<UInt64>
+    private let counters: UnsafeMutablePointer<UInt64>
+    private(set) var low: UInt64 = 0
+    private var bitCount = 0
+    /// Packed sum of every set bit.
+    private var total: UInt64 = 0
+    /// The queries' resume point: bits below `scanned` are summed in `scannedSum`.
+    private var scanned = 0
+    private var scannedSum: UInt64 = 0
+
+    /// A sieve for segments of up to `bits` odd integers (at most `maxBits`).
+    init(bits: Int) {
+        precondition(bits > 0 && bits <= Self.maxBits)
+        let wordCount = (bits + 63) / 64
+        words = .allocate(capacity: wordCount + 1)
+        counters = .allocate(capacity: (bits >> Self.blockShift) + 1)
+    }
+
+    deinit {
+        words.deallocate()
+        counters.deallocate()
+    }
+
+    /// The bytes a sieve of `bits` bits holds.
+    static func bytes(bits: Int) -> UInt64 { UInt64(bits / 8 + bits / blockBits * 8 + 128) }
+
+    /// Starts the segment [low, high) (low even) with the integers coprime to 2 ... 13 set.
+    mutating func reset(low: UInt64, high: UInt64) {
+        precondition(low & 1 == 0 && high > low)
+        self.low = low
+        bitCount = Int((high - low) >> 1)
+        let wordCount = (bitCount + 63) >> 6
+        let pattern = PreSievePattern.words
+        let period = PreSievePattern.periodBits
+        var phase = Int((low >> 1) % UInt64(period))
+        for word in 0..<wordCount {
+            words[word] = pattern[phase]
+            phase += 64
+            if phase >= period { phase -= period }
+        }
+        if bitCount & 63 != 0 { words[wordCount - 1] = BitSums.low(words[wordCount - 1], bitCount & 63) }
+        total = 0
+        for block in 0...(bitCount >> Self.blockShift) {
+            let first = (block << Self.blockShift) >> 6
+            let last = min(first + Self.blockBits / 64, wordCount)
+            var sum: UInt64 = 0
+            for word in first..<last { sum &+= Self.packed(words[word], at: word << 6) }
+            counters[block] = sum
+            total &+= sum
+        }
+    }
+
+    /// The sum of every integer still set in the segment.
+    var totalSum: UInt128 { value(of: total) }
+
+    /// Starts a rising series of `sum(through:)` queries.
+    mutating func rewind() {
+        scanned = 0
+        scannedSum = 0
+    }
+
+    /// The sum of the set integers in [low, n], for n at or above the previous query's since
+    /// `rewind()`.
+    @inline(__always)
+    mutating func sum(through n: UInt64) -> UInt128 {
+        let end = n < low ? 0 : min(bitCount, Int((n - low + 1) >> 1))
+        var bit = scanned
+        var sum = scannedSum
+        while bit < end {
+            if bit & (Self.blockBits - 1) == 0 && bit + Self.blockBits <= end {
+                sum &+= counters[bit >> Self.blockShift]
+                bit += Self.blockBits
+                continue
+            }
+            let word = bit >> 6
+            let stop = min((word + 1) << 6, end)
+            var bits = (words[word] >> UInt64(bit & 63)) << UInt64(bit & 63)
+            bits = BitSums.low(bits, stop - (word << 6))
+            sum &+= Self.packed(bits, at: word << 6)
+            bit = stop
+        }
+        scanned = bit
+        scannedSum = sum
+        return value(of: sum)
+    }
+
+    /// Clears the odd multiples of `prime` from `next` (an odd multiple at or above low) up to
+    /// the segment's end, and returns the first one past it.
+    mutating func crossOff(_ prime: UInt64, from next: UInt64) -> UInt64 {
+        let end = low + 2 * UInt64(bitCount)
+        var multiple = next
+        let step = 2 * prime
+        while multiple < end {
+            let bit = Int((multiple - low) >> 1)
+            let mask: UInt64 = 1 << UInt64(bit & 63)
+            if words[bit >> 6] & mask != 0 {
+                words[bit >> 6] &= ~mask
+                let removed = 1 << Self.countShift | UInt64(bit)
+                counters[bit >> Self.blockShift] &-= removed
+                total &-= removed
+            }
+            multiple += step
+        }
+        return multiple
+    }
+
+    @inline(__always)
+    private static func packed(_ bits: UInt64, at position: Int) -> UInt64 {
+        let count = UInt64(bits.nonzeroBitCount)
+        return count << countShift &+ count &* UInt64(position) &+ BitSums.positionSum(bits)
+    }
+
+    @inline(__always)
+    private func value(of packed: UInt64) -> UInt128 {
+        let count = packed >> Self.countShift
+        let positions = packed & (1 << Self.countShift - 1)
+        return UInt128(count) &* UInt128(low | 1) &+ UInt128(positions << 1)
+    }
+}
+
+/// The odd integers coprime to 3 * 5 * 7 * 11 * 13, as bits repeating every 15015 odd integers:
+/// words[k] holds the 64 bits from bit k of the period on, so a segment starting at any phase
+/// copies whole words.
+enum PreSievePattern {
+    static let periodBits = 15_015
+    static let words: [UInt64] = {
+        let coprime = (0..<periodBits).map { bit in
+            let n = 2 * bit + 1
+            return [3, 5, 7, 11, 13].allSatisfy { n % $0 != 0 }
+        }
+        return (0..<periodBits).map { start in
+            var word: UInt64 = 0
+            for offset in 0..<64 where coprime[(start + offset) % periodBits] { word |= 1 << UInt64(offset) }
+            return word
+        }
+    }()
+}

@@ -1,0 +1,120 @@
+import CPrimesieve
+import Synchronization
+
+/// P2(x, a): the sum of the n <= x that are a product of two primes p <= q, both above y:
+///   P2 = sum over primes y < p <= sqrt x of p (S(x / p) - S(p - 1)).
+///
+/// Both halves are weighted prefix sums of primes, sum of w S(t) over query points t, which one
+/// pass of primesieve over the t's range answers: S(x / p) for x / p in (sqrt x, z], S(p - 1)
+/// for p in (y, sqrt x]. The range is cut into chunks that run in parallel, each summing its
+/// primes from zero; a chunk's queries are then shifted by the prime sum of the chunks before it.
+enum SecondPartialSieveSum {
+    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, control: ComputeControl)
+        throws(PrimeSumError) -> UInt128
+    {
+        let x = plan.x
+        let root = integerSquareRoot(x)
+        guard root > plan.y else { return 0 }
+        let sumToY = UInt128(plan.primes.primeSum(plan.y))
+        // The sum over p of p S(p - 1): the queries are the chunk's own primes.
+        let lower = try weightedPrefixSums(
+            over: (plan.y + 1)..<(root + 1), pool: pool, control: control
+        ) { _ in .ownPrimes }
+        // The sum over p of p S(x / p): the queries of the chunk [lo, hi) of x / p are the primes
+        // p in (x / hi, x / lo], taken from the largest down so that x / p rises.
+        let upper = try weightedPrefixSums(
+            over: (root + 1)..<(plan.z + 1), pool: pool, control: control
+        ) { range in
+            let smallest = max(plan.y, x / range.upperBound) + 1
+            // x / p = sqrt x (p = sqrt x) lies just below the first chunk: it asks for nothing.
+            let largest = range.lowerBound == root + 1 ? root : min(root, x / range.lowerBound)
+            return .quotients(of: x, primes: smallest..<max(smallest, largest + 1))
+        }
+        let sumToRoot = sumToY &+ lower.primeSum
+        return (upper.weighted &+ upper.weight &* sumToRoot) &- (lower.weighted &+ lower.weight &* sumToY)
+    }
+
+    /// What a chunk's queries are.
+    enum Queries {
+        /// Each prime p of the chunk, weighted p, asks for the sum of the primes below it.
+        case ownPrimes
+        /// Each prime p, weighted p, asks for the sum of the primes up to x / p.
+        case quotients(of: UInt64, primes: Range<UInt64>)
+    }
+
+    /// Sum of weight x (prime sum from the range's start to the query), the total weight, and
+    /// the prime sum of the whole range.
+    struct Sums: Sendable {
+        var weighted: UInt128 = 0
+        var weight: UInt128 = 0
+        var primeSum: UInt128 = 0
+    }
+
+    /// The queries' weighted prefix sums over `range`, as if its prime sums started at 0.
+    private static func weightedPrefixSums(
+        over range: Range<UInt64>, pool: ThreadPool, control: ComputeControl,
+        queries: @Sendable (Range<UInt64>) -> Queries
+    ) throws(PrimeSumError) -> Sums {
+        guard !range.isEmpty else { return Sums() }
+        let chunks = SieveSummer.chunks(of: try! PrimeRange(a: range.lowerBound, b: range.upperBound), threads: pool.threads)
+        let results = Mutex([Sums](repeating: Sums(), count: chunks.count))
+        try pool.forEach(chunks.count) { (index) throws(PrimeSumError) in
+            let chunk = chunks[index]
+            let sums = try chunkSums(chunk, queries: queries(chunk), control: control)
+            results.withLock { $0[index] = sums }
+            control.advance(by: UInt64(chunk.count))
+        }
+        var total = Sums()
+        for sums in results.withLock({ $0 }) {
+            total.weighted &+= sums.weighted &+ sums.weight &* total.primeSum
+            total.weight &+= sums.weight
+            total.primeSum &+= sums.primeSum
+        }
+        return total
+    }
+
+    private static func chunkSums(_ chunk: Range<UInt64>, queries: Queries, control: ComputeControl)
+        throws(PrimeSumError) -> Sums
+    {
+        var sums = Sums()
+        var running: UInt128 = 0
+        switch queries {
+        case .ownPrimes:
+            try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, control: control) { batch in
+                for prime in batch where prime < chunk.upperBound {
+                    sums.weighted &+= UInt128(prime) &* running
+                    sums.weight &+= UInt128(prime)
+                    running &+= UInt128(prime)
+                }
+            }
+        case .quotients(let x, let primes):
+            // The p come from the largest down, so that x / p rises with the q.
+            var descending = primesieve_iterator()
+            primesieve_init(&descending)
+            defer { primesieve_free_iterator(&descending) }
+            var p: UInt64 = 0
+            if !primes.isEmpty {
+                primesieve_jump_to(&descending, primes.upperBound - 1, primes.lowerBound)
+                p = primesieve_prev_prime(&descending)
+            }
+            try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, control: control) { batch in
+                for q in batch where q < chunk.upperBound {
+                    // Answer every query whose x / p lies below q before adding q.
+                    while p >= primes.lowerBound && x / p < q {
+                        sums.weighted &+= UInt128(p) &* running
+                        sums.weight &+= UInt128(p)
+                        p = primesieve_prev_prime(&descending)
+                    }
+                    running &+= UInt128(q)
+                }
+            }
+            while p >= primes.lowerBound {
+                sums.weighted &+= UInt128(p) &* running
+                sums.weight &+= UInt128(p)
+                p = primesieve_prev_prime(&descending)
+            }
+        }
+        sums.primeSum = running
+        return sums
+    }
+}
