@@ -11,6 +11,12 @@ struct BenchCommand: AsyncParsableCommand {
             Prints one row per case: the method, threads, seconds, the cost model's estimate, and
             the ratio to a reference: primesieve's single-thread count of the same range for the
             sieve, the seed's trial division for the baseline row.
+
+            With --compare PATH, times instead the prefix method's S(N) for N = 1e11 ... 1e16 (see
+            --compare-up-to) side by side with another program that prints the sum of the primes
+            <= N on its first line when run as `PATH N --threads=T` (kimwalisch/primesum does):
+            both run as child processes, timed from spawn to exit, their peak memory read from
+            the kernel, best of --repeat runs taken in alternation, and their sums compared.
             """
     )
 
@@ -23,13 +29,28 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Also check every row of this oracle file (a, b, sum; tab-separated) and time it.")
     var oracles: String?
 
+    @Option(help: "Compare S(N) with this program, run as `PATH N --threads=T` (see above).")
+    var compare: String?
+
+    @Option(help: "With --compare: the largest N, as a power of ten (11...19).")
+    var compareUpTo = 16
+
+    @Option(help: "With --compare: runs of each program per N; the best counts.")
+    var `repeat` = 2
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if !(11...19).contains(compareUpTo) { throw ValidationError("--compare-up-to must be 11 ... 19") }
+        if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
+        if let compare, !FileManager.default.isExecutableFile(atPath: compare) {
+            throw ValidationError("--compare: \(compare) is not an executable file")
+        }
     }
 
     func run() async throws {
         let all = PrimeSumEngine(threads: threads).threads
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, engine threads: \(all)")
+        if let compare { return try sideBySide(with: compare, threads: all) }
         print(Row.header)
         let cases: [(String, PrimeRange)] = try [
             ("[0, 1e9)", PrimeRange(a: 0, b: 1_000_000_000)),
@@ -67,6 +88,44 @@ struct BenchCommand: AsyncParsableCommand {
                     estimate: estimate(seed, .auto, all), ratio: seconds / baseline))
         }
         if let oracles { try await checkOracles(path: oracles, threads: all) }
+    }
+
+    /// S(N) by this binary's prefix method and by `other`, N = 1e11 ... 1e(compareUpTo).
+    private func sideBySide(with other: String, threads: Int) throws {
+        let ours = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        print("S(N), the sum of the primes <= N: \(ours) (prefix) against \(other); best of \(`repeat`)")
+        print("N       ours s   theirs s   ratio  ours MB  theirs MB  2x theirs + 20 MB  sums")
+        var mismatches = 0
+        for exponent in 11...compareUpTo {
+            let n = (0..<exponent).reduce(UInt128(1)) { value, _ in value * 10 }
+            let bound = n + 1 > UInt128(UInt64.max) ? "\(UInt64.max)" : "\(n + 1)"
+            var best: (ours: MeasuredRun?, theirs: MeasuredRun?) = (nil, nil)
+            for _ in 0..<`repeat` {
+                let mine = try MeasuredRun.run(
+                    ours, ["sum", "0", bound, "--method", "prefix", "--threads", "\(threads)"])
+                let theirs = try MeasuredRun.run(other, ["\(min(n, UInt128(UInt64.max) - 1))", "--threads=\(threads)"])
+                for run in [mine, theirs] where run.exitStatus != 0 {
+                    throw MeasuredRun.Failure(description: "a run for 1e\(exponent) exited with status \(run.exitStatus)")
+                }
+                if best.ours.map({ mine.seconds < $0.seconds }) ?? true { best.ours = mine }
+                if best.theirs.map({ theirs.seconds < $0.seconds }) ?? true { best.theirs = theirs }
+            }
+            guard let mine = best.ours, let theirs = best.theirs else { continue }
+            let same = firstLine(mine.output) == firstLine(theirs.output)
+            if !same { mismatches += 1 }
+            let megabytes = { (bytes: UInt64) in Double(bytes) / 1e6 }
+            print(
+                String(
+                    format: "1e%-5d %7.3f  %9.3f  %5.2fx  %7.1f  %9.1f  %17.1f  ", exponent, mine.seconds,
+                    theirs.seconds, mine.seconds / theirs.seconds, megabytes(mine.peakBytes),
+                    megabytes(theirs.peakBytes), 2 * megabytes(theirs.peakBytes) + 20)
+                    + (same ? "same" : "DIFFER: \(firstLine(mine.output)) against \(firstLine(theirs.output))"))
+        }
+        if mismatches > 0 { throw ExitCode.failure }
+    }
+
+    private func firstLine(_ text: String) -> String {
+        String(text.split(separator: "\n").first ?? "").trimmingCharacters(in: .whitespaces)
     }
 
     private func estimate(_ range: PrimeRange, _ method: SumMethod, _ threads: Int) -> Double {
