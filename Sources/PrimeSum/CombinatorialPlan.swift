@@ -25,22 +25,31 @@ struct CombinatorialPlan: Sendable {
     /// The index c of the first special leaves' prime minus one: phi(t, c) is `CoprimeSum`.
     static let c = CoprimeSum.primeCount
 
+    /// The tables' bound on y (a FactorTable's entries stop at 32767^2); the fitted alpha stays
+    /// far below it.
+    static let maximumY: UInt64 = 1_000_000_000
+
     /// The smallest x the method takes; below it a sieve is faster than setting it up.
     static let minimumX: UInt64 = 1 << 20
 
     init(x: UInt64, alpha: Double? = nil) {
         precondition(x >= Self.minimumX)
         self.x = x
+        (y, z) = Self.bounds(x: x, alpha: alpha)
         let cubeRoot = integerCubeRoot(x)
-        let alpha = alpha ?? Self.alpha(x)
-        let sqrtX = integerSquareRoot(x)
-        y = min(max(UInt64(alpha * Double(cubeRoot)), cubeRoot), sqrtX)
-        z = x / y
         primes = PrimeTable(limit: y)
         factors = FactorTable(limit: y, primes: primes)
         piSqrtY = primes.primeCount(integerSquareRoot(y))
         piCubeRoot = primes.primeCount(cubeRoot)
         piSqrtZ = primes.primeCount(min(integerSquareRoot(z), y))
+    }
+
+    /// y = alpha x^(1/3) (at least x^(1/3); at most sqrt x and `maximumY`) and z = x / y.
+    static func bounds(x: UInt64, alpha: Double?) -> (y: UInt64, z: UInt64) {
+        let cubeRoot = integerCubeRoot(x)
+        let wanted = UInt64(min((alpha ?? Self.alpha(x)) * Double(cubeRoot), Double(maximumY)))
+        let y = min(max(wanted, cubeRoot), integerSquareRoot(x), maximumY)
+        return (y, x / y)
     }
 
     /// The tuning factor: a larger alpha moves work from the sieve (which shrinks as z = x / y)

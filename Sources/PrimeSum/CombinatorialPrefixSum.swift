@@ -1,3 +1,5 @@
+import Foundation
+
 /// The prefix method: S(x), the sum of the primes <= x, for any x < 2^64, by the combinatorial
 /// method of Lagarias, Miller and Odlyzko with the improvements of Deléglise and Rivat, adapted
 /// from counting primes to summing them: O(x^(2/3) / log^2 x) time, O(x^(1/3) log^3 x) memory.
@@ -25,8 +27,19 @@ struct CombinatorialPrefixSum: Sendable {
     /// The work units `run` reports progress in: integers the sieves and tables pass over.
     var operations: UInt64 {
         guard x >= CombinatorialPlan.minimumX else { return x + 1 }
-        let y = min(UInt64(CombinatorialPlan.alpha(x) * Double(integerCubeRoot(x))), integerSquareRoot(x))
-        return 2 * y + 2 * (x / y)
+        let (y, z) = CombinatorialPlan.bounds(x: x, alpha: alpha)
+        return 2 * y + 2 * z
+    }
+
+    /// The bytes S(x) holds at its peak on `threads` threads: the tables up to y, and per thread
+    /// a leaf sieve, its chunks' per-prime sums and a primesieve iterator.
+    static func peakBytes(x: UInt64, threads: Int) -> UInt64 {
+        guard x >= CombinatorialPlan.minimumX else { return 6_000_000 }
+        let (y, z) = CombinatorialPlan.bounds(x: x, alpha: nil)
+        let sievingPrimes = UInt64(Double(z).squareRoot() / max(1, log(Double(z)) / 2 - 1.1))
+        let segmentBits = Int(HardSpecialLeaves.segmentLength(z) >> 1)
+        let perThread = LeafSieve.bytes(bits: segmentBits) + sievingPrimes * (8 + 4 * 32) + 6_000_000
+        return PrimeTable.bytes(limit: y) + FactorTable.bytes(limit: y) + UInt64(threads) * perThread
     }
 
     func run(pool: ThreadPool, control: ComputeControl) throws(PrimeSumError) -> UInt128 {

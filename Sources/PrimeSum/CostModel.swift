@@ -13,10 +13,9 @@ public struct CostEstimate: Sendable, Equatable, Codable {
 /// Predicts time and memory of both methods, so `auto` can pick the cheaper one and a service
 /// can refuse or schedule work before it runs.
 ///
-/// The constants were fitted to `primesum bench --calibrate` runs on the reference machine (AMD
-/// EPYC, 2 cores; see BENCHMARKS.md), which measures the sieve at several magnitudes and the
-/// prefix method's time per table update. Re-run it and paste its table here after an engine
-/// change.
+/// The constants were fitted to `primesum bench` runs on the reference machine (AMD EPYC, 2
+/// cores; see BENCHMARKS.md), which time the sieve at several magnitudes and S(x) by the prefix
+/// method from 1e11 up. Re-run it and refit them after an engine change.
 public struct CostModel: Sendable {
     /// Threads one computation uses.
     public let threads: Int
@@ -35,8 +34,11 @@ public struct CostModel: Sendable {
     ]
     /// Seconds one primesieve iterator spends preparing each sieving prime up to sqrt(b).
     static let sieveSetUpSecondsPerSievingPrime = 7e-9
-    /// Seconds per table update of the prefix method on one thread.
-    static let prefixSecondsPerOperation = 2.4e-9
+    /// (log10 of x, one thread's seconds per x^(2/3) / ln^2 x) for S(x) by the prefix method.
+    static let prefixSecondsPerUnit: [(Double, Double)] = [
+        (6.3, 3e-6), (11, 1.2e-6), (12, 9.4e-7), (13, 7.3e-7), (14, 7.2e-7), (15, 7.0e-7), (16, 6.8e-7),
+        (17, 6.9e-7),
+    ]
     /// Fraction of an extra thread's speed that parallel sections actually gain.
     static let parallelEfficiency = 0.9
 
@@ -70,32 +72,22 @@ public struct CostModel: Sendable {
             method: .sieve, seconds: sieving + setUp, peakBytes: UInt64(running * perIterator))
     }
 
+    /// S(b - 1) then S(a - 1), each on every thread; the memory is the larger one's.
     private func prefix(_ range: PrimeRange) -> CostEstimate {
-        let operations =
-            Self.prefixOperations(Double(range.b - 1))
-            + (range.a > 1 ? Self.prefixOperations(Double(range.a - 1)) : 0)
-        let seconds = operations * Self.prefixSecondsPerOperation / effectiveThreads
+        let threadSeconds =
+            Self.prefixThreadSeconds(range.b - 1) + (range.a > 1 ? Self.prefixThreadSeconds(range.a - 1) : 0)
         return CostEstimate(
-            method: .prefix, seconds: seconds, peakBytes: LucyPrefixSum.peakBytes(n: range.b - 1))
+            method: .prefix, seconds: threadSeconds / effectiveThreads,
+            peakBytes: CombinatorialPrefixSum.peakBytes(x: range.b - 1, threads: threads))
     }
 
-    /// The number of table updates of S(n), by integrating the update count over the density
-    /// of primes: sum over p <= sqrt n of min(sqrt n, n / p^2) + max(0, sqrt n - p^2).
-    static func prefixOperations(_ n: Double) -> Double {
-        let root = n.squareRoot()
-        guard root >= 2 else { return 0 }
-        let steps = 256
-        let logStart = log(2.0)
-        let logEnd = log(root)
-        let width = (logEnd - logStart) / Double(steps)
-        var total = 0.0
-        for step in 0..<steps {
-            let t = exp(logStart + (Double(step) + 0.5) * width)
-            let updates = min(root, n / (t * t)) + max(0, root - t * t)
-            // dt = t * d(log t); density of primes 1 / log t.
-            total += updates / log(t) * t * width
-        }
-        return total
+    /// One thread's seconds for S(x): the method's x^(2/3) / ln^2 x times the measured constant
+    /// (below the method's minimum x, a sieve of [0, x]).
+    static func prefixThreadSeconds(_ x: UInt64) -> Double {
+        guard x >= CombinatorialPlan.minimumX else { return Double(x) * sieveNanosecondsPerInteger[0].1 * 1e-9 }
+        let logX = log(Double(x))
+        let unit = pow(Double(x), 2.0 / 3) / (logX * logX)
+        return unit * interpolate(prefixSecondsPerUnit, at: log10(Double(x)))
     }
 
     private func primeCountEstimate(_ x: Double) -> Double { x < 3 ? 0 : x / (log(x) - 1.1) }

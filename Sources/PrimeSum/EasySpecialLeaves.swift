@@ -32,39 +32,34 @@ enum EasySpecialLeaves {
         let table = plan.primes
         let p = UInt64(table.primes[b])
         let x2 = plan.x / p
-        let sumToY = UInt128(table.primeSum(plan.y))
         // Trivial: q > x / p^2, so x / (p q) < p and phi = 1.
         let trivialFloor = max(p, min(x2 / p, plan.y))
-        var sum = UInt128(p) &* (sumToY &- UInt128(table.primeSum(trivialFloor)))
-        // Easy: x / y < p q (x / n < y) and q <= x / p^2 (x / n >= p).
-        let easyFloor = max(p, x2 / plan.y)
-        guard easyFloor < trivialFloor else { return sum }
-        // phi(t, b - 1) = 1 + S(t) - S(p_(b-1)): the p q (1 - S(p_(b-1))) part for all q at once,
-        // then p q S(x / n) leaf by leaf, or run by run where many q share π(x / n).
-        let below = UInt128(table.primeSum(p - 1))
-        let qSum = UInt128(table.primeSum(trivialFloor)) &- UInt128(table.primeSum(easyFloor))
-        var weighted: UInt128 = 0
         var i = table.primeCount(trivialFloor)
-        while true {
-            let q = UInt64(table.primes[i])
-            guard q > easyFloor else { break }
-            let t = x2 / q
-            if t >= q {
-                // x / n >= q: each leaf's x / n differs from the next's; no runs left.
-                while UInt64(table.primes[i]) > easyFloor {
-                    let q = UInt64(table.primes[i])
-                    weighted &+= UInt128(q) &* UInt128(table.primeSum(x2 / q))
-                    i -= 1
-                }
-                break
-            }
+        var sum = p.fullProduct(table.primeSum(index: table.count) - table.primeSum(index: i))
+        // Easy: x / y < p q (x / n < y) and q <= x / p^2 (x / n >= p).
+        let floor = table.primeCount(max(p, min(x2 / plan.y, plan.y)))
+        guard floor < i else { return sum }
+        // phi(t, b - 1) = 1 + S(t) - S(p_(b-1)): the p q (1 - S(p_(b-1))) part for all q at once,
+        // then p q S(x / n) run by run where many q share π(x / n), else leaf by leaf.
+        let qSum = table.primeSum(index: i) - table.primeSum(index: floor)
+        var weighted: UInt128 = 0
+        while i > floor {
+            let t = table.divide(x2, byPrimeAt: i)
+            // Once x / n >= q, each leaf's x / n has a π of its own: no runs below.
+            guard t < UInt64(table.primes[i]) else { break }
             // Every q' in (x2 / p_(k+1), q] has π(x2 / q') = k = π(t).
             let k = table.primeCount(t)
-            let runFloor = max(easyFloor, x2 / UInt64(table.primes[k + 1]))
-            weighted &+= UInt128(table.primeSum(t)) &* (UInt128(table.primeSum(q)) &- UInt128(table.primeSum(runFloor)))
-            i = table.primeCount(runFloor)
+            let run = max(floor, table.primeCount(table.divide(x2, byPrimeAt: k + 1)))
+            weighted &+= table.primeSum(index: k).fullProduct(table.primeSum(index: i) - table.primeSum(index: run))
+            i = run
         }
-        sum &+= UInt128(p) &* (qSum &* (1 &- below) &+ weighted)
+        while i > floor {
+            let t = table.divide(x2, byPrimeAt: i)
+            weighted &+= UInt64(table.primes[i]).fullProduct(table.primeSum(t))
+            i -= 1
+        }
+        let constant = 1 &- UInt128(table.primeSum(index: b - 1))
+        sum &+= UInt128(p) &* (UInt128(qSum) &* constant &+ weighted)
         return sum
     }
 }

@@ -128,7 +128,7 @@ enum HardSpecialLeaves {
                     var i = table.primeCount(top)
                     while UInt64(table.primes[i]) > floor {
                         let q = UInt64(table.primes[i])
-                        let phi = result.left[b] &+ sieve.sum(through: x2 / q)
+                        let phi = result.left[b] &+ sieve.sum(through: table.divide(x2, byPrimeAt: i))
                         let term = UInt128(p &* q)
                         weight &+= term
                         sum &+= term &* phi

@@ -17,10 +17,15 @@ public struct PrimeSumEngine: Sendable {
     public var runningComputations: Int { running.count }
     private let running = SharedCounter()
 
+    /// The prefix method's tuning factor alpha, or nil for the fitted default (see
+    /// BENCHMARKS.md): larger moves work from its sieve to its tables.
+    public let prefixAlpha: Double?
+
     /// An engine using `threads` threads (default: every active core).
-    public init(threads: Int? = nil) {
+    public init(threads: Int? = nil, prefixAlpha: Double? = nil) {
         let threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.threads = threads
+        self.prefixAlpha = prefixAlpha
         self.costModel = CostModel(threads: threads)
     }
 
@@ -77,8 +82,8 @@ public struct PrimeSumEngine: Sendable {
         let pool = ThreadPool(threads: threads)
         let total: UInt128
         if chosen == .prefix {
-            let upper = CombinatorialPrefixSum(x: range.b - 1)
-            let lower = CombinatorialPrefixSum(x: range.a == 0 ? 0 : range.a - 1)
+            let upper = CombinatorialPrefixSum(x: range.b - 1, alpha: prefixAlpha)
+            let lower = CombinatorialPrefixSum(x: range.a == 0 ? 0 : range.a - 1, alpha: prefixAlpha)
             control.setTotalWork(upper.operations + lower.operations)
             total = try upper.run(pool: pool, control: control) - lower.run(pool: pool, control: control)
         } else {

@@ -1,11 +1,13 @@
 import Foundation
 
 /// The primes up to a limit y (< 2^32) by index, with π(t) and S(t), the count and the sum of
-/// the primes <= t, for every t <= y in constant time.
+/// the primes <= t, for every t <= y in constant time, and a divisor for each prime that
+/// divides by a multiply.
 ///
 /// Written by hand: primesieve generates the primes but answers no prefix queries. One 64-bit
-/// mask per 128 integers marks the odd primes among them; next to it, the count and the sum of
-/// the odd primes below the mask's first integer. About y / 5 bytes plus 4 bytes per prime.
+/// mask per 128 integers marks the odd primes among them, next to the count of odd primes
+/// before it; S(t) is the sum up to the π(t)-th prime, kept per index. 24 bytes per prime plus
+/// y / 10 bytes.
 final class PrimeTable: @unchecked Sendable {
     /// The limit the queries may reach.
     let limit: UInt64
@@ -14,9 +16,12 @@ final class PrimeTable: @unchecked Sendable {
     let primes: UnsafeMutableBufferPointer<UInt32>
     /// π(limit).
     let count: Int
+    /// sums[i] = S(primes[i]).
+    private let sums: UnsafeMutableBufferPointer<UInt64>
+    /// The `InvariantDivisor` multiplier of each prime.
+    private let multipliers: UnsafeMutableBufferPointer<UInt64>
     private let masks: UnsafeMutableBufferPointer<UInt64>
     private let countsBefore: UnsafeMutableBufferPointer<UInt32>
-    private let sumsBefore: UnsafeMutableBufferPointer<UInt64>
 
     /// The table up to `limit`, which must be below 2^32 - 2^10 so that S(limit) < 2^64.
     init(limit: UInt64) {
@@ -26,43 +31,50 @@ final class PrimeTable: @unchecked Sendable {
         let inRange = listed.partitioningIndex { $0 > limit }
         count = inRange
         primes = .allocate(capacity: inRange + 2)
+        sums = .allocate(capacity: inRange + 2)
+        multipliers = .allocate(capacity: inRange + 2)
         primes[0] = 0
-        for index in 0...inRange { primes[index + 1] = UInt32(listed[index]) }
+        sums[0] = 0
+        multipliers[0] = 0
+        var running: UInt64 = 0
+        for index in 0...inRange {
+            let prime = listed[index]
+            running &+= prime
+            primes[index + 1] = UInt32(prime)
+            sums[index + 1] = running
+            multipliers[index + 1] = InvariantDivisor(prime).multiplier
+        }
         let words = Int(limit >> 7) + 1
         masks = .allocate(capacity: words)
         countsBefore = .allocate(capacity: words)
-        sumsBefore = .allocate(capacity: words)
         masks.initialize(repeating: 0)
         for prime in listed[..<inRange] where prime > 2 {
             masks[Int(prime >> 7)] |= 1 << ((prime & 127) >> 1)
         }
         var runningCount: UInt32 = 0
-        var runningSum: UInt64 = 0
         for word in 0..<words {
             countsBefore[word] = runningCount
-            sumsBefore[word] = runningSum
-            let mask = masks[word]
-            runningCount += UInt32(mask.nonzeroBitCount)
-            runningSum += Self.oddSum(mask, word: word)
+            runningCount += UInt32(masks[word].nonzeroBitCount)
         }
     }
 
     deinit {
         primes.deallocate()
+        sums.deallocate()
+        multipliers.deallocate()
         masks.deallocate()
         countsBefore.deallocate()
-        sumsBefore.deallocate()
     }
 
     /// The bytes a table up to `limit` holds.
     static func bytes(limit: UInt64) -> UInt64 {
-        let words = limit >> 7 + 1
-        return words * 20 + UInt64(Double(limit) / max(1, log(Double(limit)) - 1.1)) * 4
+        (limit >> 7 + 1) * 12 + UInt64(Double(limit) / max(1, log(Double(limit)) - 1.1)) * 20
     }
 
     /// π(t), for t <= limit.
     @inline(__always)
     func primeCount(_ t: UInt64) -> Int {
+        precondition(t <= limit, "π(t) asked past the prime table")
         guard t >= 2 else { return 0 }
         let word = Int(t >> 7)
         let mask = BitSums.low(masks[word], Int(((t & 127) + 1) >> 1))
@@ -71,20 +83,18 @@ final class PrimeTable: @unchecked Sendable {
 
     /// S(t), for t <= limit.
     @inline(__always)
-    func primeSum(_ t: UInt64) -> UInt64 {
-        guard t >= 2 else { return 0 }
-        let word = Int(t >> 7)
-        let mask = BitSums.low(masks[word], Int(((t & 127) + 1) >> 1))
-        return sumsBefore[word] &+ Self.oddSum(mask, word: word) &+ 2
-    }
+    func primeSum(_ t: UInt64) -> UInt64 { sums[primeCount(t)] }
 
-    /// The sum of the odd integers 128 word + 2 j + 1 marked in `mask`.
+    /// S(primes[index]).
     @inline(__always)
-    private static func oddSum(_ mask: UInt64, word: Int) -> UInt64 {
-        UInt64(mask.nonzeroBitCount) &* (UInt64(word) << 7 | 1) &+ BitSums.positionSum(mask) << 1
+    func primeSum(index: Int) -> UInt64 { sums[index] }
+
+    /// n / primes[index], by a multiply.
+    @inline(__always)
+    func divide(_ n: UInt64, byPrimeAt index: Int) -> UInt64 {
+        InvariantDivisor(multiplier: multipliers[index], divisor: UInt64(primes[index])).divide(n)
     }
 }
-
 extension Collection {
     /// The index of the first element for which `belongs` is true, all such elements being last.
     func partitioningIndex(where belongs: (Element) -> Bool) -> Index {

@@ -24,17 +24,21 @@ struct SumCommand: AsyncParsableCommand {
     @Option(help: "Threads to use (default: all cores).")
     var threads: Int?
 
+    @Option(help: "The prefix method's tuning factor, 1 or more (default: fitted to x).")
+    var alpha: Double?
+
     @Flag(help: "Print a JSON object with a, b, sum, method and seconds.")
     var json = false
 
     func validate() throws {
         _ = try parsedRange()
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let alpha, !(alpha >= 1 && alpha <= 10_000) { throw ValidationError("--alpha must be 1 ... 10000") }
     }
 
     func run() async throws {
         let range = try parsedRange()
-        let engine = PrimeSumEngine(threads: threads)
+        let engine = PrimeSumEngine(threads: threads, prefixAlpha: alpha)
         let chosen = method == .auto ? engine.estimate(range).method : method
         let bar = ProgressBar(label: "\(chosen.rawValue) \(range)")
         let started = ContinuousClock.now
