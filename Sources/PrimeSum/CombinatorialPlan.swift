@@ -53,12 +53,11 @@ struct CombinatorialPlan: Sendable {
     }
 
     /// The tuning factor: a larger alpha moves work from the sieve (which shrinks as z = x / y)
-    /// to the tables and the leaves of y. Fitted on this machine (BENCHMARKS.md) and bounded by
+    /// to the tables and the leaves of y. Fitted on this machine (`primesum sum --alpha`, see
+    /// BENCHMARKS.md: the time is flat within 20% of the best from 1e12 to 1e17), bounded by
     /// x^(1/6), where y reaches sqrt x.
     static func alpha(_ x: UInt64) -> Double {
-        let logX = log(Double(x))
-        let fitted = 0.000356 * logX * logX * logX + 0.00264 * logX * logX - 0.125 * logX + 1.4
-        return min(max(1, fitted), pow(Double(x), 1.0 / 6))
+        min(max(1, 2 * log10(Double(x)) - 16), pow(Double(x), 1.0 / 6))
     }
 
     /// The largest index of a prime with hard leaves whose x / n reaches `low` or above.

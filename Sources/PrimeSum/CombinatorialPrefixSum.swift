@@ -24,12 +24,11 @@ struct CombinatorialPrefixSum: Sendable {
         self.alpha = alpha
     }
 
-    /// The work units `run` reports progress in: integers the sieves and tables pass over.
-    var operations: UInt64 {
-        guard x >= CombinatorialPlan.minimumX else { return x + 1 }
-        let (y, z) = CombinatorialPlan.bounds(x: x, alpha: alpha)
-        return 2 * y + 2 * z
-    }
+    /// The work units `run` reports progress in: the cost model's nanoseconds on one thread.
+    var operations: UInt64 { UInt64(CostModel.prefixThreadSeconds(x) * 1e9) + 1 }
+
+    /// Each part's share of the time (measured from 1e14 to 1e18, BENCHMARKS.md).
+    private static let shares = (ordinary: 0.01, easy: 0.37, hard: 0.54, p2: 0.08)
 
     /// The bytes S(x) holds at its peak on `threads` threads: the tables up to y, and per thread
     /// a leaf sieve, its chunks' per-prime sums and a primesieve iterator.
@@ -43,15 +42,23 @@ struct CombinatorialPrefixSum: Sendable {
     }
 
     func run(pool: ThreadPool, control: ComputeControl) throws(PrimeSumError) -> UInt128 {
+        let budget = Double(operations)
         guard x >= CombinatorialPlan.minimumX else {
-            return try SieveSummer.sumChunk(0..<(x + 1), control: control)
+            let progress = ProgressPart(control, units: x + 1, budget: UInt64(budget))
+            return try SieveSummer.sumChunk(0..<(x + 1), progress: progress)
         }
         let plan = CombinatorialPlan(x: x, alpha: alpha)
         try control.checkCancellation()
-        let ordinary = try OrdinaryLeaves.sum(plan, pool: pool, control: control)
-        let easy = try EasySpecialLeaves.sum(plan, pool: pool, control: control)
-        let hard = try HardSpecialLeaves.sum(plan, pool: pool, control: control)
-        let p2 = try SecondPartialSieveSum.sum(plan, pool: pool, control: control)
+        let shares = Self.shares
+        func part(_ units: UInt64, _ share: Double) -> ProgressPart {
+            ProgressPart(control, units: units, budget: UInt64(budget * share))
+        }
+        let ordinary = try OrdinaryLeaves.sum(plan, pool: pool, progress: part(plan.y, shares.ordinary))
+        let easy = try EasySpecialLeaves.sum(
+            plan, pool: pool, progress: part(EasySpecialLeaves.units(plan), shares.easy))
+        let hard = try HardSpecialLeaves.sum(plan, pool: pool, progress: part(plan.z + 1, shares.hard))
+        let p2 = try SecondPartialSieveSum.sum(
+            plan, pool: pool, progress: part(SecondPartialSieveSum.units(plan), shares.p2))
         let phi = ordinary &+ easy &+ hard
         return UInt128(plan.primes.primeSum(plan.y)) &- 1 &+ phi &- p2
     }

@@ -14,15 +14,17 @@ enum CoprimeSum {
 
     /// (count, sum) of the residues 1...r coprime to P, for r < P.
     private static let prefix: [(count: UInt32, sum: UInt32)] = {
+        var coprime = [Bool](repeating: true, count: Int(period))
+        for prime in primes { for multiple in stride(from: 0, to: Int(period), by: Int(prime)) { coprime[multiple] = false } }
         var table = [(count: UInt32, sum: UInt32)](repeating: (0, 0), count: Int(period))
         var count: UInt32 = 0
         var sum: UInt32 = 0
-        for r in 1..<period {
-            if primes.allSatisfy({ r % $0 != 0 }) {
+        for r in 1..<Int(period) {
+            if coprime[r] {
                 count += 1
                 sum += UInt32(r)
             }
-            table[Int(r)] = (count, sum)
+            table[r] = (count, sum)
         }
         return table
     }()

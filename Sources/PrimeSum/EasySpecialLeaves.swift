@@ -3,7 +3,7 @@
 /// x / n < y leaves 1 and the primes from p_b to x / n (the easy leaves, since x / n < p_b^2).
 /// Each adds p_b q phi(x / n, b - 1); the rest (x / n >= y) are the sieve's.
 enum EasySpecialLeaves {
-    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, control: ComputeControl)
+    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, progress: ProgressPart)
         throws(PrimeSumError) -> UInt128
     {
         let first = max(CombinatorialPlan.c, plan.piSqrtY) + 1
@@ -16,14 +16,33 @@ enum EasySpecialLeaves {
             var sum: UInt128 = 0
             var index = first + piece
             while index <= last {
-                try control.checkCancellation()
+                try progress.checkCancellation()
                 sum &+= leaves(of: index, plan)
+                progress.advance(by: span(of: index, plan).count)
                 index += pieces
             }
             partials.set(piece, sum)
         }
-        control.advance(by: plan.y)
         return partials.total
+    }
+
+    /// The progress units of all the leaves: per prime, the count of the q up to its trivial
+    /// ones, each costing a division or less.
+    static func units(_ plan: CombinatorialPlan) -> UInt64 {
+        let first = max(CombinatorialPlan.c, plan.piSqrtY) + 1
+        guard first <= plan.primes.count else { return 0 }
+        return (first...plan.primes.count).reduce(0) { $0 + span(of: $1, plan).count }
+    }
+
+    /// The indices of the easy leaves' q of the b-th prime: (floor, top].
+    @inline(__always)
+    private static func span(of b: Int, _ plan: CombinatorialPlan) -> (floor: Int, top: Int, count: UInt64) {
+        let table = plan.primes
+        let p = UInt64(table.primes[b])
+        let x2 = plan.x / p
+        let top = table.primeCount(max(p, min(x2 / p, plan.y)))
+        let floor = min(top, table.primeCount(max(p, min(x2 / plan.y, plan.y))))
+        return (floor, top, UInt64(top - floor) + 1)
     }
 
     /// The trivial and easy leaves of the b-th prime.
@@ -32,12 +51,11 @@ enum EasySpecialLeaves {
         let table = plan.primes
         let p = UInt64(table.primes[b])
         let x2 = plan.x / p
-        // Trivial: q > x / p^2, so x / (p q) < p and phi = 1.
-        let trivialFloor = max(p, min(x2 / p, plan.y))
-        var i = table.primeCount(trivialFloor)
+        // Trivial: q > x / p^2, so x / (p q) < p and phi = 1. Easy: x / y < p q (x / n < y)
+        // and q <= x / p^2 (x / n >= p).
+        let (floor, top, _) = span(of: b, plan)
+        var i = top
         var sum = p.fullProduct(table.primeSum(index: table.count) - table.primeSum(index: i))
-        // Easy: x / y < p q (x / n < y) and q <= x / p^2 (x / n >= p).
-        let floor = table.primeCount(max(p, min(x2 / plan.y, plan.y)))
         guard floor < i else { return sum }
         // phi(t, b - 1) = 1 + S(t) - S(p_(b-1)): the p q (1 - S(p_(b-1))) part for all q at once,
         // then p q S(x / n) run by run where many q share π(x / n), else leaf by leaf.

@@ -15,7 +15,7 @@ import Synchronization
 /// combined in order, adding weight x carry to the sum. Chunks within a batch are handed out as
 /// threads free up, since early segments (many leaves, many primes) cost far more than late ones.
 enum HardSpecialLeaves {
-    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, control: ComputeControl)
+    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, progress: ProgressPart)
         throws(PrimeSumError) -> UInt128
     {
         let limit = plan.z + 1
@@ -32,7 +32,7 @@ enum HardSpecialLeaves {
             try pool.forEach(chunks) { (index) throws(PrimeSumError) in
                 let chunkLow = batchLow + UInt64(index) * chunkLength
                 let chunkHigh = min(chunkLow + chunkLength, limit)
-                let result = try chunk(chunkLow..<chunkHigh, segment: segment, plan, control: control)
+                let result = try chunk(chunkLow..<chunkHigh, segment: segment, plan, progress: progress)
                 results.set(index, result)
             }
             for result in results.all {
@@ -67,14 +67,14 @@ enum HardSpecialLeaves {
     }
 
     private static func chunk(
-        _ range: Range<UInt64>, segment: UInt64, _ plan: CombinatorialPlan, control: ComputeControl
+        _ range: Range<UInt64>, segment: UInt64, _ plan: CombinatorialPlan, progress: ProgressPart
     ) throws(PrimeSumError) -> ChunkResult {
         let maxB = plan.maxHardIndex(low: range.lowerBound)
         var result = ChunkResult(
             weights: .init(repeating: 0, count: maxB + 1), left: .init(repeating: 0, count: maxB + 1))
         let c = CombinatorialPlan.c
         guard maxB > c else {
-            control.advance(by: range.upperBound - range.lowerBound)
+            progress.advance(by: range.upperBound - range.lowerBound)
             return result
         }
         let table = plan.primes
@@ -89,7 +89,7 @@ enum HardSpecialLeaves {
         var sieve = LeafSieve(bits: Int(segment >> 1))
         var low = range.lowerBound
         while low < range.upperBound {
-            try control.checkCancellation()
+            try progress.checkCancellation()
             let high = min(low + segment, range.upperBound)
             sieve.reset(low: low, high: high)
             let segmentMaxB = plan.maxHardIndex(low: low)
@@ -141,7 +141,7 @@ enum HardSpecialLeaves {
                 if b < segmentMaxB { next[b] = sieve.crossOff(p, from: next[b]) }
                 b += 1
             }
-            control.advance(by: high - low)
+            progress.advance(by: high - low)
             low = high
         }
         return result

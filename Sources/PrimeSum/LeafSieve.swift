@@ -141,14 +141,19 @@ struct LeafSieve: ~Copyable {
 enum PreSievePattern {
     static let periodBits = 15_015
     static let words: [UInt64] = {
-        let coprime = (0..<periodBits).map { bit in
-            let n = 2 * bit + 1
-            return [3, 5, 7, 11, 13].allSatisfy { n % $0 != 0 }
+        var coprime = [Bool](repeating: true, count: periodBits)
+        for prime in [3, 5, 7, 11, 13] {
+            // Odd multiples n = 2 bit + 1 of prime: bit = (prime - 1) / 2, then every prime bits.
+            for bit in stride(from: (prime - 1) / 2, to: periodBits, by: prime) { coprime[bit] = false }
         }
-        return (0..<periodBits).map { start in
-            var word: UInt64 = 0
-            for offset in 0..<64 where coprime[(start + offset) % periodBits] { word |= 1 << UInt64(offset) }
-            return word
+        // Each word is the previous one moved down a bit, with the next bit of the period on top.
+        var word: UInt64 = 0
+        for offset in 0..<64 where coprime[offset] { word |= 1 << UInt64(offset) }
+        var words = [UInt64](repeating: 0, count: periodBits)
+        for start in 0..<periodBits {
+            words[start] = word
+            word = word >> 1 | (coprime[(start + 64) % periodBits] ? 1 << 63 : 0)
         }
+        return words
     }()
 }

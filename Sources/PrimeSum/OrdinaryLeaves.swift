@@ -1,14 +1,14 @@
 /// The ordinary leaves of phi(x, a): the sum over squarefree m <= y with no prime factor up to
 /// 13 of μ(m) m phi(x / m, c), phi(·, c) being `CoprimeSum`.
 enum OrdinaryLeaves {
-    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, control: ComputeControl)
+    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, progress: ProgressPart)
         throws(PrimeSumError) -> UInt128
     {
         let pieces = max(1, min(Int(plan.y >> 16), pool.threads * 8))
         let step = (plan.y / UInt64(pieces) + 2) & ~1
         let partials = PartialSums(count: pieces)
         try pool.forEach(pieces) { (piece) throws(PrimeSumError) in
-            try control.checkCancellation()
+            try progress.checkCancellation()
             let first = UInt64(piece) * step + 1
             let last = min(first + step - 1, plan.y)
             guard first <= last else { return }
@@ -23,7 +23,7 @@ enum OrdinaryLeaves {
                 m += 2
             }
             partials.set(piece, sum)
-            control.advance(by: last - first + 1)
+            progress.advance(by: last - first + 1)
         }
         return partials.total
     }

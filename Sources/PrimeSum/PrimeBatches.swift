@@ -10,7 +10,7 @@ enum PrimeBatches {
     /// checking for cancellation between batches. The last batch may hold primes at or past
     /// `upper`, which `body` ignores.
     static func forEach(
-        from lower: UInt64, below upper: UInt64, control: ComputeControl,
+        from lower: UInt64, below upper: UInt64, progress: ProgressPart,
         _ body: (UnsafeBufferPointer<UInt64>) -> Void
     ) throws(PrimeSumError) {
         guard lower < upper, lower <= largestPrime64 else { return }
@@ -19,7 +19,7 @@ enum PrimeBatches {
         defer { primesieve_free_iterator(&iterator) }
         primesieve_jump_to(&iterator, lower, upper - 1)
         while true {
-            try control.checkCancellation()
+            try progress.checkCancellation()
             primesieve_generate_next_primes(&iterator)
             guard iterator.is_error == 0 else {
                 throw .sieveFailure("could not generate the primes from \(lower)")

@@ -9,7 +9,7 @@ import Synchronization
 /// for p in (y, sqrt x]. The range is cut into chunks that run in parallel, each summing its
 /// primes from zero; a chunk's queries are then shifted by the prime sum of the chunks before it.
 enum SecondPartialSieveSum {
-    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, control: ComputeControl)
+    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, progress: ProgressPart)
         throws(PrimeSumError) -> UInt128
     {
         let x = plan.x
@@ -18,12 +18,12 @@ enum SecondPartialSieveSum {
         let sumToY = UInt128(plan.primes.primeSum(plan.y))
         // The sum over p of p S(p - 1): the queries are the chunk's own primes.
         let lower = try weightedPrefixSums(
-            over: (plan.y + 1)..<(root + 1), pool: pool, control: control
+            over: (plan.y + 1)..<(root + 1), pool: pool, progress: progress
         ) { _ in .ownPrimes }
         // The sum over p of p S(x / p): the queries of the chunk [lo, hi) of x / p are the primes
         // p in (x / hi, x / lo], taken from the largest down so that x / p rises.
         let upper = try weightedPrefixSums(
-            over: (root + 1)..<(plan.z + 1), pool: pool, control: control
+            over: (root + 1)..<(plan.z + 1), pool: pool, progress: progress
         ) { range in
             let smallest = max(plan.y, x / range.upperBound) + 1
             // x / p = sqrt x (p = sqrt x) lies just below the first chunk: it asks for nothing.
@@ -33,6 +33,9 @@ enum SecondPartialSieveSum {
         let sumToRoot = sumToY &+ lower.primeSum
         return (upper.weighted &+ upper.weight &* sumToRoot) &- (lower.weighted &+ lower.weight &* sumToY)
     }
+
+    /// The progress units: the integers both passes sieve.
+    static func units(_ plan: CombinatorialPlan) -> UInt64 { plan.z - plan.y }
 
     /// What a chunk's queries are.
     enum Queries {
@@ -52,7 +55,7 @@ enum SecondPartialSieveSum {
 
     /// The queries' weighted prefix sums over `range`, as if its prime sums started at 0.
     private static func weightedPrefixSums(
-        over range: Range<UInt64>, pool: ThreadPool, control: ComputeControl,
+        over range: Range<UInt64>, pool: ThreadPool, progress: ProgressPart,
         queries: @Sendable (Range<UInt64>) -> Queries
     ) throws(PrimeSumError) -> Sums {
         guard !range.isEmpty else { return Sums() }
@@ -60,9 +63,9 @@ enum SecondPartialSieveSum {
         let results = Mutex([Sums](repeating: Sums(), count: chunks.count))
         try pool.forEach(chunks.count) { (index) throws(PrimeSumError) in
             let chunk = chunks[index]
-            let sums = try chunkSums(chunk, queries: queries(chunk), control: control)
+            let sums = try chunkSums(chunk, queries: queries(chunk), progress: progress)
             results.withLock { $0[index] = sums }
-            control.advance(by: UInt64(chunk.count))
+            progress.advance(by: UInt64(chunk.count))
         }
         var total = Sums()
         for sums in results.withLock({ $0 }) {
@@ -73,14 +76,14 @@ enum SecondPartialSieveSum {
         return total
     }
 
-    private static func chunkSums(_ chunk: Range<UInt64>, queries: Queries, control: ComputeControl)
+    private static func chunkSums(_ chunk: Range<UInt64>, queries: Queries, progress: ProgressPart)
         throws(PrimeSumError) -> Sums
     {
         var sums = Sums()
         var running: UInt128 = 0
         switch queries {
         case .ownPrimes:
-            try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, control: control) { batch in
+            try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) { batch in
                 for prime in batch where prime < chunk.upperBound {
                     sums.weighted &+= UInt128(prime) &* running
                     sums.weight &+= UInt128(prime)
@@ -97,7 +100,7 @@ enum SecondPartialSieveSum {
                 primesieve_jump_to(&descending, primes.upperBound - 1, primes.lowerBound)
                 p = primesieve_prev_prime(&descending)
             }
-            try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, control: control) { batch in
+            try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) { batch in
                 for q in batch where q < chunk.upperBound {
                     // Answer every query whose x / p lies below q before adding q.
                     while p >= primes.lowerBound && x / p < q {

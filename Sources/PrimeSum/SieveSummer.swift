@@ -1,23 +1,19 @@
 import CPrimesieve
-import Synchronization
 
 /// The sieve method: primesieve enumerates the primes of [a, b) in chunks, one iterator per
 /// chunk, and the chunks run on all threads; each chunk sums its primes in 128 bits.
 struct SieveSummer: Sendable {
     let pool: ThreadPool
 
-    /// The largest prime below 2^64.
-    static let largestPrime64: UInt64 = 18_446_744_073_709_551_557
-
     func sum(_ range: PrimeRange, control: ComputeControl) throws(PrimeSumError) -> UInt128 {
         let chunks = Self.chunks(of: range, threads: pool.threads)
         control.setTotalWork(range.width)
-        let partials = Mutex([UInt128](repeating: 0, count: chunks.count))
+        let progress = ProgressPart(control, units: range.width, budget: range.width)
+        let partials = PartialSums(count: chunks.count)
         try pool.forEach(chunks.count) { (index) throws(PrimeSumError) in
-            let sum = try Self.sumChunk(chunks[index], control: control)
-            partials.withLock { $0[index] = sum }
+            partials.set(index, try Self.sumChunk(chunks[index], progress: progress))
         }
-        return partials.withLock { $0.reduce(0, +) }
+        return partials.total
     }
 
     /// Splits the range so that every chunk is wide enough to repay its iterator's set-up (sieving
@@ -35,37 +31,23 @@ struct SieveSummer: Sendable {
     }
 
     /// Sums the primes of one chunk with its own primesieve iterator.
-    static func sumChunk(_ chunk: Range<UInt64>, control: ComputeControl) throws(PrimeSumError) -> UInt128 {
-        guard chunk.lowerBound <= largestPrime64 else {
-            control.advance(by: UInt64(chunk.count))
-            return 0
-        }
-        var iterator = primesieve_iterator()
-        primesieve_init(&iterator)
-        defer { primesieve_free_iterator(&iterator) }
-        primesieve_jump_to(&iterator, chunk.lowerBound, chunk.upperBound - 1)
+    static func sumChunk(_ chunk: Range<UInt64>, progress: ProgressPart) throws(PrimeSumError) -> UInt128 {
         var low: UInt64 = 0
         var high: UInt64 = 0
         var covered = chunk.lowerBound
-        while covered < chunk.upperBound {
-            try control.checkCancellation()
-            primesieve_generate_next_primes(&iterator)
-            guard iterator.is_error == 0 else {
-                throw .sieveFailure("could not generate the primes after \(covered)")
-            }
-            let primes = UnsafeBufferPointer(start: iterator.primes, count: iterator.size)
+        try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) { primes in
             for prime in primes {
                 if prime >= chunk.upperBound { break }
                 let (sum, overflow) = low.addingReportingOverflow(prime)
                 low = sum
                 high &+= overflow ? 1 : 0
             }
-            // primesieve aborts the process when asked for a prime past the largest 64-bit one.
-            let lastPrime = primes[primes.count - 1]
-            let reached = lastPrime == largestPrime64 ? chunk.upperBound : min(lastPrime, chunk.upperBound)
-            control.advance(by: reached - covered)
+            let last = primes[primes.count - 1]
+            let reached = last >= chunk.upperBound - 1 || last == PrimeBatches.largestPrime64 ? chunk.upperBound : last
+            progress.advance(by: reached - covered)
             covered = reached
         }
+        progress.advance(by: chunk.upperBound - covered)
         return UInt128(high) << 64 | UInt128(low)
     }
 }

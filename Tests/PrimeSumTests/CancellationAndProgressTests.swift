@@ -7,7 +7,7 @@ import Testing
     /// Long enough that neither method finishes before the cancel arrives.
     static let longRanges: [(SumMethod, PrimeRange)] = [
         (.sieve, try! PrimeRange(a: 0, b: 1_000_000_000_000)),
-        (.prefix, try! PrimeRange(a: 0, b: 100_000_000_000_000)),
+        (.prefix, try! PrimeRange(a: 0, b: 100_000_000_000_000_000)),
     ]
 
     @Test(arguments: longRanges)
