@@ -23,7 +23,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Threads for the multi-threaded rows (default: all cores).")
     var threads: Int?
 
-    @Flag(help: "Skip the slow rows (S(1e13) and the trial-division baseline).")
+    @Flag(help: "Skip the slow rows (S(1e14) ... S(1e16) and the trial-division baseline).")
     var quick = false
 
     @Option(help: "Also check every row of this oracle file (a, b, sum; tab-separated) and time it.")
@@ -69,7 +69,7 @@ struct BenchCommand: AsyncParsableCommand {
                         estimate: estimate(range, .sieve, threadCount), ratio: seconds / reference))
             }
         }
-        for exponent in quick ? [11, 12] : [11, 12, 13] {
+        for exponent in quick ? Array(11...13) : Array(11...16) {
             let range = try PrimeRange(a: 0, b: UInt64(pow(10.0, Double(exponent))) + 1)
             let seconds = try await time(range, .prefix, threads: all)
             print(
