@@ -15,7 +15,9 @@ enum CoprimeSum {
     /// (count, sum) of the residues 1...r coprime to P, for r < P.
     private static let prefix: [(count: UInt32, sum: UInt32)] = {
         var coprime = [Bool](repeating: true, count: Int(period))
-        for prime in primes { for multiple in stride(from: 0, to: Int(period), by: Int(prime)) { coprime[multiple] = false } }
+        for prime in primes {
+            for multiple in stride(from: 0, to: Int(period), by: Int(prime)) { coprime[multiple] = false }
+        }
         var table = [(count: UInt32, sum: UInt32)](repeating: (0, 0), count: Int(period))
         var count: UInt32 = 0
         var sum: UInt32 = 0

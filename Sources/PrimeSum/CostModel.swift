@@ -84,7 +84,9 @@ public struct CostModel: Sendable {
     /// One thread's seconds for S(x): the method's x^(2/3) / ln^2 x times the measured constant
     /// (below the method's minimum x, a sieve of [0, x]).
     static func prefixThreadSeconds(_ x: UInt64) -> Double {
-        guard x >= CombinatorialPlan.minimumX else { return Double(x) * sieveNanosecondsPerInteger[0].1 * 1e-9 }
+        guard x >= CombinatorialPlan.minimumX else {
+            return Double(x) * sieveNanosecondsPerInteger[0].1 * 1e-9
+        }
         let logX = log(Double(x))
         let unit = pow(Double(x), 2.0 / 3) / (logX * logX)
         return unit * interpolate(prefixSecondsPerUnit, at: log10(Double(x)))

@@ -68,7 +68,8 @@ enum EasySpecialLeaves {
             // Every q' in (x2 / p_(k+1), q] has π(x2 / q') = k = π(t).
             let k = table.primeCount(t)
             let run = max(floor, table.primeCount(table.divide(x2, byPrimeAt: k + 1)))
-            weighted &+= table.primeSum(index: k).fullProduct(table.primeSum(index: i) - table.primeSum(index: run))
+            weighted &+= table.primeSum(index: k).fullProduct(
+                table.primeSum(index: i) - table.primeSum(index: run))
             i = run
         }
         while i > floor {

@@ -49,6 +49,25 @@ enum HardSpecialLeaves {
         return total
     }
 
+    /// The progress units: the integers sieved, plus per prime the leaves' candidates, which
+    /// crowd the first segments: the span of m scanned for the primes up to sqrt y, and four
+    /// units for each leaf of a prime m (each asks the sieve).
+    static func units(_ plan: CombinatorialPlan) -> UInt64 {
+        var units = plan.z + 1
+        let c = CombinatorialPlan.c
+        guard plan.piSqrtZ > c else { return units }
+        for b in (c + 1)...plan.piSqrtZ {
+            let p = UInt64(plan.primes.primes[b])
+            if b <= plan.piSqrtY {
+                units += plan.y - plan.y / p
+            } else {
+                let top = min(plan.y, plan.x / p / plan.y)
+                if top > p { units += 4 * UInt64(plan.primes.primeCount(top) - b) }
+            }
+        }
+        return units
+    }
+
     /// A segment's length in integers: about sqrt z, so each sieving prime crosses off at least
     /// a few multiples per segment, within the sieve's limit of 2^20 odd integers.
     static func segmentLength(_ z: UInt64) -> UInt64 {
@@ -78,13 +97,11 @@ enum HardSpecialLeaves {
             return result
         }
         let table = plan.primes
-        // The next odd multiple of each sieving prime to cross off, from the prime itself on.
-        var next = [UInt64](repeating: 0, count: maxB + 1)
+        // The next multiple of each sieving prime to cross off, from the prime itself on.
+        var next = [LeafSieve.Multiple](repeating: .init(value: 0, wheelIndex: 0), count: maxB + 1)
         for b in (c + 1)...maxB {
             let p = UInt64(table.primes[b])
-            var first = max(p, (range.lowerBound + p - 1) / p * p)
-            if first & 1 == 0 { first += p }
-            next[b] = first
+            next[b] = LeafSieve.Multiple(of: p, from: max(p, range.lowerBound))
         }
         var sieve = LeafSieve(bits: Int(segment >> 1))
         var low = range.lowerBound
@@ -93,6 +110,7 @@ enum HardSpecialLeaves {
             let high = min(low + segment, range.upperBound)
             sieve.reset(low: low, high: high)
             let segmentMaxB = plan.maxHardIndex(low: low)
+            var leafWork: UInt64 = 0
             var b = c + 1
             while b <= segmentMaxB {
                 let p = UInt64(table.primes[b])
@@ -104,6 +122,7 @@ enum HardSpecialLeaves {
                     // m squarefree, lpf(m) > p, y / p < m <= y, low <= x2 / m < high.
                     var m = min(plan.y, low == 0 ? plan.y : x2 / low)
                     let floor = max(plan.y / p, x2 / high)
+                    leafWork += m > floor ? m - floor : 0
                     if m & 1 == 0 { m -= 1 }
                     while m > floor {
                         let entry = plan.factors.entry(m)
@@ -126,6 +145,7 @@ enum HardSpecialLeaves {
                     let top = min(plan.y, x2 / plan.y, low == 0 ? plan.y : x2 / low)
                     let floor = max(p, x2 / high)
                     var i = table.primeCount(top)
+                    leafWork += 4 * UInt64(max(0, i - table.primeCount(min(floor, top))))
                     while UInt64(table.primes[i]) > floor {
                         let q = UInt64(table.primes[i])
                         let phi = result.left[b] &+ sieve.sum(through: table.divide(x2, byPrimeAt: i))
@@ -138,10 +158,10 @@ enum HardSpecialLeaves {
                 result.weights[b] &+= weight
                 result.sum &+= sum
                 result.left[b] &+= sieve.totalSum
-                if b < segmentMaxB { next[b] = sieve.crossOff(p, from: next[b]) }
+                if b < segmentMaxB { sieve.crossOff(p, next: &next[b]) }
                 b += 1
             }
-            progress.advance(by: high - low)
+            progress.advance(by: high - low + leafWork)
             low = high
         }
         return result
@@ -154,7 +174,9 @@ private final class ChunkResults: Sendable {
 
     init(count: Int) { results = Mutex(.init(repeating: nil, count: count)) }
 
-    func set(_ index: Int, _ result: HardSpecialLeaves.ChunkResult) { results.withLock { $0[index] = result } }
+    func set(_ index: Int, _ result: HardSpecialLeaves.ChunkResult) {
+        results.withLock { $0[index] = result }
+    }
 
     var all: [HardSpecialLeaves.ChunkResult] { results.withLock { $0.map { $0! } } }
 }

@@ -101,12 +101,24 @@ struct LeafSieve: ~Copyable {
         return value(of: sum)
     }
 
-    /// Clears the odd multiples of `prime` from `next` (an odd multiple at or above low) up to
-    /// the segment's end, and returns the first one past it.
-    mutating func crossOff(_ prime: UInt64, from next: UInt64) -> UInt64 {
+    /// Where a prime's crossing-off stands: its next multiple p k and k's place on the wheel of
+    /// the k coprime to 30 (the pre-sieve already cleared every other multiple).
+    struct Multiple {
+        var value: UInt64
+        var wheelIndex: Int
+    }
+
+    /// The residues mod 30 coprime to 30.
+    fileprivate static let wheelResidues = [1, 7, 11, 13, 17, 19, 23, 29]
+    /// The gap from each residue to the next (6, 4, 2, 4, 2, 4, 6, 2), halved, two bits each.
+    private static let halfGaps: UInt64 = 0x799B
+
+    /// Clears the multiples of `prime` from `next` (at or above low) up to the segment's end,
+    /// and leaves `next` at the first one past it.
+    mutating func crossOff(_ prime: UInt64, next: inout Multiple) {
         let end = low + 2 * UInt64(bitCount)
-        var multiple = next
-        let step = 2 * prime
+        var multiple = next.value
+        var index = next.wheelIndex
         while multiple < end {
             let bit = Int((multiple - low) >> 1)
             let mask: UInt64 = 1 << UInt64(bit & 63)
@@ -116,9 +128,10 @@ struct LeafSieve: ~Copyable {
                 counters[bit >> Self.blockShift] &-= removed
                 total &-= removed
             }
-            multiple += step
+            multiple += (Self.halfGaps >> UInt64(2 * index) & 3) * 2 * prime
+            index = (index + 1) & 7
         }
-        return multiple
+        next = Multiple(value: multiple, wheelIndex: index)
     }
 
     @inline(__always)
@@ -132,6 +145,15 @@ struct LeafSieve: ~Copyable {
         let count = packed >> Self.countShift
         let positions = packed & (1 << Self.countShift - 1)
         return UInt128(count) &* UInt128(low | 1) &+ UInt128(positions << 1)
+    }
+}
+
+extension LeafSieve.Multiple {
+    /// The first multiple p k >= start with k coprime to 30.
+    init(of prime: UInt64, from start: UInt64) {
+        var k = (start + prime - 1) / prime
+        while !LeafSieve.wheelResidues.contains(Int(k % 30)) { k += 1 }
+        self.init(value: k * prime, wheelIndex: LeafSieve.wheelResidues.firstIndex(of: Int(k % 30))!)
     }
 }
 

@@ -36,7 +36,9 @@ enum PrimeBatches {
     static func array(from lower: UInt64, through upper: UInt64) -> [UInt64] {
         guard lower <= upper, upper >= 2 else { return [] }
         var count = 0
-        guard let raw = primesieve_generate_primes(lower, upper, &count, Int32(UINT64_PRIMES)) else { return [] }
+        guard let raw = primesieve_generate_primes(lower, upper, &count, Int32(UINT64_PRIMES)) else {
+            return []
+        }
         defer { primesieve_free(raw) }
         return Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt64.self), count: count))
     }

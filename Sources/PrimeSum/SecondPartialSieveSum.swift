@@ -59,7 +59,8 @@ enum SecondPartialSieveSum {
         queries: @Sendable (Range<UInt64>) -> Queries
     ) throws(PrimeSumError) -> Sums {
         guard !range.isEmpty else { return Sums() }
-        let chunks = SieveSummer.chunks(of: try! PrimeRange(a: range.lowerBound, b: range.upperBound), threads: pool.threads)
+        let chunks = SieveSummer.chunks(
+            of: try! PrimeRange(a: range.lowerBound, b: range.upperBound), threads: pool.threads)
         let results = Mutex([Sums](repeating: Sums(), count: chunks.count))
         try pool.forEach(chunks.count) { (index) throws(PrimeSumError) in
             let chunk = chunks[index]
@@ -83,7 +84,8 @@ enum SecondPartialSieveSum {
         var running: UInt128 = 0
         switch queries {
         case .ownPrimes:
-            try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) { batch in
+            try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) {
+                batch in
                 for prime in batch where prime < chunk.upperBound {
                     sums.weighted &+= UInt128(prime) &* running
                     sums.weight &+= UInt128(prime)
@@ -100,7 +102,8 @@ enum SecondPartialSieveSum {
                 primesieve_jump_to(&descending, primes.upperBound - 1, primes.lowerBound)
                 p = primesieve_prev_prime(&descending)
             }
-            try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) { batch in
+            try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) {
+                batch in
                 for q in batch where q < chunk.upperBound {
                     // Answer every query whose x / p lies below q before adding q.
                     while p >= primes.lowerBound && x / p < q {

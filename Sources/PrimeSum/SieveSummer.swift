@@ -35,7 +35,8 @@ struct SieveSummer: Sendable {
         var low: UInt64 = 0
         var high: UInt64 = 0
         var covered = chunk.lowerBound
-        try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) { primes in
+        try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) {
+            primes in
             for prime in primes {
                 if prime >= chunk.upperBound { break }
                 let (sum, overflow) = low.addingReportingOverflow(prime)
@@ -43,7 +44,8 @@ struct SieveSummer: Sendable {
                 high &+= overflow ? 1 : 0
             }
             let last = primes[primes.count - 1]
-            let reached = last >= chunk.upperBound - 1 || last == PrimeBatches.largestPrime64 ? chunk.upperBound : last
+            let reached =
+                last >= chunk.upperBound - 1 || last == PrimeBatches.largestPrime64 ? chunk.upperBound : last
             progress.advance(by: reached - covered)
             covered = reached
         }

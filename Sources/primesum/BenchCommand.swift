@@ -103,9 +103,11 @@ struct BenchCommand: AsyncParsableCommand {
             for _ in 0..<`repeat` {
                 let mine = try MeasuredRun.run(
                     ours, ["sum", "0", bound, "--method", "prefix", "--threads", "\(threads)"])
-                let theirs = try MeasuredRun.run(other, ["\(min(n, UInt128(UInt64.max) - 1))", "--threads=\(threads)"])
+                let theirs = try MeasuredRun.run(
+                    other, ["\(min(n, UInt128(UInt64.max) - 1))", "--threads=\(threads)"])
                 for run in [mine, theirs] where run.exitStatus != 0 {
-                    throw MeasuredRun.Failure(description: "a run for 1e\(exponent) exited with status \(run.exitStatus)")
+                    throw MeasuredRun.Failure(
+                        description: "a run for 1e\(exponent) exited with status \(run.exitStatus)")
                 }
                 if best.ours.map({ mine.seconds < $0.seconds }) ?? true { best.ours = mine }
                 if best.theirs.map({ theirs.seconds < $0.seconds }) ?? true { best.theirs = theirs }
@@ -119,7 +121,8 @@ struct BenchCommand: AsyncParsableCommand {
                     format: "1e%-5d %7.3f  %9.3f  %5.2fx  %7.1f  %9.1f  %17.1f  ", exponent, mine.seconds,
                     theirs.seconds, mine.seconds / theirs.seconds, megabytes(mine.peakBytes),
                     megabytes(theirs.peakBytes), 2 * megabytes(theirs.peakBytes) + 20)
-                    + (same ? "same" : "DIFFER: \(firstLine(mine.output)) against \(firstLine(theirs.output))"))
+                    + (same
+                        ? "same" : "DIFFER: \(firstLine(mine.output)) against \(firstLine(theirs.output))"))
         }
         if mismatches > 0 { throw ExitCode.failure }
     }

@@ -19,7 +19,9 @@ struct MeasuredRun {
     /// Runs `path` with `arguments`, its standard output captured, its standard error passed on.
     static func run(_ path: String, _ arguments: [String]) throws -> MeasuredRun {
         var pipe: [Int32] = [0, 0]
-        guard Glibc.pipe(&pipe) == 0 else { throw Failure(description: "pipe: \(String(cString: strerror(errno)))") }
+        guard Glibc.pipe(&pipe) == 0 else {
+            throw Failure(description: "pipe: \(String(cString: strerror(errno)))")
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -33,7 +33,9 @@ struct SumCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try parsedRange()
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let alpha, !(alpha >= 1 && alpha <= 10_000) { throw ValidationError("--alpha must be 1 ... 10000") }
+        if let alpha, !(alpha >= 1 && alpha <= 10_000) {
+            throw ValidationError("--alpha must be 1 ... 10000")
+        }
     }
 
     func run() async throws {

@@ -12,13 +12,14 @@ import Testing
 /// The HTTP API through Hummingbird's test client, on the memory store with real workers.
 @Suite struct APITests {
     static func app(
-        store: any JobStore = MemoryJobStore(), configure: (inout ServerConfiguration) -> Void = { _ in }
+        store: any JobStore = MemoryJobStore(), engine: PrimeSumEngine = PrimeSumEngine(threads: 1),
+        configure: (inout ServerConfiguration) -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         var configuration = ServerConfiguration()
         configuration.workers = 2
         configure(&configuration)
         return try buildApplication(
-            configuration: configuration, store: store, engine: PrimeSumEngine(threads: 1),
+            configuration: configuration, store: store, engine: engine,
             metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
     }
 
@@ -129,12 +130,7 @@ import Testing
 
     @Test func deleteStopsARunningComputation() async throws {
         let engine = PrimeSumEngine(threads: 1)
-        var configuration = ServerConfiguration()
-        configuration.workers = 1
-        let app = try buildApplication(
-            configuration: configuration, store: MemoryJobStore(), engine: engine,
-            metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
+        try await Self.app(engine: engine) { $0.workers = 1 }.test(.router) { client in
             // About 100 s of work on one thread.
             let id = try await client.execute(
                 uri: "/sumPrime", method: .post, headers: Self.json,
@@ -162,12 +158,10 @@ import Testing
     /// progress moves (the run to the end is in BENCHMARKS.md); DELETE then stops it.
     @Test func theWholeDomainIsAcceptedUnderAnHourLimitAndMakesProgress() async throws {
         let engine = PrimeSumEngine(threads: 1)
-        var configuration = ServerConfiguration()
-        configuration.workers = 1
-        configuration.maxJobSeconds = 3600
-        let app = try buildApplication(
-            configuration: configuration, store: MemoryJobStore(), engine: engine,
-            metrics: PrometheusCollectorRegistry(), logger: Logger(label: "test"))
+        let app = try Self.app(engine: engine) {
+            $0.workers = 1
+            $0.maxJobSeconds = 3600
+        }
         try await app.test(.router) { client in
             let id = try await client.execute(
                 uri: "/sumPrime", method: .post, headers: Self.json,

@@ -113,10 +113,10 @@ import Testing
         let high = low + 100_000
         var sieve = LeafSieve(bits: 50_000)
         sieve.reset(low: low, high: high)
-        var next: UInt64 = low + 17 - low % 17
-        if next & 1 == 0 { next += 17 }
-        next = sieve.crossOff(17, from: next)
-        #expect(next >= high && next < high + 34)
+        var next = LeafSieve.Multiple(of: 17, from: low)
+        sieve.crossOff(17, next: &next)
+        #expect(next.value >= high && next.value < high + 6 * 17 && next.value % 17 == 0)
+        #expect([1, 7, 11, 13, 17, 19, 23, 29].contains(next.value / 17 % 30))
         sieve.rewind()
         var expected: UInt128 = 0
         var n = low + 1
