@@ -5,7 +5,11 @@ import Foundation
 #endif
 
 /// One run of another program, timed and weighed the same way whoever wrote it: wall-clock
-/// seconds from spawn to exit and the kernel's peak resident memory of the child (wait4).
+/// seconds from spawn to exit and the child's peak resident memory (VmHWM).
+///
+/// The peak is read from /proc/PID/status every 2 ms while the child runs, not from wait4's
+/// ru_maxrss: a child spawned by vfork and exec inherits its parent's high-water mark there,
+/// which put every small program at this process's own 27 MB.
 struct MeasuredRun {
     var output: String
     var seconds: Double
@@ -37,14 +41,27 @@ struct MeasuredRun {
             close(pipe[0])
             throw Failure(description: "cannot run \(path): \(String(cString: strerror(spawned)))")
         }
+        // The output is a line or two: the pipe's buffer holds it until the child has exited.
+        var status: Int32 = 0
+        var peakBytes: UInt64 = 0
+        while true {
+            peakBytes = max(peakBytes, highWaterMark(of: pid))
+            let waited = waitpid(pid, &status, WNOHANG)
+            if waited == pid || (waited == -1 && errno != EINTR) { break }
+            usleep(2_000)
+        }
         let reader = FileHandle(fileDescriptor: pipe[0], closeOnDealloc: true)
         let output = String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
         let seconds = (ContinuousClock.now - started).seconds
-        return MeasuredRun(
-            output: output, seconds: seconds, peakBytes: UInt64(usage.ru_maxrss) * 1024,
-            exitStatus: (status >> 8) & 0xff)
+        return MeasuredRun(output: output, seconds: seconds, peakBytes: peakBytes, exitStatus: (status >> 8) & 0xff)
+    }
+
+    /// The process's peak resident memory so far, from /proc (0 once it has exited).
+    private static func highWaterMark(of pid: pid_t) -> UInt64 {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = UInt64(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
+        else { return 0 }
+        return kilobytes * 1024
     }
 }
