@@ -36,8 +36,8 @@ public struct CostModel: Sendable {
     static let sieveSetUpSecondsPerSievingPrime = 7e-9
     /// (log10 of x, one thread's seconds per x^(2/3) / ln^2 x) for S(x) by the prefix method.
     static let prefixSecondsPerUnit: [(Double, Double)] = [
-        (6.3, 3e-6), (11, 1.2e-6), (12, 9.4e-7), (13, 7.3e-7), (14, 7.2e-7), (15, 7.0e-7), (16, 6.8e-7),
-        (17, 6.9e-7),
+        (6.3, 3e-5), (9, 1.6e-6), (11, 7.0e-7), (12, 7.0e-7), (13, 6.2e-7), (14, 6.2e-7), (15, 6.3e-7),
+        (16, 6.3e-7), (17, 7.2e-7), (18, 7.6e-7), (19.27, 7.2e-7),
     ]
     /// Fraction of an extra thread's speed that parallel sections actually gain.
     static let parallelEfficiency = 0.9

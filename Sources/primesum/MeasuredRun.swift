@@ -53,14 +53,16 @@ struct MeasuredRun {
         let reader = FileHandle(fileDescriptor: pipe[0], closeOnDealloc: true)
         let output = String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
         let seconds = (ContinuousClock.now - started).seconds
-        return MeasuredRun(output: output, seconds: seconds, peakBytes: peakBytes, exitStatus: (status >> 8) & 0xff)
+        return MeasuredRun(
+            output: output, seconds: seconds, peakBytes: peakBytes, exitStatus: (status >> 8) & 0xff)
     }
 
     /// The process's peak resident memory so far, from /proc (0 once it has exited).
     private static func highWaterMark(of pid: pid_t) -> UInt64 {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kilobytes = UInt64(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
+            let kilobytes = UInt64(
+                line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
         else { return 0 }
         return kilobytes * 1024
     }
