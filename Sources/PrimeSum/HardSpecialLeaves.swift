@@ -128,8 +128,9 @@ enum HardSpecialLeaves {
                         let entry = plan.factors.entry(m)
                         if UInt64(entry >> 1) > p {
                             let phi = result.left[b] &+ sieve.sum(through: x2 / m)
+                            // p m <= y^1.5 < 2^45 (y <= 1e9). -μ(m) p m: μ(m) = -1 has the
+                            // entry's low bit set.
                             let term = UInt128(p &* m)
-                            // -μ(m) p m: μ(m) = -1 has the entry's low bit set.
                             if entry & 1 == 0 {
                                 weight &-= term
                                 sum &-= term &* phi
@@ -149,7 +150,7 @@ enum HardSpecialLeaves {
                     while UInt64(table.primes[i]) > floor {
                         let q = UInt64(table.primes[i])
                         let phi = result.left[b] &+ sieve.sum(through: table.divide(x2, byPrimeAt: i))
-                        let term = UInt128(p &* q)
+                        let term = UInt128(p &* q)  // p q <= y^2 <= 1e18 < 2^64
                         weight &+= term
                         sum &+= term &* phi
                         i -= 1
