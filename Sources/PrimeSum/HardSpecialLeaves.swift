@@ -120,10 +120,11 @@ enum HardSpecialLeaves {
                 var sum: UInt128 = 0
                 if b <= plan.piSqrtY {
                     // m squarefree, lpf(m) > p, y / p < m <= y, low <= x2 / m < high.
-                    var m = min(plan.y, low == 0 ? plan.y : x2 / low)
+                    // m runs down over the integers coprime to 6 (the table holds no others).
+                    var m = FactorTable.atOrBelow(min(plan.y, low == 0 ? plan.y : x2 / low))
                     let floor = max(plan.y / p, x2 / high)
                     leafWork += m > floor ? m - floor : 0
-                    if m & 1 == 0 { m -= 1 }
+                    var stride = 6 - FactorTable.stepUp(from: m)
                     while m > floor {
                         let entry = plan.factors.entry(m)
                         if UInt64(entry >> 1) > p {
@@ -139,7 +140,8 @@ enum HardSpecialLeaves {
                                 sum &+= term &* phi
                             }
                         }
-                        m -= 2
+                        m -= stride
+                        stride = 6 - stride
                     }
                 } else {
                     // m = q prime, p < q <= y, x / (p q) >= y, low <= x2 / q < high.

@@ -57,10 +57,13 @@ import Testing
         #expect(table.primes[count + 1] == 100_003)
     }
 
-    @Test func factorTableHoldsMuAndLeastPrimeFactor() {
+    @Test func factorTableHoldsMuAndLeastPrimeFactorOfEveryMCoprimeTo6() {
         let limit: UInt64 = 200_001
         let table = FactorTable(limit: limit, primes: PrimeTable(limit: limit))
-        for m in stride(from: UInt64(1), through: limit, by: 2) {
+        var checked = 0
+        for m in stride(from: UInt64(1), through: limit, by: 2) where m % 3 != 0 {
+            checked += 1
+            #expect(FactorTable.atOrBelow(m + 1) == m && FactorTable.atOrAbove(m - 1) == m || m == 1)
             var rest = m
             var mu = 1
             var least: UInt64 = .max
@@ -86,6 +89,7 @@ import Testing
                 #expect((entry & 1 == 1) == (mu == -1), "μ(\(m))")
             }
         }
+        #expect(checked == 66_667)
     }
 
     /// At the top of the domain, against inclusion–exclusion over the divisors of 30030:
