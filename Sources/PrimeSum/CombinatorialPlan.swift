@@ -15,8 +15,6 @@ struct CombinatorialPlan: Sendable {
     let z: UInt64
     /// π(sqrt y): special leaves with a larger prime have a prime m.
     let piSqrtY: Int
-    /// π(x^(1/3)): special leaves with a larger prime are all trivial.
-    let piCubeRoot: Int
     /// π(sqrt z): the largest index of a prime whose leaves need the sieve.
     let piSqrtZ: Int
     let primes: PrimeTable
@@ -36,11 +34,9 @@ struct CombinatorialPlan: Sendable {
         precondition(x >= Self.minimumX)
         self.x = x
         (y, z) = Self.bounds(x: x, alpha: alpha)
-        let cubeRoot = integerCubeRoot(x)
         primes = PrimeTable(limit: y)
         factors = FactorTable(limit: y, primes: primes)
         piSqrtY = primes.primeCount(integerSquareRoot(y))
-        piCubeRoot = primes.primeCount(cubeRoot)
         piSqrtZ = primes.primeCount(min(integerSquareRoot(z), y))
     }
 

@@ -17,8 +17,9 @@ enum EasySpecialLeaves {
             var index = first + piece
             while index <= last {
                 try progress.checkCancellation()
-                sum &+= leaves(of: index, plan)
-                progress.advance(by: span(of: index, plan).count)
+                let leafSpan = span(of: index, plan)
+                sum &+= leaves(of: index, span: leafSpan, plan)
+                progress.advance(by: leafSpan.count)
                 index += pieces
             }
             partials.set(piece, sum)
@@ -47,14 +48,16 @@ enum EasySpecialLeaves {
 
     /// The trivial and easy leaves of the b-th prime.
     @inline(__always)
-    private static func leaves(of b: Int, _ plan: CombinatorialPlan) -> UInt128 {
+    private static func leaves(
+        of b: Int, span: (floor: Int, top: Int, count: UInt64), _ plan: CombinatorialPlan
+    ) -> UInt128 {
         let table = plan.primes
         let p = UInt64(table.primes[b])
         let x2 = plan.x / p
         // Trivial: q > x / p^2, so x / (p q) < p and phi = 1. Easy: x / y < p q (x / n < y)
         // and q <= x / p^2 (x / n >= p).
-        let (floor, top, _) = span(of: b, plan)
-        var i = top
+        let floor = span.floor
+        var i = span.top
         var sum = p.fullProduct(table.primeSum(index: table.count) - table.primeSum(index: i))
         guard floor < i else { return sum }
         // phi(t, b - 1) = 1 + S(t) - S(p_(b-1)): the p q (1 - S(p_(b-1))) part for all q at once,

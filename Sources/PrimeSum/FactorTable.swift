@@ -9,13 +9,11 @@
 final class FactorTable: @unchecked Sendable {
     /// Least prime factors at or above this read as this; callers compare with primes below it.
     static let lpfCap: UInt64 = 32_767
-    let limit: UInt64
     private let entries: UnsafeMutableBufferPointer<UInt16>
 
     /// The table for the m <= limit coprime to 6, sieved with the primes from 5 on of `primes`.
     init(limit: UInt64, primes: PrimeTable) {
         precondition(limit <= primes.limit && limit < Self.lpfCap * Self.lpfCap)
-        self.limit = limit
         let size = Int(limit / 3) + 1
         entries = .allocate(capacity: size)
         let unset = UInt16(Self.lpfCap << 1)

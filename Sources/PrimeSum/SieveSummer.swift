@@ -1,5 +1,3 @@
-import CPrimesieve
-
 /// The sieve method: primesieve enumerates the primes of [a, b) in chunks, one iterator per
 /// chunk, and the chunks run on all threads; each chunk sums its primes in 128 bits.
 struct SieveSummer: Sendable {
