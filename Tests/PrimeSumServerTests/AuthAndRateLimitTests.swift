@@ -107,12 +107,18 @@ import Testing
                                 statuses.append(Int(response.status.code))
                                 return APITests.field(response.body, "_id") ?? ""
                             }
-                            try await client.execute(
-                                uri: "/sumPrime/\(id)?wait=10", method: .get, headers: headers
-                            ) {
-                                statuses.append(Int($0.status.code))
-                                #expect(APITests.field($0.body, "status") == "FINISHED")
+                            // Long-polls until FINISHED; a minute only detects a hang (engine tests
+                            // running beside this one have stalled a single 10 s wait on CI).
+                            var status: String?
+                            for _ in 0..<6 where status != "FINISHED" {
+                                try await client.execute(
+                                    uri: "/sumPrime/\(id)?wait=10", method: .get, headers: headers
+                                ) {
+                                    statuses.append(Int($0.status.code))
+                                    status = APITests.field($0.body, "status")
+                                }
                             }
+                            #expect(status == "FINISHED")
                             try await Task.sleep(for: .milliseconds(100))
                         }
                         return (false, statuses)
@@ -125,7 +131,7 @@ import Testing
             #expect(
                 flooder.filter { $0 == 429 }.count >= 150,
                 "the flooder got \(flooder.filter { $0 == 429 }.count) 429s")
-            #expect(others.count == 50 && others.allSatisfy { $0 == 200 || $0 == 202 }, "\(others)")
+            #expect(others.count >= 50 && others.allSatisfy { $0 == 200 || $0 == 202 }, "\(others)")
         }
     }
 
