@@ -56,20 +56,28 @@ public struct CostModel: Sendable {
         }
     }
 
-    private var effectiveThreads: Double {
+    var effectiveThreads: Double {
         return 1 + Double(min(threads, cores) - 1) * Self.parallelEfficiency
     }
 
     private func sieve(_ range: PrimeRange) -> CostEstimate {
+        let (sieving, setUp) = sieveSeconds(range)
+        let running = Double(min(SieveSummer.chunks(of: range, threads: threads).count, threads))
+        let perIterator = 6_000_000 + 0.01 * Double(integerSquareRoot(range.b))
+        return CostEstimate(
+            method: .sieve, seconds: sieving + setUp, peakBytes: UInt64(running * perIterator))
+    }
+
+    /// The sieve method's seconds: sieving the range, and setting up its iterators (the
+    /// sieving primes up to sqrt(b), once per chunk).
+    func sieveSeconds(_ range: PrimeRange) -> (sieving: Double, setUp: Double) {
         let chunks = SieveSummer.chunks(of: range, threads: threads).count
         let running = Double(min(chunks, threads))
         let sievingPrimes = primeCountEstimate(Double(integerSquareRoot(range.b)))
         let perInteger = Self.interpolate(Self.sieveNanosecondsPerInteger, at: log10(Double(range.b))) * 1e-9
         let sieving = Double(range.width) * perInteger / min(running, effectiveThreads)
         let setUp = Double(chunks) / running * sievingPrimes * Self.sieveSetUpSecondsPerSievingPrime
-        let perIterator = 6_000_000 + 0.01 * Double(integerSquareRoot(range.b))
-        return CostEstimate(
-            method: .sieve, seconds: sieving + setUp, peakBytes: UInt64(running * perIterator))
+        return (sieving, setUp)
     }
 
     /// S(b - 1) then S(a - 1), each on every thread; the memory is the larger one's.

@@ -34,6 +34,11 @@ public struct PrimeSumEngine: Sendable {
         costModel.estimate(range, method: method)
     }
 
+    /// Ranges that make up `range` for computing it in parts (`CostModel.parts(of:partSeconds:)`).
+    public func parts(of range: PrimeRange, partSeconds: Double) -> [PrimeRange] {
+        costModel.parts(of: range, partSeconds: partSeconds)
+    }
+
     /// The sum of the primes p with a <= p < b.
     /// - Parameter progress: called with a rising fraction in 0...1, last with 1.0 on success;
     ///   it runs on a worker thread and must return quickly.

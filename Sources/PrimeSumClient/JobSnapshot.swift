@@ -10,6 +10,17 @@ public struct JobSnapshot: Codable, Sendable, Equatable {
     public let processingTimeMs: Int64?
     public let attempts: Int?
     public let error: Failure?
+    /// For a job split into parts: where they stand.
+    public let parts: Parts?
+
+    /// The parts of a split job: how many, how many finished and running, and how many
+    /// computations of them started (more than `total` when a part was started again).
+    public struct Parts: Codable, Sendable, Equatable {
+        public let total: Int
+        public let finished: Int
+        public let running: Int
+        public let attempts: Int
+    }
 
     /// Why the job failed.
     public struct Failure: Codable, Sendable, Equatable {
@@ -22,6 +33,6 @@ public struct JobSnapshot: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case id = "_id"
-        case status, a, b, sum, progress, queuedTimeMs, processingTimeMs, attempts, error
+        case status, a, b, sum, progress, queuedTimeMs, processingTimeMs, attempts, error, parts
     }
 }

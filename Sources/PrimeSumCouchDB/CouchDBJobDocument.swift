@@ -29,6 +29,9 @@ struct CouchDBJobDocument: Codable, Sendable, Equatable {
     var leaseExpiresAt: Int64?
     var idempotencyKey: String?
     var owner: String?
+    var parentId: String?
+    /// Absent in documents written before jobs could be split.
+    var partCount: Int?
 
     init(_ job: Job, revision: String?) {
         let record = JobRecord(job)
@@ -52,6 +55,8 @@ struct CouchDBJobDocument: Codable, Sendable, Equatable {
         leaseExpiresAt = record.leaseExpiresAt
         idempotencyKey = record.idempotencyKey
         owner = record.owner
+        parentId = record.parentID?.uuidString
+        partCount = record.partCount
     }
 
     /// The job this document holds; throws `JobStoreError.corrupt` for a document no version
@@ -64,7 +69,8 @@ struct CouchDBJobDocument: Codable, Sendable, Equatable {
             id: id, status: status, a: a, b: b, sum: sum, progress: progress, createdAt: createdAt,
             startedAt: startedAt, finishedAt: finishedAt, expiresAt: expiresAt, attempts: attempts,
             errorCode: errorCode, errorMessage: errorMessage, version: version, leaseOwner: leaseOwner,
-            leaseExpiresAt: leaseExpiresAt, idempotencyKey: idempotencyKey, owner: owner
+            leaseExpiresAt: leaseExpiresAt, idempotencyKey: idempotencyKey, owner: owner,
+            parentID: parentId.flatMap(UUID.init(uuidString:)), partCount: partCount ?? 0
         ).job()
     }
 }

@@ -92,6 +92,7 @@ public final class CouchDBJobStore: JobStore, Service {
         index("leases", fields: ["leaseExpiresAt"], status: .string(JobStatus.inProgress.rawValue)),
         index("results", fields: ["a", "b"], status: .string(JobStatus.finished.rawValue)),
         index("expiry", fields: ["expiresAt"], status: ["$in": terminal]),
+        index("parts", fields: ["parentId"], status: ["$exists": true]),
     ]
 
     private static func index(_ name: String, fields: [JSONValue], status: JSONValue) -> JSONValue {
@@ -232,6 +233,7 @@ public final class CouchDBJobStore: JobStore, Service {
         let selector: JSONValue = [
             "type": "job", "status": .string(JobStatus.finished.rawValue), "a": .string(String(a)),
             "b": .string(String(b)), "expiresAt": ["$gt": .integer(now.epochMilliseconds)],
+            "parentId": ["$exists": false],
         ]
         return try await find(selector, index: "results", limit: 1).first?.job()
     }
@@ -274,21 +276,34 @@ public final class CouchDBJobStore: JobStore, Service {
         return try await write(job, over: stored._rev)
     }
 
-    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+    public func parts(of parent: UUID) async throws -> [Job] {
+        try await partDocuments(of: parent.uuidString).map { try $0.job() }
+    }
+
+    private func partDocuments(of parent: String) async throws -> [CouchDBJobDocument] {
+        try await find(["type": "job", "parentId": .string(parent)], index: "parts", limit: Self.maximumParts)
+    }
+
+    /// More than any split makes (a Mango query returns 25 documents unless told).
+    private static let maximumParts = 100_000
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         let selector: JSONValue = [
             "type": "job", "status": .string(JobStatus.inProgress.rawValue),
             "leaseExpiresAt": ["$lt": .integer(now.epochMilliseconds)],
         ]
-        var moved = 0
+        var moved: [Job] = []
         while true {
             let lapsed = try await find(selector, index: "leases", limit: Self.batchSize)
             var movedNow = 0
             for document in lapsed {
                 var job = try document.job()
                 job.requeueAfterLapse(now: now, maxAttempts: maxAttempts)
-                if try await write(job, over: document._rev) != nil { movedNow += 1 }
+                if let stored = try await write(job, over: document._rev) {
+                    moved.append(stored)
+                    movedNow += 1
+                }
             }
-            moved += movedNow
             // A full batch may hide more; a batch lost entirely to other writers ends the sweep.
             if lapsed.count < Self.batchSize || movedNow == 0 { return moved }
         }
@@ -307,12 +322,18 @@ public final class CouchDBJobStore: JobStore, Service {
         }
         let selector: JSONValue = [
             "type": "job", "status": ["$in": Self.terminal],
-            "expiresAt": ["$lt": .integer(now.epochMilliseconds)],
+            "expiresAt": ["$lt": .integer(now.epochMilliseconds)], "parentId": ["$exists": false],
         ]
         var deleted = 0
         while true {
-            let expired = try await find(selector, index: "expiry", limit: Self.batchSize)
-            guard !expired.isEmpty else { return deleted }
+            let parents = try await find(selector, index: "expiry", limit: Self.batchSize)
+            guard !parents.isEmpty else { return deleted }
+            let parentIDs = Set(parents.map(\._id))
+            // Parts go with their parent, whatever their own expiry.
+            var expired = parents
+            for parent in parents where (parent.partCount ?? 0) > 0 {
+                expired += try await partDocuments(of: parent._id)
+            }
             var tombstones = expired.map { Tombstone(_id: $0._id, _rev: $0._rev) }
             let expiredIDs = Set(expired.map(\._id))
             let guardIDs = expired.compactMap { document in
@@ -333,10 +354,10 @@ public final class CouchDBJobStore: JobStore, Service {
             let results = try await http.send(
                 .POST, http.databasePath("_bulk_docs"), json: BulkDelete(docs: tombstones)
             ).decode([BulkResult].self)
-            let gone = results.filter { $0.ok == true && expiredIDs.contains($0.id) }.count
+            let gone = results.filter { $0.ok == true && parentIDs.contains($0.id) }.count
             for document in expired { UUID(uuidString: document._id).map(revisions.forget) }
             deleted += gone
-            if expired.count < Self.batchSize || gone == 0 { return deleted }
+            if parents.count < Self.batchSize || gone == 0 { return deleted }
         }
     }
 

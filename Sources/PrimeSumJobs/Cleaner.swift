@@ -4,7 +4,8 @@ import Metrics
 import ServiceLifecycle
 
 /// Every `interval`, the replica holding the store's cleaner lease requeues jobs whose worker
-/// lease lapsed and deletes terminal jobs past their TTL. Every replica runs one; the lease
+/// lease lapsed (failing the parent of a part out of attempts) and deletes terminal jobs past
+/// their TTL. Every replica runs one; the lease
 /// (twice the interval long, so a dead holder is replaced within two sweeps) makes exactly one
 /// of them work at a time. A sweep costs a replica that does not hold the lease one query; every
 /// `fullSweepEvery` sweeps it also gauges the queue and the holder deletes expired jobs, so an
@@ -13,15 +14,21 @@ public struct Cleaner: Service {
     private let store: any JobStore
     private let interval: Duration
     private let maxAttempts: Int
+    private let parts: JobParts
     private let holder: String
     private let logger: Logger
     private let queueDepth = Gauge(label: "primesum_queue_depth")
     private let fullSweepEvery = 5
 
-    public init(store: any JobStore, interval: Duration, maxAttempts: Int, holder: String, logger: Logger) {
+    /// `resultsTTL` is how long a job failed by a part out of attempts stays listed.
+    public init(
+        store: any JobStore, interval: Duration, maxAttempts: Int, resultsTTL: Duration, holder: String,
+        logger: Logger
+    ) {
         self.store = store
         self.interval = interval
         self.maxAttempts = maxAttempts
+        self.parts = JobParts(store: store, resultsTTL: resultsTTL)
         self.holder = holder
         self.logger = logger
     }
@@ -45,9 +52,13 @@ public struct Cleaner: Service {
                 return
             }
             let requeued = try await store.requeueLapsed(now: now, maxAttempts: maxAttempts)
+            // A part out of attempts fails its parent.
+            for parent in Set(requeued.filter { $0.status == .failed }.compactMap(\.parent)) {
+                try await parts.settle(parentID: parent, now: now)
+            }
             let deleted = full ? try await store.deleteExpired(now: now) : 0
-            if requeued + deleted > 0 {
-                logger.info("cleaned", metadata: ["requeued": "\(requeued)", "deleted": "\(deleted)"])
+            if requeued.count + deleted > 0 {
+                logger.info("cleaned", metadata: ["requeued": "\(requeued.count)", "deleted": "\(deleted)"])
             }
         } catch {
             logger.log(

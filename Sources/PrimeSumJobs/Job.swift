@@ -27,13 +27,18 @@ public struct Job: Sendable, Equatable {
     public var leaseExpiresAt: Date?
     /// The client's `Idempotency-Key`, unique per owner.
     public var idempotencyKey: String?
-    /// Who submitted the job when authentication is on (a key's fingerprint).
+    /// Who submitted the job when authentication is on (a key's fingerprint); for a part,
+    /// `Job.partOwner(of:)` of its parent.
     public var owner: String?
+    /// For a part: the job it is a part of (parts are not jobs of the API).
+    public var parent: UUID?
+    /// For a job split into parts: how many (0 while it runs whole).
+    public var partCount: Int
 
     /// A new QUEUED job; its id, unless given, is time-ordered (`UUID.timeOrdered`).
     public init(
         id: UUID? = nil, a: UInt64, b: UInt64, createdAt: Date, expiresAt: Date,
-        idempotencyKey: String? = nil, owner: String? = nil
+        idempotencyKey: String? = nil, owner: String? = nil, parent: UUID? = nil
     ) {
         self.id = id ?? .timeOrdered(at: createdAt)
         self.status = .queued
@@ -48,6 +53,8 @@ public struct Job: Sendable, Equatable {
         self.version = 1
         self.idempotencyKey = idempotencyKey
         self.owner = owner
+        self.parent = parent
+        self.partCount = 0
     }
 }
 

@@ -24,12 +24,14 @@ public struct JobRecord: Sendable, Equatable {
     public var leaseExpiresAt: Int64?
     public var idempotencyKey: String?
     public var owner: String?
+    public var parentID: UUID?
+    public var partCount: Int
 
     /// The columns of a job table, in the order of the fields above.
     public static let columns = [
         "id", "status", "a", "b", "sum", "progress", "created_at", "started_at", "finished_at", "expires_at",
         "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at",
-        "idempotency_key", "owner",
+        "idempotency_key", "owner", "parent_id", "part_count",
     ]
 
     /// A field as a database binds it.
@@ -46,7 +48,8 @@ public struct JobRecord: Sendable, Equatable {
             .uuid(id), .text(status), .text(a), .text(b), .text(sum), .real(progress), .integer(createdAt),
             .integer(startedAt), .integer(finishedAt), .integer(expiresAt), .integer(Int64(attempts)),
             .text(errorCode), .text(errorMessage), .integer(Int64(version)), .text(leaseOwner),
-            .integer(leaseExpiresAt), .text(idempotencyKey), .text(owner),
+            .integer(leaseExpiresAt), .text(idempotencyKey), .text(owner), .text(parentID?.uuidString),
+            .integer(Int64(partCount)),
         ]
     }
 
@@ -54,7 +57,7 @@ public struct JobRecord: Sendable, Equatable {
         id: UUID, status: String, a: String, b: String, sum: String?, progress: Double, createdAt: Int64,
         startedAt: Int64?, finishedAt: Int64?, expiresAt: Int64, attempts: Int, errorCode: String?,
         errorMessage: String?, version: Int, leaseOwner: String?, leaseExpiresAt: Int64?,
-        idempotencyKey: String?, owner: String?
+        idempotencyKey: String?, owner: String?, parentID: UUID?, partCount: Int
     ) {
         self.id = id
         self.status = status
@@ -74,6 +77,8 @@ public struct JobRecord: Sendable, Equatable {
         self.leaseExpiresAt = leaseExpiresAt
         self.idempotencyKey = idempotencyKey
         self.owner = owner
+        self.parentID = parentID
+        self.partCount = partCount
     }
 
     public init(_ job: Job) {
@@ -85,7 +90,7 @@ public struct JobRecord: Sendable, Equatable {
             expiresAt: job.expiresAt.epochMilliseconds, attempts: job.attempts, errorCode: job.failure?.code,
             errorMessage: job.failure?.message, version: job.version, leaseOwner: job.leaseOwner,
             leaseExpiresAt: job.leaseExpiresAt?.epochMilliseconds, idempotencyKey: job.idempotencyKey,
-            owner: job.owner)
+            owner: job.owner, parentID: job.parent, partCount: job.partCount)
     }
 
     /// The job; throws `JobStoreError.corrupt` for a record no version of primesum wrote.
@@ -96,7 +101,8 @@ public struct JobRecord: Sendable, Equatable {
         }
         var job = Job(
             id: id, a: a, b: b, createdAt: Date(epochMilliseconds: createdAt),
-            expiresAt: Date(epochMilliseconds: expiresAt), idempotencyKey: idempotencyKey, owner: owner)
+            expiresAt: Date(epochMilliseconds: expiresAt), idempotencyKey: idempotencyKey, owner: owner,
+            parent: parentID)
         job.status = status
         if let sum {
             guard let value = UInt128(sum) else { throw .corrupt("job \(id) has sum '\(sum.prefix(50))'") }
@@ -110,6 +116,7 @@ public struct JobRecord: Sendable, Equatable {
         job.version = version
         job.leaseOwner = leaseOwner
         job.leaseExpiresAt = leaseExpiresAt.map(Date.init(epochMilliseconds:))
+        job.partCount = partCount
         return job
     }
 }

@@ -19,7 +19,7 @@ public protocol JobStore: Sendable {
     /// The job created with this idempotency key by this owner, or nil.
     func job(idempotencyKey: String, owner: String?) async throws -> Job?
 
-    /// A FINISHED job for exactly [a, b) that has not expired at `now`, or nil.
+    /// A FINISHED job (not a part) for exactly [a, b) that has not expired at `now`, or nil.
     func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job?
 
     /// Atomically takes the oldest QUEUED job: IN_PROGRESS, leased to `worker` until
@@ -30,12 +30,16 @@ public protocol JobStore: Sendable {
     /// the stored job, version + 1, or nil when another writer came first or the job is gone.
     func update(_ job: Job) async throws -> Job?
 
-    /// Returns IN_PROGRESS jobs whose lease lapsed before `now` to QUEUED, or FAILED once they
-    /// have been attempted `maxAttempts` times. Returns how many jobs it moved.
-    func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int
+    /// The parts of the job `parent`, in any order (none for a job that was not split).
+    func parts(of parent: UUID) async throws -> [Job]
 
-    /// Deletes terminal jobs that expired before `now`, and heartbeats no longer listed at
-    /// `now`; returns how many jobs.
+    /// Returns IN_PROGRESS jobs whose lease lapsed before `now` to QUEUED, or FAILED once they
+    /// have been attempted `maxAttempts` times. Returns the jobs it moved, as stored.
+    func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job]
+
+    /// Deletes terminal jobs (not parts) that expired before `now`, each with its parts
+    /// whatever their own expiry, and heartbeats no longer listed at `now`; returns how many
+    /// jobs, parts not counted.
     func deleteExpired(now: Date) async throws -> Int
 
     /// Takes or renews the cluster-wide cleaner lease for `holder` until `until`; false while

@@ -10,7 +10,7 @@ public struct MeasuredJobStore: JobStore {
     public init(_ base: any JobStore) {
         self.base = base
         let operations = [
-            "create", "get", "getByKey", "finishedJob", "claimNext", "update", "requeueLapsed",
+            "create", "get", "getByKey", "finishedJob", "claimNext", "update", "parts", "requeueLapsed",
             "deleteExpired",
             "cleanerLease", "queuedCount", "ping", "recordHeartbeat", "heartbeats",
         ]
@@ -54,7 +54,11 @@ public struct MeasuredJobStore: JobStore {
         try await measure("update") { try await base.update(job) }
     }
 
-    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+    public func parts(of parent: UUID) async throws -> [Job] {
+        try await measure("parts") { try await base.parts(of: parent) }
+    }
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         try await measure("requeueLapsed") {
             try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
         }

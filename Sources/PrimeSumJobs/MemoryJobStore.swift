@@ -18,6 +18,7 @@ public final class MemoryJobStore: JobStore {
         var running: Set<UUID> = []
         var byKey: [OwnedKey: UUID] = [:]
         var finishedByRange: [RangeKey: UUID] = [:]
+        var partsByParent: [UUID: Set<UUID>] = [:]
         var cleanerLease: (holder: String, until: Date)?
         var heartbeats: [String: (document: String, until: Date)] = [:]
 
@@ -32,10 +33,13 @@ public final class MemoryJobStore: JobStore {
                     QueueEntry(createdAt: job.createdAt, order: insertions, id: job.id, version: job.version))
             }
             if job.status == .inProgress { running.insert(job.id) } else { running.remove(job.id) }
-            if job.status == .finished { finishedByRange[RangeKey(a: job.a, b: job.b)] = job.id }
+            if job.status == .finished, job.parent == nil {
+                finishedByRange[RangeKey(a: job.a, b: job.b)] = job.id
+            }
             if previous == nil, let key = job.idempotencyKey {
                 byKey[OwnedKey(key: key, owner: job.owner)] = job.id
             }
+            if previous == nil, let parent = job.parent { partsByParent[parent, default: []].insert(job.id) }
         }
 
         mutating func remove(_ id: UUID) {
@@ -48,6 +52,7 @@ public final class MemoryJobStore: JobStore {
                 let owned = OwnedKey(key: key, owner: job.owner)
                 if byKey[owned] == id { byKey[owned] = nil }
             }
+            for part in partsByParent.removeValue(forKey: id) ?? [] { remove(part) }
         }
     }
 
@@ -139,7 +144,11 @@ public final class MemoryJobStore: JobStore {
         return stored
     }
 
-    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+    public func parts(of parent: UUID) async throws -> [Job] {
+        state.withLock { state in (state.partsByParent[parent] ?? []).compactMap { state.jobs[$0] } }
+    }
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         let moved = state.withLock { state -> [Job] in
             let lapsed = state.running.compactMap { state.jobs[$0] }.filter {
                 ($0.leaseExpiresAt ?? now) < now
@@ -154,12 +163,14 @@ public final class MemoryJobStore: JobStore {
         }
         for job in moved { changes.publish(.job(job.id)) }
         if !moved.isEmpty { changes.publish(.queue) }
-        return moved.count
+        return moved
     }
 
     public func deleteExpired(now: Date) async throws -> Int {
         state.withLock { state in
-            let expired = state.jobs.values.filter { $0.status.isTerminal && $0.expiresAt < now }.map(\.id)
+            let expired = state.jobs.values.filter {
+                $0.parent == nil && $0.status.isTerminal && $0.expiresAt < now
+            }.map(\.id)
             for id in expired { state.remove(id) }
             state.heartbeats = state.heartbeats.filter { $0.value.until > now }
             return expired.count

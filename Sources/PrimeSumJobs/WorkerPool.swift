@@ -10,11 +10,17 @@ import Synchronization
 public typealias JobComputation =
     @Sendable (Job, _ progress: @Sendable @escaping (Double) -> Void) async throws -> UInt128
 
+/// The ranges a job is split into (see `JobParts.split`), or fewer than two to compute it
+/// whole. The server hands the pool the engine's split through this.
+public typealias JobSplitter = @Sendable (Job) -> [Range<UInt64>]
+
 /// `workers` workers that claim QUEUED jobs from the store with a lease, renew the lease and
 /// write progress while computing, and finish with a compare-and-swap. A job whose stored state
 /// stops being ours (cancelled by DELETE, or requeued after a lapsed lease) has its computation
 /// cancelled. On graceful shutdown no new job is claimed; running jobs get `drainTimeout` to
-/// finish, then go back to QUEUED for another replica.
+/// finish, then go back to QUEUED for another replica. A job that `split` cuts into parts is not
+/// computed by the worker that claimed it: its parts go into the queue, and the worker that
+/// writes the last of them settles it (`JobParts`).
 public struct WorkerPool: Service {
     public struct Configuration: Sendable {
         public var workers: Int
@@ -44,6 +50,8 @@ public struct WorkerPool: Service {
     private let store: any JobStore
     private let configuration: Configuration
     private let compute: JobComputation
+    private let split: JobSplitter
+    private let parts: JobParts
     private let logger: Logger
     private let name: String
     private let activity: ReplicaActivity
@@ -53,11 +61,13 @@ public struct WorkerPool: Service {
     public init(
         store: any JobStore, configuration: Configuration, logger: Logger,
         name: String = "worker-\(UUID().uuidString.prefix(8))", activity: ReplicaActivity = ReplicaActivity(),
-        compute: @escaping JobComputation
+        split: @escaping JobSplitter = { _ in [] }, compute: @escaping JobComputation
     ) {
         self.store = store
         self.configuration = configuration
         self.compute = compute
+        self.split = split
+        self.parts = JobParts(store: store, resultsTTL: configuration.resultsTTL)
         self.logger = logger
         self.name = name
         self.activity = activity
@@ -91,6 +101,10 @@ public struct WorkerPool: Service {
                         // A wake-up that reached this worker while it was claiming was meant
                         // for another queued job: pass it on to the next idle worker.
                         if waitForWork.cancel() { store.changes.signal(.queue) }
+                        if job.parent == nil, job.partCount == 0, case let ranges = split(job), ranges.count > 1 {
+                            await splitJob(job, into: ranges)
+                            continue
+                        }
                         let ending = await run(job, drain: drain)
                         // The previous job's write, if still running (returns at once if none).
                         await writes.next()
@@ -104,6 +118,27 @@ public struct WorkerPool: Service {
                 }
                 await waitForWork.wait(timeout: configuration.idlePollInterval)
             }
+        }
+    }
+
+    /// Puts a claimed job's parts into the queue instead of computing it; on a store error the
+    /// job goes back to the queue (or its lease lapses) and is split again, finding the parts
+    /// already stored.
+    private func splitJob(_ job: Job, into ranges: [Range<UInt64>]) async {
+        let logger = jobLogger(job)
+        do {
+            if try await parts.split(job, into: ranges, now: Date()) != nil {
+                logger.info("split", metadata: ["parts": "\(ranges.count)"])
+            } else {
+                logger.info("not split: the job was cancelled or taken over")
+            }
+        } catch {
+            logger.log(
+                level: JobStoreError.logLevel(of: error), "could not split the job",
+                metadata: ["error": "\(error)"])
+            var back = job
+            back.handBack()
+            _ = try? await store.update(back)
         }
     }
 
@@ -181,7 +216,9 @@ public struct WorkerPool: Service {
         let job = ending.job
         let now = ending.computedAt
         let written = await write(job, worker: worker)
-        if written && job.status == .finished {
+        if written, let parent = job.parent {
+            await settle(parentID: parent)
+        } else if written && job.status == .finished {
             activity.finished(latency: .seconds(now.timeIntervalSince(ending.claimed.createdAt)), at: now)
         }
         let seconds = now.timeIntervalSince(ending.claimed.startedAt ?? now)
@@ -193,10 +230,29 @@ public struct WorkerPool: Service {
             metadata: ["seconds": "\(String(format: "%.3f", seconds))"])
     }
 
-    /// The pool's logger with the job's id as metadata.
+    /// Settles the parent of a part this worker wrote, when that part was its last.
+    private func settle(parentID: UUID) async {
+        var logger = self.logger
+        logger[metadataKey: "job"] = "\(parentID)"
+        do {
+            guard let parent = try await parts.settle(parentID: parentID, now: Date()) else { return }
+            if parent.status == .finished, let finishedAt = parent.finishedAt {
+                activity.finished(latency: .seconds(finishedAt.timeIntervalSince(parent.createdAt)), at: finishedAt)
+            }
+            logger.info("\(parent.status.rawValue)", metadata: ["parts": "\(parent.partCount)"])
+        } catch {
+            // The next read of the parent settles it (`JobParts`).
+            logger.log(
+                level: JobStoreError.logLevel(of: error), "could not settle the job",
+                metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The pool's logger with the job's id (and a part's parent's) as metadata.
     private func jobLogger(_ job: Job) -> Logger {
         var logger = self.logger
         logger[metadataKey: "job"] = "\(job.id)"
+        if let parent = job.parent { logger[metadataKey: "parent"] = "\(parent)" }
         return logger
     }
 

@@ -162,6 +162,14 @@ public final class PostgresJobStore: JobStore, Service {
                     "CREATE TABLE heartbeats (replica text PRIMARY KEY, document text NOT NULL, until bigint NOT NULL)"
                 ]
             ),
+            (
+                3,
+                [
+                    "ALTER TABLE jobs ADD COLUMN parent_id text",
+                    "ALTER TABLE jobs ADD COLUMN part_count integer NOT NULL DEFAULT 0",
+                    "CREATE INDEX jobs_parts ON jobs (parent_id) WHERE parent_id IS NOT NULL",
+                ]
+            ),
         ]
     }
 
@@ -221,7 +229,7 @@ public final class PostgresJobStore: JobStore, Service {
             try await fetchOne(
                 """
                 SELECT * FROM jobs WHERE a = \("\(a)") AND b = \("\(b)") AND status = 'FINISHED'
-                    AND expires_at > \(now.epochMilliseconds) LIMIT 1
+                    AND expires_at > \(now.epochMilliseconds) AND parent_id IS NULL LIMIT 1
                 """)
         }
     }
@@ -252,7 +260,14 @@ public final class PostgresJobStore: JobStore, Service {
         }
     }
 
-    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+    public func parts(of parent: UUID) async throws -> [Job] {
+        try await ready { [self] in
+            try await client.query("SELECT * FROM jobs WHERE parent_id = \(parent.uuidString)", logger: logger)
+                .collect().map(Self.job)
+        }
+    }
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         try await ready { [self] in
             try await committed { connection in
                 let rows = try await connection.query(
@@ -261,11 +276,13 @@ public final class PostgresJobStore: JobStore, Service {
                     FOR UPDATE SKIP LOCKED
                     """, logger: logger
                 ).collect()
-                var moved = 0
+                var moved: [Job] = []
                 for row in rows {
                     var job = try Self.job(row)
                     job.requeueAfterLapse(now: now, maxAttempts: maxAttempts)
-                    if try await Self.overwrite(job, on: connection, logger: logger) != nil { moved += 1 }
+                    if let stored = try await Self.overwrite(job, on: connection, logger: logger) {
+                        moved.append(stored)
+                    }
                 }
                 return moved
             }
@@ -275,10 +292,17 @@ public final class PostgresJobStore: JobStore, Service {
     public func deleteExpired(now: Date) async throws -> Int {
         try await ready { [self] in
             try await committed { connection in
+                // Parts go with their parent, whatever their own expiry.
+                try await connection.query(
+                    """
+                    DELETE FROM jobs WHERE parent_id IN (
+                        SELECT upper(id::text) FROM jobs WHERE expires_at < \(now.epochMilliseconds)
+                            AND status IN ('FINISHED', 'FAILED', 'CANCELLED') AND parent_id IS NULL)
+                    """, logger: logger)
                 let deleted = try await connection.query(
                     """
                     DELETE FROM jobs WHERE expires_at < \(now.epochMilliseconds)
-                        AND status IN ('FINISHED', 'FAILED', 'CANCELLED') RETURNING id
+                        AND status IN ('FINISHED', 'FAILED', 'CANCELLED') AND parent_id IS NULL RETURNING id
                     """, logger: logger
                 ).collect().count
                 try await connection.query(
@@ -410,7 +434,7 @@ public final class PostgresJobStore: JobStore, Service {
                 started_at = \(record.startedAt), finished_at = \(record.finishedAt), expires_at = \(record.expiresAt),
                 attempts = \(record.attempts), error_code = \(record.errorCode), error_message = \(record.errorMessage),
                 version = \(Int64(record.version)), lease_owner = \(record.leaseOwner),
-                lease_expires_at = \(record.leaseExpiresAt)
+                lease_expires_at = \(record.leaseExpiresAt), part_count = \(record.partCount)
             WHERE id = \(job.id) AND version = \(Int64(job.version))
             RETURNING id
             """, logger: logger
@@ -431,7 +455,9 @@ public final class PostgresJobStore: JobStore, Service {
             attempts: try cells[10].decode(Int.self), errorCode: try cells[11].decode(String?.self),
             errorMessage: try cells[12].decode(String?.self), version: Int(try cells[13].decode(Int64.self)),
             leaseOwner: try cells[14].decode(String?.self), leaseExpiresAt: try cells[15].decode(Int64?.self),
-            idempotencyKey: try cells[16].decode(String?.self), owner: try cells[17].decode(String?.self)
+            idempotencyKey: try cells[16].decode(String?.self), owner: try cells[17].decode(String?.self),
+            parentID: try cells[18].decode(String?.self).flatMap(UUID.init(uuidString:)),
+            partCount: try cells[19].decode(Int.self)
         ).job()
     }
 

@@ -120,6 +120,7 @@ public final class RedisJobStore: JobStore, Service {
             var scriptKeys = [keys.job(job.id), keys.queue]
             if let key = job.idempotencyKey {
                 scriptKeys.append(keys.idempotency(key: key, owner: job.owner))
+                if let parent = job.parent { scriptKeys.append(keys.parts(parent)) }
             }
             let record = JobRecord(job)
             var arguments = [RedisKeys.member(job.id), String(record.createdAt), keys.changes]
@@ -187,7 +188,7 @@ public final class RedisJobStore: JobStore, Service {
             var arguments = [
                 String(job.version), RedisKeys.member(job.id), keys.changes, record.status,
                 String(record.createdAt),
-                record.leaseExpiresAt.map { String($0) } ?? "", String(record.expiresAt),
+                record.leaseExpiresAt.map { String($0) } ?? "", String(record.expiresAt), keys.prefix,
             ]
             // The fields a transition can change; the others are written once, at create.
             for (column, value) in zip(JobRecord.columns, record.values)
@@ -199,16 +200,25 @@ public final class RedisJobStore: JobStore, Service {
         }
     }
 
-    private static let fixedColumns: Set = ["id", "a", "b", "created_at", "idempotency_key", "owner"]
+    private static let fixedColumns: Set = [
+        "id", "a", "b", "created_at", "idempotency_key", "owner", "parent_id",
+    ]
 
-    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+    public func parts(of parent: UUID) async throws -> [Job] {
+        try await access {
+            let reply = try await evaluate(.parts, keys: [keys.parts(parent)], arguments: [keys.prefix + "job:"])
+            return try (reply.array ?? []).compactMap(Self.job)
+        }
+    }
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         let lapsed = try await access {
             try await pool.run(
                 "ZRANGEBYSCORE", keys.leases, "-inf", "(\(now.epochMilliseconds)", "LIMIT", "0", "500"
             )
             .array?.compactMap { $0.string.flatMap(UUID.init(uuidString:)) } ?? []
         }
-        var moved = 0
+        var moved: [Job] = []
         for id in lapsed {
             guard var job = try await self.job(id: id) else {
                 try await access { try await pool.run("ZREM", keys.leases, RedisKeys.member(id)) }
@@ -216,7 +226,7 @@ public final class RedisJobStore: JobStore, Service {
             }
             guard job.status == .inProgress, let lease = job.leaseExpiresAt, lease < now else { continue }
             job.requeueAfterLapse(now: now, maxAttempts: maxAttempts)
-            if try await update(job) != nil { moved += 1 }
+            if let stored = try await update(job) { moved.append(stored) }
         }
         return moved
     }
@@ -332,7 +342,8 @@ public final class RedisJobStore: JobStore, Service {
             finishedAt: try integer(8), expiresAt: expiresAt, attempts: Int(attempts), errorCode: text[11],
             errorMessage: text[12], version: Int(version), leaseOwner: text[14],
             leaseExpiresAt: try integer(15),
-            idempotencyKey: text[16], owner: text[17]
+            idempotencyKey: text[16], owner: text[17], parentID: text[18].flatMap(UUID.init(uuidString:)),
+            partCount: Int(try integer(19) ?? 0)
         ).job()
     }
 

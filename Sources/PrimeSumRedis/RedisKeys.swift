@@ -2,7 +2,7 @@ import Foundation
 
 /// The names of everything the store keeps in Redis, all under one prefix (`primesum:` by
 /// default). The scripts of `RedisScript` build the same job, result and idempotency names
-/// from a job's fields when they sweep expired jobs; the two must agree.
+/// from a job's fields when they sweep expired jobs and expire parts; the two must agree.
 struct RedisKeys: Sendable {
     /// `prefix:`, ready to have a name appended.
     let prefix: String
@@ -24,6 +24,8 @@ struct RedisKeys: Sendable {
         let owner = owner ?? ""
         return prefix + "idem:\(owner.utf8.count):\(owner):\(key)"
     }
+    /// The ids of a job's parts (a set).
+    func parts(_ parent: UUID) -> String { prefix + "parts:" + Self.member(parent) }
     /// The id of the last job FINISHED for exactly [a, b).
     func result(a: UInt64, b: UInt64) -> String { prefix + "result:\(a):\(b)" }
     /// The cleaner lease: `until|holder`.

@@ -7,17 +7,19 @@ import PrimeSumJobs
 /// idempotency keys of an expired job) are built inside it, so the store needs a single Redis
 /// server (or a primary with replicas), not Redis Cluster.
 enum RedisScript: CaseIterable, Sendable {
-    case create, claim, update, jobByReference, deleteExpired, cleanerLease, recordHeartbeat, heartbeats
+    case create, claim, update, jobByReference, parts, deleteExpired, cleanerLease, recordHeartbeat, heartbeats
 
     /// `HMGET`'s field list, for scripts that return a job.
     private static let columns = JobRecord.columns.map { "'\($0)'" }.joined(separator: ", ")
 
-    /// KEYS: job, queue[, idempotency]. ARGV: id, queue score, channel, then field/value pairs.
-    /// Returns 1 when created, else the id of the job that holds the idempotency key.
+    /// KEYS: job, queue[, idempotency[, the parent's parts]]. ARGV: id, queue score, channel,
+    /// then field/value pairs. Returns 1 when created, else the id of the job that holds the
+    /// idempotency key.
     private static let createSource = """
         if KEYS[3] and not redis.call('SET', KEYS[3], ARGV[1], 'NX') then
           return redis.call('GET', KEYS[3])
         end
+        if KEYS[4] then redis.call('SADD', KEYS[4], ARGV[1]) end
         redis.call('HSET', KEYS[1], unpack(ARGV, 4))
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
         redis.call('PUBLISH', ARGV[3], 'q:' .. ARGV[1])
@@ -46,15 +48,18 @@ enum RedisScript: CaseIterable, Sendable {
         """
 
     /// The compare-and-swap. KEYS: job, queue, leases, expiry, result[, idempotency]. ARGV:
-    /// expected version, id, channel, status, created at, lease expiry, expiry, then field/value
-    /// pairs where a value is `=TEXT`, or empty to delete the field. Keeps the queue, leases and
-    /// expiry sets in step with the status; a terminal job's keys expire at its expiry. Returns
-    /// 1 when written, 0 when the version moved on or the job is gone.
+    /// expected version, id, channel, status, created at, lease expiry, expiry, key prefix,
+    /// then field/value pairs where a value is `=TEXT`, or empty to delete the field. Keeps the
+    /// queue, leases and expiry sets in step with the status; a terminal job's keys expire at
+    /// its expiry, its parts' (and their idempotency keys) with them. A part never expires on
+    /// its own, nor is it a result. Returns 1 when written, 0 when the version moved on or the
+    /// job is gone.
     private static let updateSource = """
         if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
         local previous = redis.call('HGET', KEYS[1], 'status')
+        local part = redis.call('HGET', KEYS[1], 'parent_id')
         local set, delete = {}, {}
-        for i = 8, #ARGV, 2 do
+        for i = 9, #ARGV, 2 do
           if ARGV[i + 1] == '' then
             delete[#delete + 1] = ARGV[i]
           else
@@ -71,11 +76,22 @@ enum RedisScript: CaseIterable, Sendable {
         else
           redis.call('ZREM', KEYS[3], id)
         end
-        if status == 'FINISHED' or status == 'FAILED' or status == 'CANCELLED' then
+        if not part and (status == 'FINISHED' or status == 'FAILED' or status == 'CANCELLED') then
           redis.call('ZADD', KEYS[4], ARGV[7], id)
           if status == 'FINISHED' then redis.call('SET', KEYS[5], id, 'PXAT', ARGV[7]) end
           if KEYS[6] then redis.call('PEXPIREAT', KEYS[6], ARGV[7]) end
           redis.call('PEXPIREAT', KEYS[1], ARGV[7])
+          local parts = ARGV[8] .. 'parts:' .. id
+          for _, member in ipairs(redis.call('SMEMBERS', parts)) do
+            local key = ARGV[8] .. 'job:' .. member
+            local fields = redis.call('HMGET', key, 'idempotency_key', 'owner')
+            redis.call('PEXPIREAT', key, ARGV[7])
+            if fields[1] then
+              local owner = fields[2] or ''
+              redis.call('PEXPIREAT', ARGV[8] .. 'idem:' .. string.len(owner) .. ':' .. owner .. ':' .. fields[1], ARGV[7])
+            end
+          end
+          redis.call('PEXPIREAT', parts, ARGV[7])
         end
         if previous ~= status then
           redis.call('PUBLISH', ARGV[3], (status == 'QUEUED' and 'q:' or 'j:') .. id)
@@ -91,10 +107,27 @@ enum RedisScript: CaseIterable, Sendable {
         return redis.call('HMGET', ARGV[1] .. id, \(columns))
         """
 
+    /// KEYS: a job's parts. ARGV: job key prefix. Each part's fields.
+    private static let partsSource = """
+        local parts = {}
+        for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+          local fields = redis.call('HMGET', ARGV[1] .. member, \(columns))
+          if fields[1] then parts[#parts + 1] = fields end
+        end
+        return parts
+        """
+
     /// KEYS: expiry, heartbeats, heartbeats-until. ARGV: now, key prefix, batch size. Deletes up
     /// to a batch of terminal jobs that expired before now, with their result and idempotency
-    /// keys, and every heartbeat no longer listed. Returns {jobs deleted, ids swept}.
+    /// keys and parts, and every heartbeat no longer listed. Returns {jobs deleted, ids swept}.
     private static let deleteExpiredSource = """
+        local function forget(id, fields)
+          if fields[1] then
+            local owner = fields[2] or ''
+            local idempotency = ARGV[2] .. 'idem:' .. string.len(owner) .. ':' .. owner .. ':' .. fields[1]
+            if redis.call('GET', idempotency) == id then redis.call('DEL', idempotency) end
+          end
+        end
         local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
         local deleted = 0
         for _, id in ipairs(ids) do
@@ -105,11 +138,14 @@ enum RedisScript: CaseIterable, Sendable {
             local result = ARGV[2] .. 'result:' .. fields[1] .. ':' .. fields[2]
             if redis.call('GET', result) == id then redis.call('DEL', result) end
           end
-          if fields[3] then
-            local owner = fields[4] or ''
-            local idempotency = ARGV[2] .. 'idem:' .. string.len(owner) .. ':' .. owner .. ':' .. fields[3]
-            if redis.call('GET', idempotency) == id then redis.call('DEL', idempotency) end
+          forget(id, {fields[3], fields[4]})
+          local parts = ARGV[2] .. 'parts:' .. id
+          for _, member in ipairs(redis.call('SMEMBERS', parts)) do
+            local partKey = ARGV[2] .. 'job:' .. member
+            forget(member, redis.call('HMGET', partKey, 'idempotency_key', 'owner'))
+            redis.call('DEL', partKey)
           end
+          redis.call('DEL', parts)
         end
         if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end
         local lapsed = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
@@ -160,6 +196,7 @@ enum RedisScript: CaseIterable, Sendable {
         case .claim: Self.claimSource
         case .update: Self.updateSource
         case .jobByReference: Self.jobByReferenceSource
+        case .parts: Self.partsSource
         case .deleteExpired: Self.deleteExpiredSource
         case .cleanerLease: Self.cleanerLeaseSource
         case .recordHeartbeat: Self.recordHeartbeatSource

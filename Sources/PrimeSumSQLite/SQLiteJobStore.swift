@@ -98,6 +98,14 @@ public final class SQLiteJobStore: JobStore {
                     "CREATE TABLE heartbeats (replica TEXT PRIMARY KEY NOT NULL, document TEXT NOT NULL, until INTEGER NOT NULL)"
             )
         }
+        migrator.registerMigration("v3: parts") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE jobs ADD COLUMN parent_id TEXT;
+                    ALTER TABLE jobs ADD COLUMN part_count INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX jobs_parts ON jobs(parent_id) WHERE parent_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 
@@ -133,7 +141,7 @@ public final class SQLiteJobStore: JobStore {
             try Row.fetchOne(
                 db.cachedStatement(
                     sql:
-                        "SELECT * FROM jobs WHERE a = ? AND b = ? AND status = 'FINISHED' AND expires_at > ? LIMIT 1"
+                        "SELECT * FROM jobs WHERE a = ? AND b = ? AND status = 'FINISHED' AND expires_at > ? AND parent_id IS NULL LIMIT 1"
                 ),
                 arguments: ["\(a)", "\(b)", now.epochMilliseconds]
             ).map(Self.job)
@@ -169,7 +177,15 @@ public final class SQLiteJobStore: JobStore {
         return stored
     }
 
-    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+    public func parts(of parent: UUID) async throws -> [Job] {
+        try read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM jobs WHERE parent_id = ?"), arguments: [parent.uuidString]
+            ).map(Self.job)
+        }
+    }
+
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         let moved = try await write { db -> [Job] in
             let lapsed = try Row.fetchAll(
                 db.cachedStatement(
@@ -184,14 +200,20 @@ public final class SQLiteJobStore: JobStore {
         }
         for job in moved { changes.publish(.job(job.id)) }
         if !moved.isEmpty { changes.publish(.queue) }
-        return moved.count
+        return moved
     }
 
     public func deleteExpired(now: Date) async throws -> Int {
         try await write { db in
-            try db.cachedStatement(
-                sql: "DELETE FROM jobs WHERE expires_at < ? AND status IN ('FINISHED', 'FAILED', 'CANCELLED')"
-            ).execute(arguments: [now.epochMilliseconds])
+            // Parts go with their parent, whatever their own expiry.
+            let expired =
+                "SELECT id FROM jobs WHERE expires_at < ? AND status IN ('FINISHED', 'FAILED', 'CANCELLED') AND parent_id IS NULL"
+            try db.cachedStatement(sql: "DELETE FROM jobs WHERE parent_id IN (\(expired))").execute(arguments: [
+                now.epochMilliseconds
+            ])
+            try db.cachedStatement(sql: "DELETE FROM jobs WHERE id IN (\(expired))").execute(arguments: [
+                now.epochMilliseconds
+            ])
             let deleted = db.changesCount
             try db.cachedStatement(sql: "DELETE FROM heartbeats WHERE until <= ?").execute(arguments: [
                 now.epochMilliseconds
@@ -282,7 +304,8 @@ public final class SQLiteJobStore: JobStore {
             id: id, status: row[1], a: row[2], b: row[3], sum: row[4], progress: row[5], createdAt: row[6],
             startedAt: row[7], finishedAt: row[8], expiresAt: row[9], attempts: row[10], errorCode: row[11],
             errorMessage: row[12], version: row[13], leaseOwner: row[14], leaseExpiresAt: row[15],
-            idempotencyKey: row[16], owner: row[17]
+            idempotencyKey: row[16], owner: row[17], parentID: (row[18] as String?).flatMap(UUID.init(uuidString:)),
+            partCount: row[19]
         ).job()
     }
 

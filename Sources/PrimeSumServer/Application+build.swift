@@ -32,8 +32,13 @@ public func buildApplication(
             idlePollInterval: configuration.idlePollInterval, resultsTTL: configuration.resultsTTL,
             drainTimeout: configuration.drainTimeout)
         services.append(
-            WorkerPool(store: store, configuration: pool, logger: logger, name: replica, activity: activity) {
-                job, progress in
+            WorkerPool(
+                store: store, configuration: pool, logger: logger, name: replica, activity: activity,
+                split: { job in
+                    guard let range = try? PrimeRange(a: job.a, b: job.b) else { return [] }
+                    return engine.parts(of: range, partSeconds: configuration.splitSeconds).map { $0.a..<$0.b }
+                }
+            ) { job, progress in
                 let range = try PrimeRange(a: job.a, b: job.b)
                 do { return try await engine.sum(range, progress: progress) } catch PrimeSumError.cancelled {
                     throw CancellationError()
@@ -43,7 +48,7 @@ public func buildApplication(
     services.append(
         Cleaner(
             store: store, interval: configuration.cleanerInterval, maxAttempts: configuration.maxAttempts,
-            holder: replica, logger: logger))
+            resultsTTL: configuration.resultsTTL, holder: replica, logger: logger))
     services.append(
         HeartbeatService(
             store: store,

@@ -18,14 +18,26 @@ struct JobDocument: Encodable {
     let ttl: Int64
     let attempts: Int
     let error: JobFailure?
+    /// For a job split into parts: where they stand.
+    let parts: Parts?
 
-    init(_ job: Job) {
+    /// The parts of a split job: how many, how many finished and running, and how many
+    /// computations of them started (more than `total` when a worker died in one).
+    struct Parts: Encodable, Equatable {
+        let total: Int
+        let finished: Int
+        let running: Int
+        let attempts: Int
+    }
+
+    /// `parts` and `progress`, for a split job, come from its parts (`SplitJobView`).
+    init(_ job: Job, parts: Parts? = nil, progress: Double? = nil) {
         _id = job.id.uuidString.lowercased()
         status = job.status.rawValue
         a = "\(job.a)"
         b = "\(job.b)"
         sum = job.sum.map { "\($0)" }
-        progress = job.status == .inProgress || job.status == .finished ? job.progress : nil
+        self.progress = job.status == .inProgress || job.status == .finished ? progress ?? job.progress : nil
         queuedTimeMs = job.queuedTimeMs
         processingTimeMs = job.processingTimeMs
         createdAt = Self.format(job.createdAt)
@@ -34,6 +46,7 @@ struct JobDocument: Encodable {
         ttl = job.expiresAt.epochMilliseconds
         attempts = job.attempts
         error = job.failure
+        self.parts = parts
     }
 
     /// An instant as the API writes it: ISO 8601 in UTC, with milliseconds.

@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     public var queueCapacity = 10_000
     /// How long a finished result stays readable (the seed's 600 s).
     public var resultsTTL = Duration.seconds(600)
+    /// A job estimated longer than this is split into parts of about this long (at least), which
+    /// workers on every replica compute; 0 keeps every job whole.
+    public var splitSeconds = 2.0
     /// Submits whose estimate passes these answer 422.
     public var maxJobSeconds = 300.0
     public var maxJobMemoryBytes: UInt64 = 2 << 30
@@ -103,6 +106,10 @@ public struct ServerConfiguration: Sendable {
         ("engine.threads", "threads one computation uses (the cores)"),
         ("queue.capacity", "queued jobs before submits get 503 (10000)"),
         ("results.ttl", "seconds a result stays readable (600)"),
+        (
+            "jobs.splitSeconds",
+            "a job estimated longer is split into parts of about this many seconds for any replica's workers; 0 = never (2)"
+        ),
         ("limits.maxJobSeconds", "largest estimated job in seconds, else 422 (300)"),
         ("limits.maxJobMemory", "largest estimated job memory in bytes, else 422 (2147483648)"),
         ("limits.maxWaitSeconds", "longest ?wait= or Prefer: wait (60)"),
@@ -169,6 +176,7 @@ public struct ServerConfiguration: Sendable {
         engineThreads = try values.integer("engine.threads", in: 1...1_024) ?? engineThreads
         queueCapacity = try values.integer("queue.capacity", in: 0...100_000_000) ?? queueCapacity
         resultsTTL = try values.integer("results.ttl", in: 1...31_536_000).map { .seconds($0) } ?? resultsTTL
+        splitSeconds = try values.number("jobs.splitSeconds", atLeast: 0) ?? splitSeconds
         maxJobSeconds = try values.number("limits.maxJobSeconds", atLeast: 0) ?? maxJobSeconds
         maxJobMemoryBytes =
             try values.integer("limits.maxJobMemory", in: 0...Int.max).map(UInt64.init) ?? maxJobMemoryBytes

@@ -16,6 +16,7 @@ struct SumPrimeController: Sendable {
     let results: ResultReuse
     let admission: Admission
     let terminal: TerminalWait
+    let split: SplitJobView
     let documents = DocumentCache()
 
     init(store: any JobStore, engine: PrimeSumEngine, configuration: ServerConfiguration, drain: DrainState) {
@@ -26,6 +27,8 @@ struct SumPrimeController: Sendable {
             queueDepth: QueueDepthGauge(store: store))
         results = ResultReuse(store: store, resultsTTL: configuration.resultsTTL)
         terminal = TerminalWait(store: store, drain: drain)
+        split = SplitJobView(
+            store: store, engine: engine, parts: JobParts(store: store, resultsTTL: configuration.resultsTTL))
     }
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -57,7 +60,7 @@ struct SumPrimeController: Sendable {
         if let known = try await results.finishedJob(
             for: range, owner: owner, idempotencyKey: idempotencyKey, now: now)
         {
-            return document(known, status: .ok)
+            return try await document(known, status: .ok)
         }
         let estimate = try await admission.admit(range)
         let job = Job(
@@ -90,27 +93,34 @@ struct SumPrimeController: Sendable {
         let current =
             job.status.isTerminal || wait == 0
             ? job : try await terminal.job(id, waitingUpTo: wait, after: change) ?? job
-        return document(current, status: .ok)
+        return try await document(current, status: .ok)
     }
 
     @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
         let id = try jobID(context)
         while true {
             guard var job = try await owned(id, by: context) else { throw notFound(id) }
-            if job.status.isTerminal { return document(job, status: .ok) }
-            job.cancel(now: Date(), ttl: configuration.resultsTTL)
+            if job.status.isTerminal { return try await document(job, status: .ok) }
+            let now = Date()
+            job.cancel(now: now, ttl: configuration.resultsTTL)
             if let stored = try await store.update(job) {
+                // A job being split right now has no part count yet: its splitter cancels the
+                // parts it made once it finds the job cancelled (`JobParts.split`).
+                if stored.partCount > 0 { try await split.parts.cancelParts(of: id, now: now) }
                 context.logger.info("cancelled", metadata: ["job": "\(id)"])
-                return document(stored, status: .ok)
+                return try await document(stored, status: .ok)
             }
         }
     }
 
     // MARK: - Helpers
 
-    /// The job when it exists and belongs to the request's key (any job when auth is off).
+    /// The job when it exists, belongs to the request's key (any job when auth is off) and is
+    /// not a part of another job (parts are not jobs of the API).
     private func owned(_ id: UUID, by context: Context) async throws -> Job? {
-        guard let job = try await store.job(id: id), job.owner == context.keyName else { return nil }
+        guard let job = try await store.job(id: id), job.parent == nil, job.owner == context.keyName else {
+            return nil
+        }
         return job
     }
 
@@ -118,15 +128,17 @@ struct SumPrimeController: Sendable {
         async throws -> Response
     {
         let current = seconds > 0 ? try await terminal.job(job.id, waitingUpTo: seconds) ?? job : job
-        if current.status == .finished { return document(current, status: .ok) }
-        var response = document(current, status: .accepted)
+        if current.status == .finished { return try await document(current, status: .ok) }
+        var response = try await document(current, status: .accepted)
         response.headers[.location] = "/sumPrime/\(current.id.uuidString.lowercased())"
         response.headers[.retryAfter] = "\(min(3600, max(1, Int(estimate.rounded(.up)))))"
         return response
     }
 
-    private func document(_ job: Job, status: HTTPResponse.Status) -> Response {
-        let body = ByteBuffer(bytes: (try? JSONEncoder.api.encode(JobDocument(job))) ?? Data())
+    private func document(_ job: Job, status: HTTPResponse.Status) async throws -> Response {
+        let (job, parts, progress) = try await split.view(of: job)
+        let body = ByteBuffer(
+            bytes: (try? JSONEncoder.api.encode(JobDocument(job, parts: parts, progress: progress))) ?? Data())
         if job.status.isTerminal {
             documents.store(body, for: job.id, owner: job.owner, expiresAt: job.expiresAt)
         }

@@ -132,7 +132,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
         let job = try await store.create(queued()).job
         for attempt in 1...2 {
             _ = try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(1), now: now)
-            #expect(try await store.requeueLapsed(now: now.addingTimeInterval(2), maxAttempts: 2) == 1)
+            #expect(try await store.requeueLapsed(now: now.addingTimeInterval(2), maxAttempts: 2).count == 1)
             let status = try await store.job(id: job.id)?.status
             #expect(status == (attempt < 2 ? .queued : .failed))
         }

@@ -35,7 +35,8 @@ final class FailingJobStore: JobStore {
         try await base.claimNext(worker: worker, leaseUntil: leaseUntil, now: now)
     }
     func update(_ job: Job) async throws -> Job? { try await base.update(job) }
-    func requeueLapsed(now: Date, maxAttempts: Int) async throws -> Int {
+    func parts(of parent: UUID) async throws -> [Job] { try await base.parts(of: parent) }
+    func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
     }
     func deleteExpired(now: Date) async throws -> Int { try await base.deleteExpired(now: now) }

@@ -1,0 +1,51 @@
+import Foundation
+
+extension CostModel {
+    /// Ranges whose sums make up the sum over `range`, each estimated at about `partSeconds` or
+    /// more, so that several machines can compute one range at once; `[range]` when it is not
+    /// worth splitting (its estimate is within `partSeconds`, or `partSeconds` is 0).
+    ///
+    /// - A sieve range is cut into equal widths (the sieve's cost per integer hardly changes
+    ///   across a range), each wide enough that its primesieve set-up (the sieving primes up to
+    ///   sqrt(b), again for every part) stays within `maximumSetUpShare` of its time.
+    /// - A prefix range [a, b) becomes [0, b) and [0, a), the second to subtract, when both
+    ///   take at least `partSeconds`. One prefix sum stays whole: its pieces that run in
+    ///   parallel (the hard leaves' segments) need the tables of the whole computation and
+    ///   carries from the segments before them, which would have to be rebuilt or shipped with
+    ///   every part.
+    public func parts(of range: PrimeRange, partSeconds: Double) -> [PrimeRange] {
+        guard partSeconds > 0 else { return [range] }
+        let estimate = estimate(range)
+        guard estimate.seconds > partSeconds else { return [range] }
+        switch estimate.method {
+        case .prefix:
+            guard range.a > 1,
+                Self.prefixThreadSeconds(range.a - 1) / effectiveThreads >= partSeconds,
+                let whole = try? PrimeRange(a: 0, b: range.b), let below = try? PrimeRange(a: 0, b: range.a)
+            else { return [range] }
+            return [whole, below]
+        case .sieve, .auto:
+            var count = min(Self.maximumParts, max(2, Int((estimate.seconds / partSeconds).rounded())))
+            while count > 1 {
+                let part = equalParts(of: range, count: count)[0]
+                let (sieving, setUp) = sieveSeconds(part)
+                if setUp <= Self.maximumSetUpShare * (sieving + setUp) { break }
+                count = count * 4 / 5
+            }
+            return equalParts(of: range, count: max(1, count))
+        }
+    }
+
+    /// The largest share of a sieve part's time its set-up may take.
+    static let maximumSetUpShare = 0.05
+    /// More parts than any queue needs for one job.
+    static let maximumParts = 10_000
+
+    private func equalParts(of range: PrimeRange, count: Int) -> [PrimeRange] {
+        let step = range.width / UInt64(count)
+        return (0..<UInt64(count)).compactMap { index in
+            let lower = range.a + index * step
+            return try? PrimeRange(a: lower, b: index == UInt64(count) - 1 ? range.b : lower + step)
+        }
+    }
+}
