@@ -7,13 +7,16 @@ extension CostModel {
     ///
     /// - A sieve range is cut into equal widths (the sieve's cost per integer hardly changes
     ///   across a range), each wide enough that its primesieve set-up (the sieving primes up to
-    ///   sqrt(b), again for every part) stays within `maximumSetUpShare` of its time.
+    ///   sqrt(b), again for every part) stays within `maximumSetUpShare` of its time: a larger
+    ///   share buys more parts (more machines at once) with more work in all.
     /// - A prefix range [a, b) becomes [0, b) and [0, a), the second to subtract, when both
     ///   take at least `partSeconds`. One prefix sum stays whole: its pieces that run in
     ///   parallel (the hard leaves' segments) need the tables of the whole computation and
     ///   carries from the segments before them, which would have to be rebuilt or shipped with
     ///   every part.
-    public func parts(of range: PrimeRange, partSeconds: Double) -> [PrimeRange] {
+    public func parts(
+        of range: PrimeRange, partSeconds: Double, maximumSetUpShare: Double = defaultSetUpShare
+    ) -> [PrimeRange] {
         guard partSeconds > 0 else { return [range] }
         let estimate = estimate(range)
         guard estimate.seconds > partSeconds else { return [range] }
@@ -29,15 +32,16 @@ extension CostModel {
             while count > 1 {
                 let part = equalParts(of: range, count: count)[0]
                 let (sieving, setUp) = sieveSeconds(part)
-                if setUp <= Self.maximumSetUpShare * (sieving + setUp) { break }
+                if setUp <= maximumSetUpShare * (sieving + setUp) { break }
                 count = count * 4 / 5
             }
             return equalParts(of: range, count: max(1, count))
         }
     }
 
-    /// The largest share of a sieve part's time its set-up may take.
-    static let maximumSetUpShare = 0.05
+    /// The share of a sieve part's time its set-up may take unless told otherwise: near 1e18
+    /// (0.75 s of set-up) parts of 15 s or more.
+    public static let defaultSetUpShare = 0.05
     /// More parts than any queue needs for one job.
     static let maximumParts = 10_000
 

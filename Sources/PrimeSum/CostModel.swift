@@ -30,10 +30,15 @@ public struct CostModel: Sendable {
 
     /// (log10 of b, nanoseconds per integer of the range on one thread) for the sieve method.
     static let sieveNanosecondsPerInteger: [(Double, Double)] = [
-        (0, 0.15), (9, 0.15), (12, 0.22), (15, 0.35), (16, 0.47), (17, 0.62), (18, 1.0), (19.3, 1.6),
+        (0, 0.15), (9, 0.15), (12, 0.22), (15, 0.37), (16, 0.40), (17, 0.46), (18, 0.60), (19.3, 0.95),
     ]
     /// Seconds one primesieve iterator spends preparing each sieving prime up to sqrt(b).
     static let sieveSetUpSecondsPerSievingPrime = 7e-9
+    /// And per sieving prime again while its segments grow to full size, over about the first
+    /// sqrt(b) integers: a long range's time against its width has an intercept of 0.74 s at
+    /// 1e18, twice the set-up alone (measured when jobs were first split into parts, which
+    /// each pay it).
+    static let sieveWarmUpSecondsPerSievingPrime = 8e-9
     /// (log10 of x, one thread's seconds per x^(2/3) / ln^2 x) for S(x) by the prefix method.
     static let prefixSecondsPerUnit: [(Double, Double)] = [
         (6.3, 3e-5), (9, 1.6e-6), (11, 7.0e-7), (12, 7.0e-7), (13, 6.2e-7), (14, 6.2e-7), (15, 6.3e-7),
@@ -76,7 +81,11 @@ public struct CostModel: Sendable {
         let sievingPrimes = primeCountEstimate(Double(integerSquareRoot(range.b)))
         let perInteger = Self.interpolate(Self.sieveNanosecondsPerInteger, at: log10(Double(range.b))) * 1e-9
         let sieving = Double(range.width) * perInteger / min(running, effectiveThreads)
-        let setUp = Double(chunks) / running * sievingPrimes * Self.sieveSetUpSecondsPerSievingPrime
+        let warmedUp = min(
+            1, Double(range.width) / Double(chunks) / Double(max(1, integerSquareRoot(range.b))))
+        let perSievingPrime =
+            Self.sieveSetUpSecondsPerSievingPrime + warmedUp * Self.sieveWarmUpSecondsPerSievingPrime
+        let setUp = Double(chunks) / running * sievingPrimes * perSievingPrime
         return (sieving, setUp)
     }
 

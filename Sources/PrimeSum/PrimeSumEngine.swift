@@ -34,9 +34,12 @@ public struct PrimeSumEngine: Sendable {
         costModel.estimate(range, method: method)
     }
 
-    /// Ranges that make up `range` for computing it in parts (`CostModel.parts(of:partSeconds:)`).
-    public func parts(of range: PrimeRange, partSeconds: Double) -> [PrimeRange] {
-        costModel.parts(of: range, partSeconds: partSeconds)
+    /// Ranges that make up `range` for computing it in parts
+    /// (`CostModel.parts(of:partSeconds:maximumSetUpShare:)`).
+    public func parts(
+        of range: PrimeRange, partSeconds: Double, maximumSetUpShare: Double = CostModel.defaultSetUpShare
+    ) -> [PrimeRange] {
+        costModel.parts(of: range, partSeconds: partSeconds, maximumSetUpShare: maximumSetUpShare)
     }
 
     /// The sum of the primes p with a <= p < b.

@@ -281,7 +281,8 @@ public final class CouchDBJobStore: JobStore, Service {
     }
 
     private func partDocuments(of parent: String) async throws -> [CouchDBJobDocument] {
-        try await find(["type": "job", "parentId": .string(parent)], index: "parts", limit: Self.maximumParts)
+        try await find(
+            ["type": "job", "parentId": .string(parent)], index: "parts", limit: Self.maximumParts)
     }
 
     /// More than any split makes (a Mango query returns 25 documents unless told).

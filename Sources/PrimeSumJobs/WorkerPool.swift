@@ -101,7 +101,9 @@ public struct WorkerPool: Service {
                         // A wake-up that reached this worker while it was claiming was meant
                         // for another queued job: pass it on to the next idle worker.
                         if waitForWork.cancel() { store.changes.signal(.queue) }
-                        if job.parent == nil, job.partCount == 0, case let ranges = split(job), ranges.count > 1 {
+                        if job.parent == nil, job.partCount == 0, case let ranges = split(job),
+                            ranges.count > 1
+                        {
                             await splitJob(job, into: ranges)
                             continue
                         }
@@ -237,7 +239,8 @@ public struct WorkerPool: Service {
         do {
             guard let parent = try await parts.settle(parentID: parentID, now: Date()) else { return }
             if parent.status == .finished, let finishedAt = parent.finishedAt {
-                activity.finished(latency: .seconds(finishedAt.timeIntervalSince(parent.createdAt)), at: finishedAt)
+                activity.finished(
+                    latency: .seconds(finishedAt.timeIntervalSince(parent.createdAt)), at: finishedAt)
             }
             logger.info("\(parent.status.rawValue)", metadata: ["parts": "\(parent.partCount)"])
         } catch {

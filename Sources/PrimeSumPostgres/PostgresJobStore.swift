@@ -262,8 +262,10 @@ public final class PostgresJobStore: JobStore, Service {
 
     public func parts(of parent: UUID) async throws -> [Job] {
         try await ready { [self] in
-            try await client.query("SELECT * FROM jobs WHERE parent_id = \(parent.uuidString)", logger: logger)
-                .collect().map(Self.job)
+            try await client.query(
+                "SELECT * FROM jobs WHERE parent_id = \(parent.uuidString)", logger: logger
+            )
+            .collect().map(Self.job)
         }
     }
 

@@ -206,7 +206,8 @@ public final class RedisJobStore: JobStore, Service {
 
     public func parts(of parent: UUID) async throws -> [Job] {
         try await access {
-            let reply = try await evaluate(.parts, keys: [keys.parts(parent)], arguments: [keys.prefix + "job:"])
+            let reply = try await evaluate(
+                .parts, keys: [keys.parts(parent)], arguments: [keys.prefix + "job:"])
             return try (reply.array ?? []).compactMap(Self.job)
         }
     }

@@ -7,7 +7,8 @@ import PrimeSumJobs
 /// idempotency keys of an expired job) are built inside it, so the store needs a single Redis
 /// server (or a primary with replicas), not Redis Cluster.
 enum RedisScript: CaseIterable, Sendable {
-    case create, claim, update, jobByReference, parts, deleteExpired, cleanerLease, recordHeartbeat, heartbeats
+    case create, claim, update, jobByReference, parts, deleteExpired, cleanerLease, recordHeartbeat,
+        heartbeats
 
     /// `HMGET`'s field list, for scripts that return a job.
     private static let columns = JobRecord.columns.map { "'\($0)'" }.joined(separator: ", ")

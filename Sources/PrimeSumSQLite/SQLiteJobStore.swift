@@ -180,7 +180,8 @@ public final class SQLiteJobStore: JobStore {
     public func parts(of parent: UUID) async throws -> [Job] {
         try read { db in
             try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM jobs WHERE parent_id = ?"), arguments: [parent.uuidString]
+                db.cachedStatement(sql: "SELECT * FROM jobs WHERE parent_id = ?"),
+                arguments: [parent.uuidString]
             ).map(Self.job)
         }
     }
@@ -208,9 +209,10 @@ public final class SQLiteJobStore: JobStore {
             // Parts go with their parent, whatever their own expiry.
             let expired =
                 "SELECT id FROM jobs WHERE expires_at < ? AND status IN ('FINISHED', 'FAILED', 'CANCELLED') AND parent_id IS NULL"
-            try db.cachedStatement(sql: "DELETE FROM jobs WHERE parent_id IN (\(expired))").execute(arguments: [
-                now.epochMilliseconds
-            ])
+            try db.cachedStatement(sql: "DELETE FROM jobs WHERE parent_id IN (\(expired))").execute(
+                arguments: [
+                    now.epochMilliseconds
+                ])
             try db.cachedStatement(sql: "DELETE FROM jobs WHERE id IN (\(expired))").execute(arguments: [
                 now.epochMilliseconds
             ])
@@ -304,7 +306,8 @@ public final class SQLiteJobStore: JobStore {
             id: id, status: row[1], a: row[2], b: row[3], sum: row[4], progress: row[5], createdAt: row[6],
             startedAt: row[7], finishedAt: row[8], expiresAt: row[9], attempts: row[10], errorCode: row[11],
             errorMessage: row[12], version: row[13], leaseOwner: row[14], leaseExpiresAt: row[15],
-            idempotencyKey: row[16], owner: row[17], parentID: (row[18] as String?).flatMap(UUID.init(uuidString:)),
+            idempotencyKey: row[16], owner: row[17],
+            parentID: (row[18] as String?).flatMap(UUID.init(uuidString:)),
             partCount: row[19]
         ).job()
     }

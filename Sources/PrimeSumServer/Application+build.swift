@@ -36,7 +36,10 @@ public func buildApplication(
                 store: store, configuration: pool, logger: logger, name: replica, activity: activity,
                 split: { job in
                     guard let range = try? PrimeRange(a: job.a, b: job.b) else { return [] }
-                    return engine.parts(of: range, partSeconds: configuration.splitSeconds).map { $0.a..<$0.b }
+                    return engine.parts(
+                        of: range, partSeconds: configuration.splitSeconds,
+                        maximumSetUpShare: configuration.partSetUpShare
+                    ).map { $0.a..<$0.b }
                 }
             ) { job, progress in
                 let range = try PrimeRange(a: job.a, b: job.b)

@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     /// A job estimated longer than this is split into parts of about this long (at least), which
     /// workers on every replica compute; 0 keeps every job whole.
     public var splitSeconds = 2.0
+    /// The largest share of a sieve part's time its primesieve set-up may take: larger makes
+    /// more, smaller parts of a big job (for many replicas) at the cost of more work in all.
+    public var partSetUpShare = 0.05
     /// Submits whose estimate passes these answer 422.
     public var maxJobSeconds = 300.0
     public var maxJobMemoryBytes: UInt64 = 2 << 30
@@ -110,6 +113,10 @@ public struct ServerConfiguration: Sendable {
             "jobs.splitSeconds",
             "a job estimated longer is split into parts of about this many seconds for any replica's workers; 0 = never (2)"
         ),
+        (
+            "jobs.partSetUpShare",
+            "largest share of a sieve part's time its set-up may take; larger = more, smaller parts (0.05)"
+        ),
         ("limits.maxJobSeconds", "largest estimated job in seconds, else 422 (300)"),
         ("limits.maxJobMemory", "largest estimated job memory in bytes, else 422 (2147483648)"),
         ("limits.maxWaitSeconds", "longest ?wait= or Prefer: wait (60)"),
@@ -177,6 +184,7 @@ public struct ServerConfiguration: Sendable {
         queueCapacity = try values.integer("queue.capacity", in: 0...100_000_000) ?? queueCapacity
         resultsTTL = try values.integer("results.ttl", in: 1...31_536_000).map { .seconds($0) } ?? resultsTTL
         splitSeconds = try values.number("jobs.splitSeconds", atLeast: 0) ?? splitSeconds
+        partSetUpShare = try values.number("jobs.partSetUpShare", atLeast: 0.001) ?? partSetUpShare
         maxJobSeconds = try values.number("limits.maxJobSeconds", atLeast: 0) ?? maxJobSeconds
         maxJobMemoryBytes =
             try values.integer("limits.maxJobMemory", in: 0...Int.max).map(UInt64.init) ?? maxJobMemoryBytes

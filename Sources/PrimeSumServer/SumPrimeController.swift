@@ -138,7 +138,8 @@ struct SumPrimeController: Sendable {
     private func document(_ job: Job, status: HTTPResponse.Status) async throws -> Response {
         let (job, parts, progress) = try await split.view(of: job)
         let body = ByteBuffer(
-            bytes: (try? JSONEncoder.api.encode(JobDocument(job, parts: parts, progress: progress))) ?? Data())
+            bytes: (try? JSONEncoder.api.encode(JobDocument(job, parts: parts, progress: progress))) ?? Data()
+        )
         if job.status.isTerminal {
             documents.store(body, for: job.id, owner: job.owner, expiresAt: job.expiresAt)
         }

@@ -26,7 +26,8 @@ import Testing
         let store = try await backend.ready()
         let parts = JobParts(store: store, resultsTTL: ttl)
         let parent = try await claimedParent(store)
-        let split = try #require(try await parts.split(parent, into: ranges(1_000, 21_000, count: 20), now: now))
+        let split = try #require(
+            try await parts.split(parent, into: ranges(1_000, 21_000, count: 20), now: now))
         #expect(split.status == .inProgress && split.partCount == 20)
         #expect(split.leaseOwner == nil && split.leaseExpiresAt == nil)
         #expect(try await store.job(id: parent.id) == split)
@@ -69,11 +70,14 @@ import Testing
             }
             return try await group.reduce(into: [Job]()) { $0 += $1 }
         }
-        let expected = ranges(1_000, 21_000, count: 24).reduce(UInt128(0)) { $0 + UInt128($1.lowerBound) + 1 << 100 }
+        let expected = ranges(1_000, 21_000, count: 24).reduce(UInt128(0)) {
+            $0 + UInt128($1.lowerBound) + 1 << 100
+        }
         #expect(settled.count == 1, "the parent was settled \(settled.count) times")
         let stored = try #require(try await store.job(id: parent.id))
         #expect(stored.status == .finished && stored.sum == expected && stored.progress == 1)
-        #expect(try await store.parts(of: parent.id).allSatisfy { $0.status == .finished && $0.attempts == 1 })
+        #expect(
+            try await store.parts(of: parent.id).allSatisfy { $0.status == .finished && $0.attempts == 1 })
         // Settling again changes nothing; a part is never a result of its own range.
         #expect(try await parts.settle(parentID: parent.id, now: now) == nil)
         #expect(try await store.finishedJob(a: 1_000, b: 21_000, now: now)?.id == parent.id)
@@ -102,7 +106,8 @@ import Testing
         let store = try await backend.ready()
         let parts = JobParts(store: store, resultsTTL: ttl)
         let parent = try await claimedParent(store)
-        let split = try #require(try await parts.split(parent, into: ranges(1_000, 21_000, count: 5), now: now))
+        let split = try #require(
+            try await parts.split(parent, into: ranges(1_000, 21_000, count: 5), now: now))
         let running = try #require(
             try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(15), now: now))
         var cancelled = split

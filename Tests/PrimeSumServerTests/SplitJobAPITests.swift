@@ -12,7 +12,10 @@ import Testing
 @Suite struct SplitJobAPITests {
     @Test func aSplitJobFinishesWithTheExactSumAndShowsItsParts() async throws {
         let store = MemoryJobStore()
-        let app = try APITests.app(store: store) { $0.splitSeconds = 0.1 }
+        let app = try APITests.app(store: store) {
+            $0.splitSeconds = 0.1
+            $0.partSetUpShare = 0.25
+        }
         // About 0.6 s of sieving on one thread.
         let range = try PrimeRange(a: 100_000_000_000_000, b: 100_002_000_000_000)
         let expected = try await PrimeSumEngine(threads: 2).sum(range)
@@ -30,11 +33,16 @@ import Testing
             let parts = try await store.parts(of: try #require(UUID(uuidString: id)))
             #expect(parts.count > 5, "only \(parts.count) parts")
             let counts = try #require(document["parts"] as? [String: Int])
-            #expect(counts == ["total": parts.count, "finished": parts.count, "running": 0, "attempts": parts.count])
+            #expect(
+                counts == [
+                    "total": parts.count, "finished": parts.count, "running": 0, "attempts": parts.count,
+                ])
             // Parts are not jobs of the API.
             for part in parts.prefix(3) {
                 for method in [HTTPRequest.Method.get, .delete] {
-                    try await client.execute(uri: "/sumPrime/\(part.id.uuidString.lowercased())", method: method) {
+                    try await client.execute(
+                        uri: "/sumPrime/\(part.id.uuidString.lowercased())", method: method
+                    ) {
                         #expect($0.status == .notFound)
                     }
                 }
@@ -46,7 +54,10 @@ import Testing
     @Test func deleteOfASplitJobCancelsItsPartsAndStopsTheirComputations() async throws {
         let store = MemoryJobStore()
         let engine = PrimeSumEngine(threads: 1)
-        let app = try APITests.app(store: store, engine: engine) { $0.splitSeconds = 0.3 }
+        let app = try APITests.app(store: store, engine: engine) {
+            $0.splitSeconds = 0.3
+            $0.partSetUpShare = 0.25
+        }
         try await app.test(.router) { client in
             // About 3.5 s of sieving on one thread, in parts of about 0.3 s.
             let id = try await client.execute(
@@ -70,16 +81,22 @@ import Testing
             let total = Double(counts["total"]!)
             #expect(progress >= Double(counts["finished"]!) / total * 0.9)
             #expect(progress <= Double(counts["finished"]! + 2) / total * 1.1)
-            for _ in 0..<250 where engine.runningComputations < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            for _ in 0..<250 where engine.runningComputations < 2 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             #expect(engine.runningComputations == 2, "the parts never ran on both workers")
             try await client.execute(uri: "/sumPrime/\(id)", method: .delete) {
                 #expect(APITests.field($0.body, "status") == "CANCELLED")
             }
             let parts = try await store.parts(of: parentID)
-            #expect(parts.allSatisfy { $0.status.isTerminal }, "parts left: \(parts.filter { !$0.status.isTerminal }.count)")
+            #expect(
+                parts.allSatisfy { $0.status.isTerminal },
+                "parts left: \(parts.filter { !$0.status.isTerminal }.count)")
             #expect(parts.count { $0.status == .cancelled } >= parts.count - counts["finished"]! - 4)
             #expect(try await store.queuedCount() == 0)
-            for _ in 0..<250 where engine.runningComputations > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            for _ in 0..<250 where engine.runningComputations > 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             #expect(engine.runningComputations == 0, "a part still computes after DELETE")
         }
     }

@@ -17,22 +17,35 @@ import Testing
         let range = try PrimeRange(a: 1_000_000_000_000_000, b: 1_000_010_000_000_000)
         let estimate = model.estimate(range)
         #expect(estimate.method == .sieve)
-        let parts = model.parts(of: range, partSeconds: 0.5)
+        // With any set-up share allowed, the estimate over the part time, in equal widths.
+        let parts = model.parts(of: range, partSeconds: 0.5, maximumSetUpShare: 1)
         expectTiling(parts, range)
-        #expect(abs(Double(parts.count) - estimate.seconds / 0.5) <= 1, "\(parts.count) parts of \(estimate.seconds) s")
+        #expect(
+            parts.count == Int((estimate.seconds / 0.5).rounded()),
+            "\(parts.count) parts of \(estimate.seconds) s")
         let widths = Set(parts.dropLast().map(\.width))
         #expect(widths.count == 1 && parts.last!.width - parts[0].width < UInt64(parts.count))
+        // By default fewer, each with at most 5% of set-up.
+        let fewer = model.parts(of: range, partSeconds: 0.5)
+        expectTiling(fewer, range)
+        #expect(fewer.count > 1 && fewer.count < parts.count)
+        let (sieving, setUp) = model.sieveSeconds(fewer[0])
+        #expect(setUp <= 0.05 * (sieving + setUp))
     }
 
     @Test func sieveSetUpKeepsPartsLongNearTheTop() throws {
-        // Near 1e18 each part sets up the sieving primes up to 1e9 (about 0.35 s): a part of
-        // 1 s would spend a third of its time there, so the parts grow until it is 5% at most.
+        // Near 1e18 each part sets up the sieving primes up to 1e9 (about 0.75 s): a part of
+        // 1 s would spend almost half its time there, so the parts grow until it is 5% at most,
+        // or 25% when asked.
         let range = try PrimeRange(a: 1_000_000_000_000_000_000, b: 1_000_000_200_000_000_000)
         let parts = model.parts(of: range, partSeconds: 1)
         expectTiling(parts, range)
         #expect(parts.count > 4 && Double(parts.count) < model.estimate(range).seconds / 5)
         let (sieving, setUp) = model.sieveSeconds(parts[0])
-        #expect(setUp <= 0.05 * (sieving + setUp))
+        #expect(setUp <= 0.05 * (sieving + setUp) && setUp > 0.04 * (sieving + setUp))
+        let more = model.parts(of: range, partSeconds: 1, maximumSetUpShare: 0.25)
+        expectTiling(more, range)
+        #expect(more.count > 3 * parts.count)
         #expect(model.parts(of: range, partSeconds: 0) == [range])
     }
 
@@ -62,7 +75,7 @@ import Testing
     func thePartsSumToTheRange(_ a: UInt64, _ b: UInt64, _ partSeconds: Double) async throws {
         let engine = PrimeSumEngine(threads: 2)
         let range = try PrimeRange(a: a, b: b)
-        let parts = engine.parts(of: range, partSeconds: partSeconds)
+        let parts = engine.parts(of: range, partSeconds: partSeconds, maximumSetUpShare: 0.25)
         #expect(parts.count > 1)
         var total = UInt128(0)
         for part in parts {

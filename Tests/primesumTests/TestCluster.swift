@@ -75,6 +75,15 @@ struct TestCluster {
         return counts
     }
 
+    /// How many parts of split jobs replica `index` logged as FINISHED.
+    func partsFinished(byReplica index: Int) throws -> Int {
+        let log = try String(
+            contentsOf: directory.appendingPathComponent("replica-\(index).log"), encoding: .utf8)
+        return log.split(separator: "\n").count {
+            $0.contains(" parent=") && $0.hasSuffix("[PrimeSumJobs] FINISHED")
+        }
+    }
+
     /// Retries what a balancer in front of failing replicas may answer (502, 503, 504, no
     /// answer); counts 500s, which must never happen.
     static func retrying<T>(
