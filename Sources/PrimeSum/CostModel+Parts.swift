@@ -40,8 +40,11 @@ extension CostModel {
     }
 
     /// The share of a sieve part's time its set-up may take unless told otherwise: near 1e18
-    /// (0.75 s of set-up) parts of 15 s or more.
-    public static let defaultSetUpShare = 0.05
+    /// (0.75 s of set-up) parts of 7.5 s or more. Fewer, longer parts would spend less on
+    /// set-ups but leave cores idle longer while the last parts of a job run: with three
+    /// workers on two cores, [1e18, 1e18 + 2e11) took 1.19x its unsplit time in 7 parts (5%)
+    /// and 1.14x in 25 (2 s parts, about 25%); see BENCHMARKS.md.
+    public static let defaultSetUpShare = 0.1
     /// More parts than any queue needs for one job.
     static let maximumParts = 10_000
 

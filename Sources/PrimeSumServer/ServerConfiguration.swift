@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import PrimeSum
 import PrimeSumCouchDB
 import PrimeSumJobs
 
@@ -33,7 +34,7 @@ public struct ServerConfiguration: Sendable {
     public var splitSeconds = 2.0
     /// The largest share of a sieve part's time its primesieve set-up may take: larger makes
     /// more, smaller parts of a big job (for many replicas) at the cost of more work in all.
-    public var partSetUpShare = 0.05
+    public var partSetUpShare = CostModel.defaultSetUpShare
     /// Submits whose estimate passes these answer 422.
     public var maxJobSeconds = 300.0
     public var maxJobMemoryBytes: UInt64 = 2 << 30
@@ -115,7 +116,7 @@ public struct ServerConfiguration: Sendable {
         ),
         (
             "jobs.partSetUpShare",
-            "largest share of a sieve part's time its set-up may take; larger = more, smaller parts (0.05)"
+            "largest share of a sieve part's time its set-up may take; larger = more, smaller parts (0.1)"
         ),
         ("limits.maxJobSeconds", "largest estimated job in seconds, else 422 (300)"),
         ("limits.maxJobMemory", "largest estimated job memory in bytes, else 422 (2147483648)"),
