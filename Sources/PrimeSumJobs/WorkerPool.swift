@@ -225,8 +225,12 @@ public struct WorkerPool: Service {
         }
         let seconds = now.timeIntervalSince(ending.claimed.startedAt ?? now)
         Timer(label: "primesum_job_processing_seconds").recordSeconds(seconds)
-        Counter(label: "primesum_jobs_finished_total", dimensions: [("status", job.status.rawValue)])
-            .increment()
+        // A part counts as a part; its job counts once, when settled.
+        Counter(
+            label: job.parent == nil ? "primesum_jobs_finished_total" : "primesum_parts_finished_total",
+            dimensions: [("status", job.status.rawValue)]
+        )
+        .increment()
         jobLogger(job).info(
             "\(written ? job.status.rawValue : "lost")",
             metadata: ["seconds": "\(String(format: "%.3f", seconds))"])
@@ -238,6 +242,8 @@ public struct WorkerPool: Service {
         logger[metadataKey: "job"] = "\(parentID)"
         do {
             guard let parent = try await parts.settle(parentID: parentID, now: Date()) else { return }
+            Counter(label: "primesum_jobs_finished_total", dimensions: [("status", parent.status.rawValue)])
+                .increment()
             if parent.status == .finished, let finishedAt = parent.finishedAt {
                 activity.finished(
                     latency: .seconds(finishedAt.timeIntervalSince(parent.createdAt)), at: finishedAt)

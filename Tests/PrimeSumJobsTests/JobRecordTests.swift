@@ -7,7 +7,9 @@ import Testing
     private static func edgeJob() -> Job {
         var job = Job(
             a: UInt64.max - 1, b: UInt64.max, createdAt: Date(epochMilliseconds: 1_800_000_000_123),
-            expiresAt: Date(epochMilliseconds: 1_800_000_600_000), idempotencyKey: "key", owner: "team")
+            expiresAt: Date(epochMilliseconds: 1_800_000_600_000), idempotencyKey: "key", owner: "team",
+            parent: UUID(uuidString: "01A3185C-0000-7000-8000-000000000001"))
+        job.partCount = 10_000
         job.status = .failed
         job.sum = UInt128.max
         job.progress = 0.25
@@ -44,6 +46,7 @@ import Testing
             "version": .integer(7), "lease_owner": .text("worker-1"),
             "lease_expires_at": .integer(1_800_000_015_000),
             "idempotency_key": .text("key"), "owner": .text("team"),
+            "parent_id": .text("01A3185C-0000-7000-8000-000000000001"), "part_count": .integer(10_000),
         ]
         #expect(byColumn == expected)
     }
