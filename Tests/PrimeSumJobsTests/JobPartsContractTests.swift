@@ -8,11 +8,24 @@ import Testing
     let now = Date(timeIntervalSince1970: 1_800_000_000)
     let ttl = Duration.seconds(600)
 
-    /// A parent claimed by "splitter", as a worker holds it before splitting.
-    func claimedParent(_ store: any JobStore, a: UInt64 = 1_000, b: UInt64 = 21_000) async throws -> Job {
+    /// A new store on `backend` holding a parent claimed by "splitter" (as a worker holds it
+    /// before splitting it), and `JobParts` on that store.
+    func claimedParent(on backend: Backend, a: UInt64 = 1_000, b: UInt64 = 21_000) async throws -> (
+        store: any JobStore, parts: JobParts, parent: Job
+    ) {
+        let store = try await backend.ready()
         _ = try await store.create(Job(a: a, b: b, createdAt: now, expiresAt: now.addingTimeInterval(600)))
-        return try #require(
+        let parent = try #require(
             try await store.claimNext(worker: "splitter", leaseUntil: now.addingTimeInterval(15), now: now))
+        return (store, JobParts(store: store, resultsTTL: ttl), parent)
+    }
+
+    /// Claims the next queued part and writes it FINISHED with `sum(part)`.
+    func finishNext(_ store: any JobStore, sum: (Job) -> UInt128) async throws {
+        var part = try #require(
+            try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(15), now: now))
+        part.finish(sum: sum(part), now: now, ttl: ttl)
+        _ = try #require(try await store.update(part))
     }
 
     /// [a, b) in `count` equal ranges.
@@ -23,9 +36,7 @@ import Testing
 
     @Test(arguments: Backend.all)
     func partsAreQueuedAndTheParentHoldsNoLease(_ backend: Backend) async throws {
-        let store = try await backend.ready()
-        let parts = JobParts(store: store, resultsTTL: ttl)
-        let parent = try await claimedParent(store)
+        let (store, parts, parent) = try await claimedParent(on: backend)
         let split = try #require(
             try await parts.split(parent, into: ranges(1_000, 21_000, count: 20), now: now))
         #expect(split.status == .inProgress && split.partCount == 20)
@@ -46,9 +57,7 @@ import Testing
 
     @Test(arguments: Backend.all)
     func concurrentWorkersFinishThePartsAndTheParentOnceWithTheSum(_ backend: Backend) async throws {
-        let store = try await backend.ready()
-        let parts = JobParts(store: store, resultsTTL: ttl)
-        let parent = try await claimedParent(store)
+        let (store, parts, parent) = try await claimedParent(on: backend)
         _ = try await parts.split(parent, into: ranges(1_000, 21_000, count: 24), now: now)
         // Each part's "sum" is a + 2^100, so the parent's is known and passes 64 bits.
         let settled = try await withThrowingTaskGroup(of: [Job].self) { group in
@@ -86,26 +95,17 @@ import Testing
 
     @Test(arguments: Backend.all)
     func aPrefixSplitSubtractsThePartBelowTheRange(_ backend: Backend) async throws {
-        let store = try await backend.ready()
-        let parts = JobParts(store: store, resultsTTL: ttl)
-        let parent = try await claimedParent(store, a: 10, b: 30)
+        let (store, parts, parent) = try await claimedParent(on: backend, a: 10, b: 30)
         _ = try await parts.split(parent, into: [0..<30, 0..<10], now: now)
         // The primes below 30 sum to 129, below 10 to 17: [10, 30) sums to 112.
-        for _ in 0..<2 {
-            var part = try #require(
-                try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(15), now: now))
-            part.finish(sum: part.b == 30 ? 129 : 17, now: now, ttl: ttl)
-            _ = try await store.update(part)
-        }
+        for _ in 0..<2 { try await finishNext(store) { $0.b == 30 ? 129 : 17 } }
         let settled = try await parts.settle(parentID: parent.id, now: now)
         #expect(settled?.status == .finished && settled?.sum == 112)
     }
 
     @Test(arguments: Backend.all)
     func cancellingTheParentCancelsEveryPartRunningOnesIncluded(_ backend: Backend) async throws {
-        let store = try await backend.ready()
-        let parts = JobParts(store: store, resultsTTL: ttl)
-        let parent = try await claimedParent(store)
+        let (store, parts, parent) = try await claimedParent(on: backend)
         let split = try #require(
             try await parts.split(parent, into: ranges(1_000, 21_000, count: 5), now: now))
         let running = try #require(
@@ -126,9 +126,7 @@ import Testing
 
     @Test(arguments: Backend.all)
     func aSplitOfACancelledParentCancelsThePartsItMade(_ backend: Backend) async throws {
-        let store = try await backend.ready()
-        let parts = JobParts(store: store, resultsTTL: ttl)
-        let parent = try await claimedParent(store)
+        let (store, parts, parent) = try await claimedParent(on: backend)
         // DELETE lands while the splitter still holds the claimed copy.
         var cancelled = parent
         cancelled.cancel(now: now, ttl: ttl)
@@ -140,9 +138,7 @@ import Testing
 
     @Test(arguments: Backend.all)
     func aPartOutOfAttemptsFailsItsParentThroughTheCleaner(_ backend: Backend) async throws {
-        let store = try await backend.ready()
-        let parts = JobParts(store: store, resultsTTL: ttl)
-        let parent = try await claimedParent(store)
+        let (store, parts, parent) = try await claimedParent(on: backend)
         _ = try await parts.split(parent, into: ranges(1_000, 21_000, count: 3), now: now)
         let dying = try #require(
             try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(1), now: now))
@@ -160,17 +156,10 @@ import Testing
 
     @Test(arguments: Backend.all)
     func partsExpireWithTheirParentNotBefore(_ backend: Backend) async throws {
-        let store = try await backend.ready()
-        let parts = JobParts(store: store, resultsTTL: ttl)
-        let parent = try await claimedParent(store)
+        let (store, parts, parent) = try await claimedParent(on: backend)
         _ = try await parts.split(parent, into: ranges(1_000, 21_000, count: 3), now: now)
         // The parts end early and the parent an hour later: the parts' own expiry has passed.
-        for _ in 0..<3 {
-            var part = try #require(
-                try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(15), now: now))
-            part.finish(sum: 1, now: now, ttl: ttl)
-            _ = try await store.update(part)
-        }
+        for _ in 0..<3 { try await finishNext(store) { _ in 1 } }
         let later = now.addingTimeInterval(3_600)
         #expect(try await store.deleteExpired(now: later) == 0)
         #expect(try await store.parts(of: parent.id).count == 3)
