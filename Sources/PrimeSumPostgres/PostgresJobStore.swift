@@ -58,8 +58,8 @@ public final class PostgresJobStore: JobStore, Service {
 
     // MARK: - Schema
 
-    /// Brings the schema up to date; safe when many replicas start at once (an advisory lock
-    /// serialises them). Retries, backing off, while the database is unreachable.
+    /// Brings the schema up to date; safe when many replicas start at once (an advisory lock on
+    /// the schema serialises them). Retries, backing off, while the database is unreachable.
     private func migrate() async throws {
         try await retryWhileStarting("PostgreSQL", logger: logger) {
             // Bounded like every other operation: an attempt stuck on a dropped query is retried.
@@ -80,7 +80,9 @@ public final class PostgresJobStore: JobStore, Service {
 
     @Sendable private func migrateOnce() async throws {
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(7243001)", logger: logger)
+            // One lock per schema: deployments (and tests) sharing a database migrate side by side.
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(7243001, hashtext(\(schema)))", logger: logger)
             try await connection.query(
                 PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
             try await connection.query(

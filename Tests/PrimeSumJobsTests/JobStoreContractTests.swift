@@ -21,7 +21,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     /// Waits until a store that starts in the background (set-up, migrations) answers.
     static func untilReady(_ store: any JobStore) async throws {
-        for _ in 0..<300 {
+        for _ in 0..<600 {
             if (try? await store.ping()) != nil { return }
             try await Task.sleep(for: .milliseconds(100))
         }
