@@ -118,7 +118,11 @@ func buildRouter(
     }
     SumPrimeController(store: store, engine: engine, configuration: configuration, drain: drain).addRoutes(
         to: jobs)
-    StatsController(store: store, drain: drain).addRoutes(to: console)
+    StatsController(
+        store: store,
+        documents: SplitJobView(store: store, engine: engine, resultsTTL: configuration.resultsTTL),
+        drain: drain
+    ).addRoutes(to: console)
     allowed.load(from: router)
     return router
 }

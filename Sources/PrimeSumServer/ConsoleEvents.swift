@@ -12,6 +12,7 @@ import Synchronization
 /// replica serves at most `maxStreams` at once.
 final class ConsoleEvents: Sendable {
     private let store: any JobStore
+    private let documents: SplitJobView
     private let stats: ServiceStats
     private let drain: DrainState
     private let open = Atomic(0)
@@ -19,8 +20,9 @@ final class ConsoleEvents: Sendable {
     static let tick = Duration.seconds(1)
     static let maxStreams = 100
 
-    init(store: any JobStore, stats: ServiceStats, drain: DrainState) {
+    init(store: any JobStore, documents: SplitJobView, stats: ServiceStats, drain: DrainState) {
         self.store = store
+        self.documents = documents
         self.stats = stats
         self.drain = drain
     }
@@ -52,13 +54,15 @@ final class ConsoleEvents: Sendable {
                     let read: Job?
                     // A store that fails now is asked again next second.
                     do { read = try await store.job(id: id) } catch { continue }
-                    guard let job = read, job.owner == owner else {
+                    guard let stored = read, stored.parent == nil, stored.owner == owner else {
                         try await writer.write(Self.event("gone", ["id": id.uuidString.lowercased()]))
                         watched[id] = nil
                         continue
                     }
-                    let now = Seen(version: job.version, progress: job.progress)
-                    if now != seen { try await writer.write(Self.event("job", JobDocument(job))) }
+                    // A split job's progress lives in its parts: the document has it.
+                    guard let (job, document) = try? await documents.document(of: stored) else { continue }
+                    let now = Seen(version: job.version, progress: document.progress ?? 0)
+                    if now != seen { try await writer.write(Self.event("job", document)) }
                     watched[id] = job.status.isTerminal ? nil : now
                 }
                 await Self.firstOf(changes, orAfter: Self.tick)

@@ -2,18 +2,30 @@ import Foundation
 import PrimeSum
 import PrimeSumJobs
 
-/// How the API shows a job split into parts: the parts' counts, and progress as the share of
-/// the estimated work finished (each part weighs its estimate). Reading a parent whose parts
-/// have all ended settles it, should the worker that wrote the last part have died before it
-/// did (`JobParts`).
+/// The document of a job as the API and the console's events show it; for a job split into
+/// parts, with the parts' counts and progress as the share of the estimated work finished
+/// (each part weighs its estimate). Reading a parent whose parts have all ended settles it,
+/// should the worker that wrote the last part have died before it did (`JobParts`).
 struct SplitJobView: Sendable {
     let store: any JobStore
     let engine: PrimeSumEngine
     let parts: JobParts
 
-    /// The job to show (settled when its parts allow), its parts' counts and its progress;
-    /// no counts for a job that was not split.
-    func view(of job: Job) async throws -> (job: Job, parts: JobDocument.Parts?, progress: Double?) {
+    init(store: any JobStore, engine: PrimeSumEngine, resultsTTL: Duration) {
+        self.store = store
+        self.engine = engine
+        parts = JobParts(store: store, resultsTTL: resultsTTL)
+    }
+
+    /// The job as it stands now (settled when its parts allow) and its document.
+    func document(of job: Job) async throws -> (job: Job, document: JobDocument) {
+        let (job, parts, progress) = try await view(of: job)
+        return (job, JobDocument(job, parts: parts, progress: progress))
+    }
+
+    /// The job to show, its parts' counts and its progress; no counts for a job that was not
+    /// split.
+    private func view(of job: Job) async throws -> (job: Job, parts: JobDocument.Parts?, progress: Double?) {
         guard job.partCount > 0 else { return (job, nil, nil) }
         var job = job
         var parts = try await store.parts(of: job.id)

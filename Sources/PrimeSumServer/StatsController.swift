@@ -12,9 +12,9 @@ struct StatsController: Sendable {
     let events: ConsoleEvents
     static let maxWatchedJobs = 20
 
-    init(store: any JobStore, drain: DrainState) {
+    init(store: any JobStore, documents: SplitJobView, drain: DrainState) {
         stats = ServiceStats(store: store)
-        events = ConsoleEvents(store: store, stats: stats, drain: drain)
+        events = ConsoleEvents(store: store, documents: documents, stats: stats, drain: drain)
     }
 
     func addRoutes(to group: RouterGroup<Context>) {

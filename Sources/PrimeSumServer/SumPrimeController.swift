@@ -27,8 +27,7 @@ struct SumPrimeController: Sendable {
             queueDepth: QueueDepthGauge(store: store))
         results = ResultReuse(store: store, resultsTTL: configuration.resultsTTL)
         terminal = TerminalWait(store: store, drain: drain)
-        split = SplitJobView(
-            store: store, engine: engine, parts: JobParts(store: store, resultsTTL: configuration.resultsTTL))
+        split = SplitJobView(store: store, engine: engine, resultsTTL: configuration.resultsTTL)
     }
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -136,10 +135,8 @@ struct SumPrimeController: Sendable {
     }
 
     private func document(_ job: Job, status: HTTPResponse.Status) async throws -> Response {
-        let (job, parts, progress) = try await split.view(of: job)
-        let body = ByteBuffer(
-            bytes: (try? JSONEncoder.api.encode(JobDocument(job, parts: parts, progress: progress))) ?? Data()
-        )
+        let (job, document) = try await split.document(of: job)
+        let body = ByteBuffer(bytes: (try? JSONEncoder.api.encode(document)) ?? Data())
         if job.status.isTerminal {
             documents.store(body, for: job.id, owner: job.owner, expiresAt: job.expiresAt)
         }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import PrimeSum
 import PrimeSumJobs
 import Testing
 
@@ -140,7 +141,11 @@ private final class EventCollector: ResponseBodyWriter, @unchecked Sendable {
 
 @Suite struct ConsoleEventsTests {
     private static func events(_ store: any JobStore, drain: DrainState = DrainState()) -> ConsoleEvents {
-        ConsoleEvents(store: store, stats: ServiceStats(store: store), drain: drain)
+        ConsoleEvents(
+            store: store,
+            documents: SplitJobView(
+                store: store, engine: PrimeSumEngine(threads: 1), resultsTTL: .seconds(60)),
+            stats: ServiceStats(store: store), drain: drain)
     }
 
     @Test func aWatchedJobIsSentAsItChangesAndAnUnknownOneIsGone() async throws {
@@ -168,6 +173,31 @@ private final class EventCollector: ResponseBodyWriter, @unchecked Sendable {
         #expect(text.contains("event: replicas\ndata: {"))
         #expect(text.contains("event: gone\ndata: {\"id\":\"\(unknown.uuidString.lowercased())\"}"))
         #expect(text.contains(#""status":"FINISHED""#) && text.contains(#""sum":"17""#))
+    }
+
+    /// A split job's progress is in its parts, not in its own record: the events carry the
+    /// API's document (parts, weighted progress), and a part is no job to watch.
+    @Test(.timeLimit(.minutes(1))) func aSplitJobIsSentWithItsPartsProgressAndAPartIsGone() async throws {
+        let store = MemoryJobStore()
+        let now = Date()
+        _ = try await store.create(
+            Job(a: 1_000_000, b: 3_000_000, createdAt: now, expiresAt: now.addingTimeInterval(60)))
+        let parent = try #require(try await store.claimNext(worker: "w", leaseUntil: now + 15, now: now))
+        _ = try await JobParts(store: store, resultsTTL: .seconds(60)).split(
+            parent, into: [1_000_000..<2_000_000, 2_000_000..<3_000_000], now: now)
+        var running = try #require(try await store.claimNext(worker: "w", leaseUntil: now + 15, now: now))
+        running.progress = 0.5
+        running = try #require(try await store.update(running))
+        let collector = EventCollector { $0.contains("event: gone") && $0.contains(#""parts""#) }
+        let body = try Self.events(store).stream(watching: [parent.id, running.id], owner: nil)
+        try? await body.write(collector)
+        let text = collector.text
+        #expect(text.contains(#""parts":{"attempts":1,"finished":0,"running":1,"total":2}"#), "\(text)")
+        // Two parts of about equal estimate, one half done.
+        let progress = try #require(
+            text.firstRange(of: #""progress":"#).map { text[$0.upperBound...].prefix(5) })
+        #expect(abs((Double(progress.prefix { $0 != "," && $0 != "}" }) ?? 0) - 0.25) < 0.02, "\(progress)")
+        #expect(text.contains("event: gone\ndata: {\"id\":\"\(running.id.uuidString.lowercased())\"}"))
     }
 
     @Test func anotherKeysJobIsGone() async throws {
