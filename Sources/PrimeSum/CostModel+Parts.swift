@@ -29,8 +29,8 @@ extension CostModel {
             return [whole, below]
         case .sieve, .auto:
             var count = min(Self.maximumParts, max(2, Int((estimate.seconds / partSeconds).rounded())))
-            while count > 1 {
-                let part = equalParts(of: range, count: count)[0]
+            while count > 1, let part = try? PrimeRange(a: range.a, b: range.a + range.width / UInt64(count))
+            {
                 let (sieving, setUp) = sieveSeconds(part)
                 if setUp <= maximumSetUpShare * (sieving + setUp) { break }
                 count = count * 4 / 5

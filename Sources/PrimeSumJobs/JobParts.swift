@@ -49,33 +49,52 @@ public struct JobParts: Sendable {
     public func settle(parentID: UUID, now: Date) async throws -> Job? {
         // A conflict is a write to the parent by another settler or a DELETE: read again.
         for _ in 0..<3 {
-            guard var parent = try await store.job(id: parentID), parent.status == .inProgress,
-                parent.partCount > 0
+            guard let parent = try await store.job(id: parentID),
+                let settled = settlement(of: parent, parts: try await store.parts(of: parentID), now: now)
             else { return nil }
-            let parts = try await store.parts(of: parentID)
-            if let failed = parts.first(where: { $0.status == .failed }) {
-                parent.fail(
-                    JobFailure(
-                        code: "part_failed",
-                        message:
-                            "the part [\(failed.a), \(failed.b)) of this job failed: \(failed.failure?.message ?? "no reason given")"
-                    ), now: now, ttl: resultsTTL)
-            } else {
-                let finished = parts.filter { $0.status == .finished }
-                guard finished.count == parent.partCount else { return nil }
-                // Modulo 2^128: the parts of [0, b) - [0, a) pass through negative values.
-                let sum = finished.reduce(UInt128(0)) { total, part in
-                    let value = part.sum ?? 0
-                    return part.isSubtracted(from: parent) ? total &- value : total &+ value
-                }
-                parent.finish(sum: sum, now: now, ttl: resultsTTL)
-            }
-            if let stored = try await store.update(parent) {
-                if stored.status == .failed { try await cancelParts(of: parentID, now: now) }
-                return stored
-            }
+            if let stored = try await write(settled) { return stored }
         }
         return nil
+    }
+
+    /// `settle(parentID:now:)` for a parent and its parts the caller has just read.
+    public func settle(_ parent: Job, parts: [Job], now: Date) async throws -> Job? {
+        guard let settled = settlement(of: parent, parts: parts, now: now) else { return nil }
+        return try await write(settled)
+    }
+
+    /// The parent as its parts settle it, or nil when it is not a split job in progress or
+    /// still has parts to wait for.
+    private func settlement(of parent: Job, parts: [Job], now: Date) -> Job? {
+        guard parent.status == .inProgress, parent.partCount > 0 else { return nil }
+        var parent = parent
+        if let failed = parts.first(where: { $0.status == .failed }) {
+            parent.fail(
+                JobFailure(
+                    code: "part_failed",
+                    message:
+                        "the part [\(failed.a), \(failed.b)) of this job failed: \(failed.failure?.message ?? "no reason given")"
+                ), now: now, ttl: resultsTTL)
+            return parent
+        }
+        let finished = parts.filter { $0.status == .finished }
+        guard finished.count == parent.partCount else { return nil }
+        // Modulo 2^128: the parts of [0, b) - [0, a) pass through negative values.
+        let sum = finished.reduce(UInt128(0)) { total, part in
+            let value = part.sum ?? 0
+            return part.isSubtracted(from: parent) ? total &- value : total &+ value
+        }
+        parent.finish(sum: sum, now: now, ttl: resultsTTL)
+        return parent
+    }
+
+    /// Writes a settled parent (compare-and-swap); a failed one's other parts are cancelled.
+    private func write(_ settled: Job) async throws -> Job? {
+        guard let stored = try await store.update(settled) else { return nil }
+        if stored.status == .failed, let failedAt = stored.finishedAt {
+            try await cancelParts(of: stored.id, now: failedAt)
+        }
+        return stored
     }
 
     /// Cancels every part of `parentID` that has not ended; a running part's worker sees it at

@@ -10,6 +10,15 @@ enum RedisScript: CaseIterable, Sendable {
     case create, claim, update, jobByReference, parts, deleteExpired, cleanerLease, recordHeartbeat,
         heartbeats
 
+    /// `RedisKeys.idempotency(key:owner:)` in Lua, for the scripts that build it from a job's
+    /// fields.
+    private static let idempotencyKeyFunction = """
+        local function idempotencyKey(prefix, key, owner)
+          owner = owner or ''
+          return prefix .. 'idem:' .. string.len(owner) .. ':' .. owner .. ':' .. key
+        end
+        """
+
     /// `HMGET`'s field list, for scripts that return a job.
     private static let columns = JobRecord.columns.map { "'\($0)'" }.joined(separator: ", ")
 
@@ -56,6 +65,7 @@ enum RedisScript: CaseIterable, Sendable {
     /// its own, nor is it a result. Returns 1 when written, 0 when the version moved on or the
     /// job is gone.
     private static let updateSource = """
+        \(idempotencyKeyFunction)
         if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
         local previous = redis.call('HGET', KEYS[1], 'status')
         local part = redis.call('HGET', KEYS[1], 'parent_id')
@@ -88,8 +98,7 @@ enum RedisScript: CaseIterable, Sendable {
             local fields = redis.call('HMGET', key, 'idempotency_key', 'owner')
             redis.call('PEXPIREAT', key, ARGV[7])
             if fields[1] then
-              local owner = fields[2] or ''
-              redis.call('PEXPIREAT', ARGV[8] .. 'idem:' .. string.len(owner) .. ':' .. owner .. ':' .. fields[1], ARGV[7])
+              redis.call('PEXPIREAT', idempotencyKey(ARGV[8], fields[1], fields[2]), ARGV[7])
             end
           end
           redis.call('PEXPIREAT', parts, ARGV[7])
@@ -122,10 +131,10 @@ enum RedisScript: CaseIterable, Sendable {
     /// to a batch of terminal jobs that expired before now, with their result and idempotency
     /// keys and parts, and every heartbeat no longer listed. Returns {jobs deleted, ids swept}.
     private static let deleteExpiredSource = """
+        \(idempotencyKeyFunction)
         local function forget(id, fields)
           if fields[1] then
-            local owner = fields[2] or ''
-            local idempotency = ARGV[2] .. 'idem:' .. string.len(owner) .. ':' .. owner .. ':' .. fields[1]
+            local idempotency = idempotencyKey(ARGV[2], fields[1], fields[2])
             if redis.call('GET', idempotency) == id then redis.call('DEL', idempotency) end
           end
         end

@@ -29,12 +29,10 @@ struct SplitJobView: Sendable {
         guard job.partCount > 0 else { return (job, nil, nil) }
         var job = job
         var parts = try await store.parts(of: job.id)
-        let allFinished = parts.count == job.partCount && parts.allSatisfy { $0.status == .finished }
-        if job.status == .inProgress, allFinished || parts.contains(where: { $0.status == .failed }) {
-            if let settled = try await self.parts.settle(parentID: job.id, now: Date()) {
-                job = settled
-                parts = try await store.parts(of: job.id)
-            }
+        if let settled = try await self.parts.settle(job, parts: parts, now: Date()) {
+            job = settled
+            // A failed job's other parts were cancelled just now.
+            if settled.status == .failed { parts = try await store.parts(of: job.id) }
         }
         let counts = JobDocument.Parts(
             total: job.partCount, finished: parts.count { $0.status == .finished },
