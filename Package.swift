@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "PrimeSumServerTests",
             dependencies: [
-                "PrimeSumServer", "PrimeSumRedis",
+                "PrimeSumServer", "PrimeSumRedis", "PrimeSumSQLite",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -29,9 +29,12 @@ struct CouchDBHTTP: Sendable {
     let client: HTTPClient
     let url: CouchDBStoreURL
     private let authorization: String?
+    /// Learns CouchDB's clock from the `Date` header of every answer.
+    private let clock: StoreClock
 
-    init(url: CouchDBStoreURL) {
+    init(url: CouchDBStoreURL, clock: StoreClock) {
         self.url = url
+        self.clock = clock
         authorization = url.username.map { username in
             "Basic " + Data("\(username):\(url.password ?? "")".utf8).base64EncodedString()
         }
@@ -88,7 +91,13 @@ struct CouchDBHTTP: Sendable {
             request.body = .bytes(ByteBuffer(bytes: data))
         }
         do {
-            return try await client.execute(request, timeout: .init(timeout))
+            let sent = clock.localNow()
+            let response = try await client.execute(request, timeout: .init(timeout))
+            if let date = response.headers.first(name: "Date").flatMap(HTTPDate.parse) {
+                // Whole seconds, from a string CouchDB renews once a second: up to 2 s behind.
+                clock.record(sent: sent, serverTime: date, resolution: 2, received: clock.localNow())
+            }
+            return response
         } catch {
             throw unavailable(error)
         }

@@ -22,6 +22,8 @@ import Synchronization
 /// feed for the application's life.
 public final class CouchDBJobStore: JobStore, Service {
     public let changes = JobChangeFeed()
+    /// CouchDB's clock, read from the `Date` header of every answer (`CouchDBHTTP`).
+    public let clock: StoreClock
     private let url: CouchDBStoreURL
     private let logger: Logger
     private let revisions = RevisionCache()
@@ -40,7 +42,10 @@ public final class CouchDBJobStore: JobStore, Service {
     private static let designDocument = "primesum-v1"
     private static let batchSize = 500
 
-    public init(url: CouchDBStoreURL, logger: Logger) {
+    /// `clock` reads this replica's clock (a test gives a skewed one); the store sets it to
+    /// the server's.
+    public init(url: CouchDBStoreURL, logger: Logger, clock: StoreClock = StoreClock()) {
+        self.clock = clock
         self.url = url
         self.logger = logger
     }
@@ -48,7 +53,7 @@ public final class CouchDBJobStore: JobStore, Service {
     /// Sets the database up, then follows its changes until graceful shutdown; listed first
     /// among the services, it is the last to stop.
     public func run() async throws {
-        let http = CouchDBHTTP(url: url)
+        let http = CouchDBHTTP(url: url, clock: clock)
         do {
             try await withThrowingDiscardingTaskGroup { group in
                 try await setUp(http)
@@ -193,7 +198,7 @@ public final class CouchDBJobStore: JobStore, Service {
             // The guard's job is not written yet (its creator is between the two PUTs) or
             // never will be (the creator died there, or the job expired): wait for the first,
             // take the guard over in the second.
-            guard Date().epochMilliseconds - holder.createdAt > 5_000 else {
+            guard clock.now().epochMilliseconds - holder.createdAt > 5_000 else {
                 try await Task.sleep(for: .milliseconds(25))
                 continue
             }
@@ -238,7 +243,7 @@ public final class CouchDBJobStore: JobStore, Service {
         return try await find(selector, index: "results", limit: 1).first?.job()
     }
 
-    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
         let selector: JSONValue = [
             "type": "job", "status": .string(JobStatus.queued.rawValue), "createdAt": ["$gte": 0],
         ]
@@ -253,7 +258,8 @@ public final class CouchDBJobStore: JobStore, Service {
                 guard claimed.withLock({ $0.insert(revision) }) else { continue }
                 attempted = true
                 var job = try document.job()
-                job.claim(by: worker, until: leaseUntil, now: now)
+                // The clock read for this attempt: earlier ones may have lost races for a while.
+                job.claim(by: worker, lease: lease, now: clock.now())
                 do {
                     if let job = try await write(job, over: document._rev) { return job }
                 } catch {
@@ -494,7 +500,7 @@ public final class CouchDBJobStore: JobStore, Service {
         init(job: Job, revision: String?) {
             _rev = revision
             jobID = job.id
-            createdAt = Date().epochMilliseconds
+            createdAt = job.createdAt.epochMilliseconds
         }
     }
 

@@ -44,7 +44,9 @@ public struct Cleaner: Service {
 
     /// One pass: requeue lapsed jobs when this replica holds the lease; a full pass also gauges
     /// the queue and deletes expired jobs.
-    public func sweep(now: Date = Date(), full: Bool = true) async {
+    /// `now` is the store's clock unless a test says otherwise.
+    public func sweep(now: Date? = nil, full: Bool = true) async {
+        let now = now ?? store.clock.now()
         do {
             if full { queueDepth.record(try await store.queuedCount()) }
             let leaseUntil = now.addingTimeInterval(interval.timeInterval * 2)

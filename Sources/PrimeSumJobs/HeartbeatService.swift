@@ -34,7 +34,7 @@ public struct HeartbeatService: Service {
 
     /// Writes the heartbeat as of now, listed for `listedFor` (zero withdraws it).
     public func beat(listedFor: Duration) async {
-        let now = Date()
+        let now = store.clock.now()
         var heartbeat = replica
         heartbeat.seenAt = now
         (heartbeat.running, heartbeat.activity) = activity.snapshot(now: now)

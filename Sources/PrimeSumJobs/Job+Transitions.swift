@@ -2,15 +2,30 @@ import Foundation
 
 /// The status transitions every store and the worker pool share, so they agree on the fields
 /// each one sets. They leave `version` alone: the store bumps it when it writes.
+///
+/// `now` is the store's clock (`StoreClock`), but a job may have been created by a replica
+/// whose estimate of it ran a little ahead: each instant is kept no earlier than the one before
+/// it (createdAt <= startedAt <= finishedAt), so no duration between them is negative.
 extension Job {
-    /// QUEUED → IN_PROGRESS, leased to `worker`.
-    public mutating func claim(by worker: String, until leaseUntil: Date, now: Date) {
+    /// QUEUED → IN_PROGRESS, leased to `worker` for `lease` from `now`.
+    public mutating func claim(by worker: String, lease: Duration, now: Date) {
         status = .inProgress
-        startedAt = now
+        startedAt = max(now, createdAt)
         progress = 0
         attempts += 1
         leaseOwner = worker
-        leaseExpiresAt = leaseUntil
+        leaseExpiresAt = now.addingTimeInterval(lease.timeInterval)
+    }
+
+    /// Ends the job with `status` at `now`, but not before it started (or was created); a
+    /// terminal job lives for `ttl` from its end.
+    private mutating func end(_ status: JobStatus, now: Date, ttl: Duration?) {
+        self.status = status
+        let end = max(now, startedAt ?? createdAt)
+        finishedAt = end
+        if let ttl { expiresAt = end.addingTimeInterval(ttl.timeInterval) }
+        leaseOwner = nil
+        leaseExpiresAt = nil
     }
 
     /// IN_PROGRESS → QUEUED after a lapsed lease, or FAILED once out of attempts.
@@ -19,11 +34,10 @@ extension Job {
         leaseExpiresAt = nil
         progress = 0
         if attempts >= maxAttempts {
-            status = .failed
-            finishedAt = now
             failure = JobFailure(
                 code: "attempts_exhausted",
                 message: "the job's worker stopped \(attempts) times without finishing it")
+            end(.failed, now: now, ttl: nil)
         } else {
             status = .queued
             startedAt = nil
@@ -32,32 +46,20 @@ extension Job {
 
     /// → FINISHED with the sum; the result lives for `ttl` from now.
     public mutating func finish(sum: UInt128, now: Date, ttl: Duration) {
-        status = .finished
         self.sum = sum
         progress = 1
-        finishedAt = now
-        expiresAt = now.addingTimeInterval(ttl.timeInterval)
-        leaseOwner = nil
-        leaseExpiresAt = nil
+        end(.finished, now: now, ttl: ttl)
     }
 
     /// → FAILED with a reason.
     public mutating func fail(_ failure: JobFailure, now: Date, ttl: Duration) {
-        status = .failed
         self.failure = failure
-        finishedAt = now
-        expiresAt = now.addingTimeInterval(ttl.timeInterval)
-        leaseOwner = nil
-        leaseExpiresAt = nil
+        end(.failed, now: now, ttl: ttl)
     }
 
     /// QUEUED or IN_PROGRESS → CANCELLED.
     public mutating func cancel(now: Date, ttl: Duration) {
-        status = .cancelled
-        finishedAt = now
-        expiresAt = now.addingTimeInterval(ttl.timeInterval)
-        leaseOwner = nil
-        leaseExpiresAt = nil
+        end(.cancelled, now: now, ttl: ttl)
     }
 
     /// IN_PROGRESS → QUEUED when a draining worker gives the job back; the attempt is not
@@ -71,13 +73,16 @@ extension Job {
         leaseExpiresAt = nil
     }
 
-    /// Milliseconds spent waiting in the queue, and computing.
-    public var queuedTimeMs: Int64 {
-        Int64(((startedAt ?? finishedAt ?? Date()).timeIntervalSince(createdAt) * 1000).rounded())
+    /// Milliseconds spent waiting in the queue, up to `now` (the store's clock) while queued;
+    /// never negative.
+    public func queuedTimeMs(now: Date) -> Int64 {
+        (startedAt ?? finishedAt ?? now).milliseconds(since: createdAt)
     }
-    public var processingTimeMs: Int64 {
+
+    /// Milliseconds spent computing, up to `now` while running; never negative.
+    public func processingTimeMs(now: Date) -> Int64 {
         guard let startedAt else { return 0 }
-        return Int64(((finishedAt ?? Date()).timeIntervalSince(startedAt) * 1000).rounded())
+        return (finishedAt ?? now).milliseconds(since: startedAt)
     }
 }
 

@@ -9,6 +9,10 @@ public protocol JobStore: Sendable {
     /// In-process notifications of job changes, for long-polls and idle workers.
     var changes: JobChangeFeed { get }
 
+    /// The clock every timestamp and lease of this store is read from: the store server's own
+    /// where it has one (see `StoreClock`). Callers pass its `now()` wherever a method takes one.
+    var clock: StoreClock { get }
+
     /// Inserts a QUEUED job. When the job has an idempotency key already stored for the same
     /// owner, stores nothing and returns the existing job with `created == false`.
     func create(_ job: Job) async throws -> (job: Job, created: Bool)
@@ -22,9 +26,10 @@ public protocol JobStore: Sendable {
     /// A FINISHED job (not a part) for exactly [a, b) that has not expired at `now`, or nil.
     func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job?
 
-    /// Atomically takes the oldest QUEUED job: IN_PROGRESS, leased to `worker` until
-    /// `leaseUntil`, attempts + 1. Nil when nothing is queued.
-    func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job?
+    /// Atomically takes the oldest QUEUED job: IN_PROGRESS (`Job.claim`), leased to `worker`
+    /// for `lease` from the store clock's `now()` read when the claim lands, attempts + 1. Nil
+    /// when nothing is queued.
+    func claimNext(worker: String, lease: Duration) async throws -> Job?
 
     /// Writes `job` if the stored version still equals `job.version` (compare-and-swap); returns
     /// the stored job, version + 1, or nil when another writer came first or the job is gone.

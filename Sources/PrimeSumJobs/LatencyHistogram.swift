@@ -18,10 +18,12 @@ public struct LatencyHistogram: Sendable, Equatable, Codable {
     /// How many latencies were recorded.
     public var total: Int { counts.reduce(0, +) }
 
+    /// Counts a latency; a negative one, or not a number, counts as the smallest (never traps).
     public mutating func record(milliseconds: Double) {
         let bucket =
-            milliseconds <= Self.smallest
-            ? 0 : min(Self.lastBucket, Int(Self.bucketsPerDoubling * log2(milliseconds / Self.smallest)))
+            milliseconds > Self.smallest
+            ? Int(min(Double(Self.lastBucket), Self.bucketsPerDoubling * log2(milliseconds / Self.smallest)))
+            : 0
         if counts.count <= bucket {
             counts.append(contentsOf: repeatElement(0, count: bucket + 1 - counts.count))
         }
@@ -40,7 +42,7 @@ public struct LatencyHistogram: Sendable, Equatable, Codable {
     public func percentile(_ fraction: Double) -> Double? {
         let total = total
         guard total > 0 else { return nil }
-        let rank = max(1, Int((fraction * Double(total)).rounded(.up)))
+        let rank = max(1, Int((min(max(fraction, 0), 1) * Double(total)).rounded(.up)))
         var seen = 0
         for (bucket, count) in counts.enumerated() {
             seen += count

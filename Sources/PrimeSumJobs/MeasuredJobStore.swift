@@ -21,6 +21,7 @@ public struct MeasuredJobStore: JobStore {
     }
 
     public var changes: JobChangeFeed { base.changes }
+    public var clock: StoreClock { base.clock }
 
     private func measure<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
         let started = ContinuousClock.now
@@ -44,9 +45,9 @@ public struct MeasuredJobStore: JobStore {
         try await measure("finishedJob") { try await base.finishedJob(a: a, b: b, now: now) }
     }
 
-    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
         try await measure("claimNext") {
-            try await base.claimNext(worker: worker, leaseUntil: leaseUntil, now: now)
+            try await base.claimNext(worker: worker, lease: lease)
         }
     }
 
@@ -98,5 +99,11 @@ extension Timer {
     func recordInterval(since start: ContinuousClock.Instant) {
         let (seconds, attoseconds) = (ContinuousClock.now - start).components
         recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// Records `seconds`, read as none when negative or not a number: a duration taken across
+    /// two clocks can come out below zero, and a histogram would trap on it when rendered.
+    public func recordNonNegative(seconds: Double) {
+        recordNanoseconds(max(0, Int64(saturating: seconds * 1e9)))
     }
 }

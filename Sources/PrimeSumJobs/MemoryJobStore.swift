@@ -82,7 +82,12 @@ public final class MemoryJobStore: JobStore {
     private let state = Mutex(State())
     public let changes = JobChangeFeed()
 
-    public init() {}
+    public let clock: StoreClock
+
+    /// `clock` is this process's (a test gives a skewed one).
+    public init(clock: StoreClock = StoreClock()) {
+        self.clock = clock
+    }
 
     public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
         let outcome = state.withLock { state -> (Job, Bool) in
@@ -115,14 +120,15 @@ public final class MemoryJobStore: JobStore {
         }
     }
 
-    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
-        state.withLock { state -> Job? in
+    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
+        let now = clock.now()
+        return state.withLock { state -> Job? in
             while let entry = state.queue.popMin() {
                 guard let previous = state.jobs[entry.id], previous.status == .queued,
                     previous.version == entry.version
                 else { continue }
                 var job = previous
-                job.claim(by: worker, until: leaseUntil, now: now)
+                job.claim(by: worker, lease: lease, now: now)
                 job.version += 1
                 state.put(job, replacing: previous)
                 return job

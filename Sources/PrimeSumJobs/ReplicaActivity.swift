@@ -45,7 +45,7 @@ public final class ReplicaActivity: Sendable {
 
     /// The start of the window holding `instant`, in Unix seconds.
     public static func windowStart(_ instant: Date) -> Int64 {
-        let seconds = Int64(instant.timeIntervalSince1970.rounded(.down))
+        let seconds = Int64(saturating: instant.timeIntervalSince1970.rounded(.down))
         return seconds - seconds % windowSeconds
     }
 }

@@ -55,14 +55,23 @@ public struct WorkerPool: Service {
     private let logger: Logger
     private let name: String
     private let activity: ReplicaActivity
-    private let inProgress = Meter(label: "primesum_jobs_in_progress")
+    private let metrics: any MetricsFactory
+    private let inProgress: Meter
+    private let queueWait: Timer
+    private let processing: Timer
 
-    /// `activity` counts the jobs this pool runs and finishes, for the replica's heartbeat.
+    /// `activity` counts the jobs this pool runs and finishes, for the replica's heartbeat;
+    /// `metrics` records the pool's figures (the bootstrapped system unless a test gives one).
     public init(
         store: any JobStore, configuration: Configuration, logger: Logger,
         name: String = "worker-\(UUID().uuidString.prefix(8))", activity: ReplicaActivity = ReplicaActivity(),
+        metrics: any MetricsFactory = MetricsSystem.factory,
         split: @escaping JobSplitter = { _ in [] }, compute: @escaping JobComputation
     ) {
+        self.metrics = metrics
+        inProgress = Meter(label: "primesum_jobs_in_progress", factory: metrics)
+        queueWait = Timer(label: "primesum_job_queue_wait_seconds", factory: metrics)
+        processing = Timer(label: "primesum_job_processing_seconds", factory: metrics)
         self.store = store
         self.configuration = configuration
         self.compute = compute
@@ -95,9 +104,8 @@ public struct WorkerPool: Service {
             while !drain.isDraining && !Task.isCancelled {
                 let waitForWork = store.changes.subscribe(.queue)
                 do {
-                    let now = Date()
-                    let leaseUntil = now.addingTimeInterval(configuration.leaseDuration.timeInterval)
-                    if let job = try await store.claimNext(worker: worker, leaseUntil: leaseUntil, now: now) {
+                    if let job = try await store.claimNext(worker: worker, lease: configuration.leaseDuration)
+                    {
                         // A wake-up that reached this worker while it was claiming was meant
                         // for another queued job: pass it on to the next idle worker.
                         if waitForWork.cancel() { store.changes.signal(.queue) }
@@ -129,7 +137,7 @@ public struct WorkerPool: Service {
     private func splitJob(_ job: Job, into ranges: [Range<UInt64>]) async {
         let logger = jobLogger(job)
         do {
-            if try await parts.split(job, into: ranges, now: Date()) != nil {
+            if try await parts.split(job, into: ranges, now: store.clock.now()) != nil {
                 logger.info("split", metadata: ["parts": "\(ranges.count)"])
             } else {
                 logger.info("not split: the job was cancelled or taken over")
@@ -153,11 +161,12 @@ public struct WorkerPool: Service {
         case handBack
     }
 
-    /// How a computed job ends: the state to write, and the job as claimed.
+    /// How a computed job ends: the state to write, the job as claimed, and how long it ran
+    /// (on this process's monotonic clock: no other clock enters a duration).
     private struct Ending: Sendable {
         var job: Job
         var claimed: Job
-        var computedAt: Date
+        var ran: Duration
     }
 
     /// Computes a claimed job while keeping its lease; the state to write, or nil when the job
@@ -168,7 +177,8 @@ public struct WorkerPool: Service {
             "started", metadata: ["a": "\(claimed.a)", "b": "\(claimed.b)", "attempt": "\(claimed.attempts)"])
         inProgress.increment(by: 1)
         activity.started()
-        Timer(label: "primesum_job_queue_wait_seconds").recordSeconds(Double(claimed.queuedTimeMs) / 1000)
+        let began = ContinuousClock.now
+        queueWait.recordNonNegative(seconds: Double(claimed.queuedTimeMs(now: store.clock.now())) / 1000)
         let state = RunState(job: claimed)
         let outcome = await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
@@ -190,7 +200,7 @@ public struct WorkerPool: Service {
             return first
         }
         var job = state.job.withLock { $0 }
-        let now = Date()
+        let now = store.clock.now()
         switch outcome {
         case .computed(.success(let sum)):
             job.finish(sum: sum, now: now, ttl: configuration.resultsTTL)
@@ -206,7 +216,7 @@ public struct WorkerPool: Service {
             logger.info("stopped: the job was cancelled or taken over")
             return nil
         }
-        return Ending(job: job, claimed: claimed, computedAt: now)
+        return Ending(job: job, claimed: claimed, ran: ContinuousClock.now - began)
     }
 
     /// Writes a computed job's final state, then counts and logs it.
@@ -216,24 +226,23 @@ public struct WorkerPool: Service {
             activity.ended()
         }
         let job = ending.job
-        let now = ending.computedAt
         let written = await write(job, worker: worker)
         if written, let parent = job.parent {
             await settle(parentID: parent)
-        } else if written && job.status == .finished {
-            activity.finished(latency: .seconds(now.timeIntervalSince(ending.claimed.createdAt)), at: now)
+        } else if written && job.status == .finished, let finishedAt = job.finishedAt {
+            activity.finished(
+                latency: .milliseconds(finishedAt.milliseconds(since: job.createdAt)), at: finishedAt)
         }
-        let seconds = now.timeIntervalSince(ending.claimed.startedAt ?? now)
-        Timer(label: "primesum_job_processing_seconds").recordSeconds(seconds)
+        processing.recordNonNegative(seconds: ending.ran.timeInterval)
         // A part counts as a part; its job counts once, when settled.
         Counter(
             label: job.parent == nil ? "primesum_jobs_finished_total" : "primesum_parts_finished_total",
-            dimensions: [("status", job.status.rawValue)]
+            dimensions: [("status", job.status.rawValue)], factory: metrics
         )
         .increment()
         jobLogger(job).info(
             "\(written ? job.status.rawValue : "lost")",
-            metadata: ["seconds": "\(String(format: "%.3f", seconds))"])
+            metadata: ["seconds": "\(String(format: "%.3f", ending.ran.timeInterval))"])
     }
 
     /// Settles the parent of a part this worker wrote, when that part was its last.
@@ -241,12 +250,17 @@ public struct WorkerPool: Service {
         var logger = self.logger
         logger[metadataKey: "job"] = "\(parentID)"
         do {
-            guard let parent = try await parts.settle(parentID: parentID, now: Date()) else { return }
-            Counter(label: "primesum_jobs_finished_total", dimensions: [("status", parent.status.rawValue)])
-                .increment()
+            guard let parent = try await parts.settle(parentID: parentID, now: store.clock.now()) else {
+                return
+            }
+            Counter(
+                label: "primesum_jobs_finished_total", dimensions: [("status", parent.status.rawValue)],
+                factory: metrics
+            )
+            .increment()
             if parent.status == .finished, let finishedAt = parent.finishedAt {
                 activity.finished(
-                    latency: .seconds(finishedAt.timeIntervalSince(parent.createdAt)), at: finishedAt)
+                    latency: .milliseconds(finishedAt.milliseconds(since: parent.createdAt)), at: finishedAt)
             }
             logger.info("\(parent.status.rawValue)", metadata: ["parts": "\(parent.partCount)"])
         } catch {
@@ -276,7 +290,8 @@ public struct WorkerPool: Service {
             if Task.isCancelled || drain.deadlinePassed { return .handBack }
             var next = state.job.withLock { $0 }
             next.progress = state.progress.withLock { $0 }
-            next.leaseExpiresAt = Date().addingTimeInterval(configuration.leaseDuration.timeInterval)
+            next.leaseExpiresAt = store.clock.now().addingTimeInterval(
+                configuration.leaseDuration.timeInterval)
             do {
                 guard let stored = try await store.update(next) else { return .lost }
                 state.job.withLock { $0 = stored }

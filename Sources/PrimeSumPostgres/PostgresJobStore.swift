@@ -13,6 +13,8 @@ import Synchronization
 /// It is also a `Service`: its connection pool and its listener run for the application's life.
 public final class PostgresJobStore: JobStore, Service {
     public let changes = JobChangeFeed()
+    /// PostgreSQL's `clock_timestamp()`, read through this replica's clock (`synchronizeClock`).
+    public let clock: StoreClock
     private let client: PostgresClient
     private let schema: String
     private let logger: Logger
@@ -21,7 +23,10 @@ public final class PostgresJobStore: JobStore, Service {
     /// The channel the trigger notifies, per schema so deployments sharing a database stay apart.
     private var channel: String { "primesum_\(schema)" }
 
-    public init(url: PostgresStoreURL, logger: Logger) {
+    /// `clock` reads this replica's clock (a test gives a skewed one); the store sets it to
+    /// the server's.
+    public init(url: PostgresStoreURL, logger: Logger, clock: StoreClock = StoreClock()) {
+        self.clock = clock
         var configuration = PostgresClient.Configuration(
             host: url.host, port: url.port, username: url.username, password: url.password,
             database: url.database,
@@ -49,8 +54,11 @@ public final class PostgresJobStore: JobStore, Service {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.client.run() }
             try await migrate()
+            // A few samples at once: the first round trips of a starting replica can be slow.
+            for _ in 0..<3 { try? await synchronizeClock() }
             migrated.store(true, ordering: .relaxed)
             group.addTask { await self.listen() }
+            group.addTask { await self.keepClockSynchronized() }
             try? await gracefulShutdown()
             group.cancelAll()
         }
@@ -175,6 +183,33 @@ public final class PostgresJobStore: JobStore, Service {
         ]
     }
 
+    // MARK: - Clock
+
+    /// The server's clock in epoch milliseconds, for statements that stamp or lease in SQL.
+    private static let serverMilliseconds = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+
+    /// Samples the server's clock into `clock`.
+    private func synchronizeClock() async throws {
+        let sent = clock.localNow()
+        var microseconds: Int64 = 0
+        for try await value in try await client.query(
+            "SELECT (extract(epoch from clock_timestamp()) * 1000000)::bigint", logger: logger
+        ).decode(Int64.self) { microseconds = value }
+        clock.record(
+            sent: sent, serverTime: Date(timeIntervalSince1970: Double(microseconds) / 1e6),
+            resolution: 1e-6, received: clock.localNow())
+    }
+
+    /// Samples the server's clock every few seconds for the store's life.
+    private func keepClockSynchronized() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: StoreClock.samplingInterval)
+            try? await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
+                try await self.synchronizeClock()
+            }
+        }
+    }
+
     // MARK: - Notifications
 
     /// Holds one pooled connection LISTENing on the schema's channel and republishes each
@@ -236,14 +271,18 @@ public final class PostgresJobStore: JobStore, Service {
         }
     }
 
-    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
         try await ready { [self] in
-            // One statement: the SET list is `Job.claim` (the contract suite checks they agree).
-            try await committed { connection in
+            // One statement, on the server's clock: the SET list is `Job.claim` (the contract
+            // suite checks they agree).
+            let leaseMilliseconds = Int64(saturating: lease.timeInterval * 1000)
+            return try await committed { connection in
                 try await connection.query(
                     """
-                    UPDATE jobs SET status = 'IN_PROGRESS', started_at = \(now.epochMilliseconds), progress = 0,
-                        attempts = attempts + 1, lease_owner = \(worker), lease_expires_at = \(leaseUntil.epochMilliseconds),
+                    UPDATE jobs SET status = 'IN_PROGRESS', progress = 0,
+                        started_at = GREATEST(created_at, \(unescaped: Self.serverMilliseconds)),
+                        attempts = attempts + 1, lease_owner = \(worker),
+                        lease_expires_at = \(unescaped: Self.serverMilliseconds) + \(leaseMilliseconds),
                         version = version + 1
                     WHERE id = (
                         SELECT id FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED

@@ -16,6 +16,8 @@ import Synchronization
 /// application's life.
 public final class RedisJobStore: JobStore, Service {
     public let changes = JobChangeFeed()
+    /// Redis's `TIME`, read through this replica's clock (`synchronizeClock`).
+    public let clock: StoreClock
     private let url: RedisURL
     private let pool: RedisConnectionPool
     private let keys: RedisKeys
@@ -23,7 +25,10 @@ public final class RedisJobStore: JobStore, Service {
     /// Each script's SHA1 in the server's script cache; empty until `run` loaded them.
     private let loaded = Mutex<[RedisScript: String]>([:])
 
-    public init(url: RedisURL, logger: Logger) {
+    /// `clock` reads this replica's clock (a test gives a skewed one); the store sets it to
+    /// the server's.
+    public init(url: RedisURL, logger: Logger, clock: StoreClock = StoreClock()) {
+        self.clock = clock
         self.url = url
         pool = RedisConnectionPool(url: url)
         keys = RedisKeys(prefix: url.prefix)
@@ -35,15 +40,38 @@ public final class RedisJobStore: JobStore, Service {
     /// shutdown.
     public func run() async throws {
         try await retryWhileStarting("Redis", logger: logger) {
-            try await access { for script in RedisScript.allCases { try await load(script) } }
+            try await access {
+                // A few samples at once: the first round trips of a starting replica can be slow.
+                for _ in 0..<3 { try await synchronizeClock() }
+                for script in RedisScript.allCases { try await load(script) }
+            }
         }
         await warnUnlessDurable()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.listen() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: StoreClock.samplingInterval)
+                    try? await self.synchronizeClock()
+                }
+            }
             try? await gracefulShutdown()
             group.cancelAll()
         }
         pool.close()
+    }
+
+    /// Samples Redis's clock (`TIME`: seconds and microseconds) into `clock`.
+    private func synchronizeClock() async throws {
+        let sent = clock.localNow()
+        let reply = try await pool.run("TIME")
+        let received = clock.localNow()
+        guard let parts = reply.array?.compactMap({ $0.string.flatMap(Int64.init) }), parts.count == 2 else {
+            throw JobStoreError.corrupt("TIME answered \(reply)")
+        }
+        clock.record(
+            sent: sent, serverTime: Date(timeIntervalSince1970: Double(parts[0]) + Double(parts[1]) / 1e6),
+            resolution: 1e-6, received: received)
     }
 
     @discardableResult
@@ -162,14 +190,13 @@ public final class RedisJobStore: JobStore, Service {
         }
     }
 
-    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
         try await access {
             try Self.job(
                 try await evaluate(
                     .claim, keys: [keys.queue, keys.leases],
                     arguments: [
-                        keys.prefix + "job:", worker, String(leaseUntil.epochMilliseconds),
-                        String(now.epochMilliseconds),
+                        keys.prefix + "job:", worker, String(Int64(saturating: lease.timeInterval * 1000)),
                     ]))
         }
     }

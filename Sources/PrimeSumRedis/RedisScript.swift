@@ -36,22 +36,27 @@ enum RedisScript: CaseIterable, Sendable {
         return 1
         """
 
-    /// KEYS: queue, leases. ARGV: job key prefix, worker, lease until, now. Pops the oldest
-    /// QUEUED job and applies `Job.claim` (`RedisJobStoreTests` checks they agree); returns the
+    /// KEYS: queue, leases. ARGV: job key prefix, worker, lease milliseconds. Pops the oldest
+    /// QUEUED job and applies `Job.claim` at Redis's `TIME` (`RedisJobStoreTests` checks they
+    /// agree); returns the
     /// job's fields, or nil when nothing is queued. Nothing is published: waiters wait for a
     /// job to be queued or to end, and a claim is neither.
     private static let claimSource = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local leaseUntil = string.format('%d', now + tonumber(ARGV[3]))
         while true do
           local popped = redis.call('ZPOPMIN', KEYS[1])
           if #popped == 0 then return false end
           local id = popped[1]
           local key = ARGV[1] .. id
           if redis.call('HGET', key, 'status') == 'QUEUED' then
-            redis.call('HSET', key, 'status', 'IN_PROGRESS', 'started_at', ARGV[4], 'progress', '0',
-              'lease_owner', ARGV[2], 'lease_expires_at', ARGV[3])
+            local started = math.max(now, tonumber(redis.call('HGET', key, 'created_at')))
+            redis.call('HSET', key, 'status', 'IN_PROGRESS', 'started_at', string.format('%d', started),
+              'progress', '0', 'lease_owner', ARGV[2], 'lease_expires_at', leaseUntil)
             redis.call('HINCRBY', key, 'attempts', 1)
             redis.call('HINCRBY', key, 'version', 1)
-            redis.call('ZADD', KEYS[2], ARGV[3], id)
+            redis.call('ZADD', KEYS[2], leaseUntil, id)
             return redis.call('HMGET', key, \(columns))
           end
         end

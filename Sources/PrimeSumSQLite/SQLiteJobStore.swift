@@ -10,12 +10,16 @@ import PrimeSumJobs
 public final class SQLiteJobStore: JobStore {
     private let database: DatabasePool
     public let changes = JobChangeFeed()
+    /// This machine's clock: SQLite has none of its own, and the replicas sharing its file
+    /// share the machine (a clock set apart, as `faketime` does, is clamped by `Job.claim`).
+    public let clock: StoreClock
     /// One writer at a time, as SQLite allows: a batch is one transaction.
     private let writes: GroupCommit<Write, Result<any Sendable, any Error>>
     private typealias Write = @Sendable (Database) throws -> any Sendable
 
     /// Opens (creating when needed) the database at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    public init(path: String, clock: StoreClock = StoreClock()) throws {
+        self.clock = clock
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
@@ -148,20 +152,20 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
         // Most claims find nothing (a worker woken for a job another took, or done with its
         // own): a read sees that without a write transaction.
         guard try read({ db in try Bool.fetchOne(db.cachedStatement(sql: Self.anyQueued)) ?? false }) else {
             return nil
         }
-        return try await write { db -> Job? in
+        return try await write { [clock] db -> Job? in
             guard
                 var job = try Row.fetchOne(
                     db.cachedStatement(
                         sql: "SELECT * FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1")
                 ).map(Self.job)
             else { return nil }
-            job.claim(by: worker, until: leaseUntil, now: now)
+            job.claim(by: worker, lease: lease, now: clock.now())
             return try Self.overwrite(db, job)
         }
     }

@@ -34,6 +34,8 @@ public func buildApplication(
         services.append(
             WorkerPool(
                 store: store, configuration: pool, logger: logger, name: replica, activity: activity,
+                // The pool's figures go to the registry `/metrics` renders, bootstrapped or not.
+                metrics: PrometheusMetricsFactory(registry: metrics),
                 split: { job in
                     guard let range = try? PrimeRange(a: job.a, b: job.b) else { return [] }
                     return engine.parts(
@@ -59,7 +61,7 @@ public func buildApplication(
                 name: replica, role: configuration.role.rawValue,
                 workers: configuration.role == .api ? 0 : configuration.workers,
                 version: PrimeSumVersion.current,
-                startedAt: Date(), seenAt: Date()),
+                startedAt: store.clock.now(), seenAt: store.clock.now()),
             activity: activity, interval: configuration.heartbeatInterval, logger: logger))
     let connections = ConnectionLimit(maximum: configuration.maxConnections)
     return Application(

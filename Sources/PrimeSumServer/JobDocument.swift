@@ -30,16 +30,17 @@ struct JobDocument: Encodable {
         let attempts: Int
     }
 
-    /// `parts` and `progress`, for a split job, come from its parts (`SplitJobView`).
-    init(_ job: Job, parts: Parts? = nil, progress: Double? = nil) {
+    /// `parts` and `progress`, for a split job, come from its parts (`SplitJobView`); `now`,
+    /// the store's clock, ends the times of a job still queued or running.
+    init(_ job: Job, parts: Parts? = nil, progress: Double? = nil, now: Date) {
         _id = job.id.uuidString.lowercased()
         status = job.status.rawValue
         a = "\(job.a)"
         b = "\(job.b)"
         sum = job.sum.map { "\($0)" }
         self.progress = job.status == .inProgress || job.status == .finished ? progress ?? job.progress : nil
-        queuedTimeMs = job.queuedTimeMs
-        processingTimeMs = job.processingTimeMs
+        queuedTimeMs = job.queuedTimeMs(now: now)
+        processingTimeMs = job.processingTimeMs(now: now)
         createdAt = Self.format(job.createdAt)
         startedAt = job.startedAt.map(Self.format)
         finishedAt = job.finishedAt.map(Self.format)

@@ -45,7 +45,7 @@ final class ServiceStats: Sendable {
         if let cached = cached.withLock({ $0 }), ContinuousClock.now - cached.read < Self.freshFor {
             return (cached.snapshot, cached.replicas)
         }
-        let now = Date()
+        let now = store.clock.now()
         let replicas = try await store.replicas(now: now)
         let snapshot = Self.snapshot(queued: try await store.queuedCount(), replicas: replicas, now: now)
         cached.withLock { $0 = (snapshot, replicas, ContinuousClock.now) }

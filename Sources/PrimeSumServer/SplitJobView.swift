@@ -20,7 +20,7 @@ struct SplitJobView: Sendable {
     /// The job as it stands now (settled when its parts allow) and its document.
     func document(of job: Job) async throws -> (job: Job, document: JobDocument) {
         let (job, parts, progress) = try await view(of: job)
-        return (job, JobDocument(job, parts: parts, progress: progress))
+        return (job, JobDocument(job, parts: parts, progress: progress, now: store.clock.now()))
     }
 
     /// The job to show, its parts' counts and its progress; no counts for a job that was not
@@ -29,7 +29,7 @@ struct SplitJobView: Sendable {
         guard job.partCount > 0 else { return (job, nil, nil) }
         var job = job
         var parts = try await store.parts(of: job.id)
-        if let settled = try await self.parts.settle(job, parts: parts, now: Date()) {
+        if let settled = try await self.parts.settle(job, parts: parts, now: store.clock.now()) {
             job = settled
             // A failed job's other parts were cancelled just now.
             if settled.status == .failed { parts = try await store.parts(of: job.id) }

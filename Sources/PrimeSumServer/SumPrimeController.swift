@@ -55,7 +55,7 @@ struct SumPrimeController: Sendable {
         {
             return try await respond(with: existing, waitingUpTo: waitSeconds)
         }
-        let now = Date()
+        let now = store.clock.now()
         if let known = try await results.finishedJob(
             for: range, owner: owner, idempotencyKey: idempotencyKey, now: now)
         {
@@ -80,7 +80,7 @@ struct SumPrimeController: Sendable {
     @Sendable func read(_ request: Request, context: Context) async throws -> Response {
         let id = try jobID(context)
         let wait = try waitParameter(request)
-        let now = Date()
+        let now = store.clock.now()
         if let body = documents.body(for: id, owner: context.keyName, now: now) {
             return Response.json(body)
         }
@@ -100,7 +100,7 @@ struct SumPrimeController: Sendable {
         while true {
             guard var job = try await owned(id, by: context) else { throw notFound(id) }
             if job.status.isTerminal { return try await document(job, status: .ok) }
-            let now = Date()
+            let now = store.clock.now()
             job.cancel(now: now, ttl: configuration.resultsTTL)
             if let stored = try await store.update(job) {
                 // A job being split right now has no part count yet: its splitter cancels the
@@ -130,7 +130,7 @@ struct SumPrimeController: Sendable {
         if current.status == .finished { return try await document(current, status: .ok) }
         var response = try await document(current, status: .accepted)
         response.headers[.location] = "/sumPrime/\(current.id.uuidString.lowercased())"
-        response.headers[.retryAfter] = "\(min(3600, max(1, Int(estimate.rounded(.up)))))"
+        response.headers[.retryAfter] = "\(min(3600, max(1, Int64(saturating: estimate.rounded(.up)))))"
         return response
     }
 

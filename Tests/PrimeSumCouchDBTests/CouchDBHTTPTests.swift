@@ -9,7 +9,8 @@ import Testing
 
 @Suite struct CouchDBHTTPTests {
     @Test func refusalsNameTheCauseAndHint() throws {
-        let http = CouchDBHTTP(url: try CouchDBStoreURL("couchdb://admin:topsecret@127.0.0.1:1/jobs"))
+        let http = CouchDBHTTP(
+            url: try CouchDBStoreURL("couchdb://admin:topsecret@127.0.0.1:1/jobs"), clock: StoreClock())
         defer { try? http.client.syncShutdown() }
         let body = ByteBuffer(string: #"{"error":"unauthorized","reason":"Name or password is incorrect."}"#)
         let error = http.rejection(.init(status: .unauthorized, body: body))
@@ -20,7 +21,8 @@ import Testing
     }
 
     @Test func anUnreachableServerIsUnavailableWithoutTheCredentials() async throws {
-        let http = CouchDBHTTP(url: try CouchDBStoreURL("couchdb://admin:topsecret@127.0.0.1:1/jobs"))
+        let http = CouchDBHTTP(
+            url: try CouchDBStoreURL("couchdb://admin:topsecret@127.0.0.1:1/jobs"), clock: StoreClock())
         await #expect {
             try await http.send(.GET, http.databasePath())
         } throws: { error in
@@ -31,7 +33,7 @@ import Testing
     }
 
     @Test func pathsEscapeEachSegment() throws {
-        let http = CouchDBHTTP(url: try CouchDBStoreURL("couchdb://127.0.0.1/jobs"))
+        let http = CouchDBHTTP(url: try CouchDBStoreURL("couchdb://127.0.0.1/jobs"), clock: StoreClock())
         defer { try? http.client.syncShutdown() }
         #expect(http.databasePath("_design", "primesum-v1") == "jobs/_design/primesum-v1")
         #expect(http.databasePath("primesum-idempotency:o:k/1") == "jobs/primesum-idempotency%3Ao%3Ak%2F1")

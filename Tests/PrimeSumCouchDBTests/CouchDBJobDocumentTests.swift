@@ -11,7 +11,7 @@ import Testing
         var job = Job(
             a: UInt64.max - 100, b: UInt64.max, createdAt: now, expiresAt: now.addingTimeInterval(600),
             idempotencyKey: "key", owner: "owner")
-        job.claim(by: "worker", until: now.addingTimeInterval(15), now: now)
+        job.claim(by: "worker", lease: .seconds(15), now: now)
         job.fail(
             JobFailure(code: "boom", message: "it broke"), now: now.addingTimeInterval(1), ttl: .seconds(60))
         job.sum = UInt128.max

@@ -20,7 +20,7 @@ import Testing
                 group.addTask {
                     var mine: [UUID] = []
                     while var job = try await store.claimNext(
-                        worker: "w\(worker)", leaseUntil: Date().addingTimeInterval(60), now: Date())
+                        worker: "w\(worker)", lease: .seconds(60))
                     {
                         job.finish(sum: UInt128(job.b), now: Date(), ttl: .seconds(600))
                         if try await store.update(job) != nil { mine.append(job.id) }

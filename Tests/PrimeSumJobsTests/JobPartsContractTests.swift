@@ -16,14 +16,14 @@ import Testing
         let store = try await backend.ready()
         _ = try await store.create(Job(a: a, b: b, createdAt: now, expiresAt: now.addingTimeInterval(600)))
         let parent = try #require(
-            try await store.claimNext(worker: "splitter", leaseUntil: now.addingTimeInterval(15), now: now))
+            try await store.claimNext(worker: "splitter", lease: .seconds(15)))
         return (store, JobParts(store: store, resultsTTL: ttl), parent)
     }
 
     /// Claims the next queued part and writes it FINISHED with `sum(part)`.
     func finishNext(_ store: any JobStore, sum: (Job) -> UInt128) async throws {
         var part = try #require(
-            try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(15), now: now))
+            try await store.claimNext(worker: "w", lease: .seconds(15)))
         part.finish(sum: sum(part), now: now, ttl: ttl)
         _ = try #require(try await store.update(part))
     }
@@ -65,7 +65,7 @@ import Testing
                 group.addTask {
                     var settledHere: [Job] = []
                     while let part = try await store.claimNext(
-                        worker: "w\(worker)", leaseUntil: now.addingTimeInterval(15), now: now)
+                        worker: "w\(worker)", lease: .seconds(15))
                     {
                         var done = part
                         done.finish(sum: UInt128(part.a) + 1 << 100, now: now, ttl: ttl)
@@ -109,7 +109,7 @@ import Testing
         let split = try #require(
             try await parts.split(parent, into: ranges(1_000, 21_000, count: 5), now: now))
         let running = try #require(
-            try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(15), now: now))
+            try await store.claimNext(worker: "w", lease: .seconds(15)))
         var cancelled = split
         cancelled.cancel(now: now, ttl: ttl)
         _ = try #require(try await store.update(cancelled))
@@ -141,7 +141,7 @@ import Testing
         let (store, parts, parent) = try await claimedParent(on: backend)
         _ = try await parts.split(parent, into: ranges(1_000, 21_000, count: 3), now: now)
         let dying = try #require(
-            try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(1), now: now))
+            try await store.claimNext(worker: "w", lease: .seconds(1)))
         let cleaner = Cleaner(
             store: store, interval: .seconds(1), maxAttempts: 1, resultsTTL: ttl, holder: "cleaner",
             logger: .init(label: "test"))

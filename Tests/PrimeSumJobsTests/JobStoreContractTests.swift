@@ -9,12 +9,22 @@ import Testing
 /// The contract every store backend passes; add a backend to `Backend.all` to run it there too.
 struct Backend: CustomTestStringConvertible, Sendable {
     let name: String
-    let make: @Sendable () throws -> any JobStore
+    /// Whether the store is a server that replicas share, and so reads the server's clock
+    /// rather than this replica's (`StoreClock`).
+    var isShared = false
+    /// A store on `place` (a database, schema, key prefix or file of its own; stores made on
+    /// the same place share their jobs, as replicas do) reading `clock`.
+    let make: @Sendable (_ place: String, _ clock: StoreClock) throws -> any JobStore
     var testDescription: String { name }
 
     /// A new, empty store that answers requests.
     func ready() async throws -> any JobStore {
-        let store = try make()
+        try await ready(place: "test_\(UUID().uuidString.prefix(8).lowercased())", clock: StoreClock())
+    }
+
+    /// A store on `place`, reading `clock`, once it answers requests.
+    func ready(place: String, clock: StoreClock) async throws -> any JobStore {
+        let store = try make(place, clock)
         try await Self.untilReady(store)
         return store
     }
@@ -30,17 +40,42 @@ struct Backend: CustomTestStringConvertible, Sendable {
 
     static let all: [Backend] =
         [
-            Backend(name: "memory") { MemoryJobStore() },
-            Backend(name: "sqlite") {
+            // One process, one store: every `place` is a new one.
+            Backend(name: "memory") { _, clock in MemoryJobStore(clock: clock) },
+            Backend(name: "sqlite") { place, clock in
                 let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-                    "primesum-\(UUID()).sqlite"
+                    "primesum-\(place).sqlite"
                 ).path
-                return try SQLiteJobStore(path: path)
+                return try SQLiteJobStore(path: path, clock: clock)
             },
         ]
-        + (PostgresFixture.url == nil ? [] : [Backend(name: "postgres") { try PostgresFixture.makeStore() }])
-        + (RedisFixture.url == nil ? [] : [Backend(name: "redis") { try RedisFixture.makeStore() }])
-        + (CouchDBFixture.url == nil ? [] : [Backend(name: "couchdb") { try CouchDBFixture.makeStore() }])
+        + (PostgresFixture.url == nil
+            ? []
+            : [
+                Backend(name: "postgres", isShared: true) {
+                    try PostgresFixture.makeStore(schema: $0, clock: $1)
+                }
+            ])
+        + (RedisFixture.url == nil
+            ? []
+            : [
+                Backend(name: "redis", isShared: true) {
+                    try RedisFixture.makeStore(prefix: $0, clock: $1)
+                }
+            ])
+        + (CouchDBFixture.url == nil
+            ? []
+            : [
+                Backend(name: "couchdb", isShared: true) {
+                    try CouchDBFixture.makeStore(database: $0, clock: $1)
+                }
+            ])
+}
+
+extension Backend {
+    /// The backends that several replicas share (PostgreSQL, Redis, CouchDB).
+    static var shared: [Backend] { all.filter(\.isShared) }
+    static let noSharedStore: Comment = "no shared store (PostgreSQL, Redis, CouchDB) is configured"
 }
 
 @Suite struct JobStoreContractTests {
@@ -79,15 +114,15 @@ struct Backend: CustomTestStringConvertible, Sendable {
         let store = try await backend.ready()
         let older = try await store.create(queued(offset: 0)).job
         let newer = try await store.create(queued(offset: 1)).job
-        let lease = now.addingTimeInterval(15)
-        let first = try #require(try await store.claimNext(worker: "w1", leaseUntil: lease, now: now))
+        let lease = Duration.seconds(15)
+        let first = try #require(try await store.claimNext(worker: "w1", lease: lease))
         #expect(
             first.id == older.id && first.status == .inProgress && first.attempts == 1
                 && first.leaseOwner == "w1")
         #expect(first.version == older.version + 1)
-        let second = try await store.claimNext(worker: "w2", leaseUntil: lease, now: now)
+        let second = try await store.claimNext(worker: "w2", lease: lease)
         #expect(second?.id == newer.id)
-        #expect(try await store.claimNext(worker: "w3", leaseUntil: lease, now: now) == nil)
+        #expect(try await store.claimNext(worker: "w3", lease: lease) == nil)
         #expect(try await store.queuedCount() == 0)
     }
 
@@ -114,7 +149,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
                 group.addTask {
                     var mine: [UUID] = []
                     while let job = try? await store.claimNext(
-                        worker: "w\(worker)", leaseUntil: now.addingTimeInterval(60), now: now)
+                        worker: "w\(worker)", lease: .seconds(60))
                     {
                         mine.append(job.id)
                     }
@@ -131,7 +166,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
         let store = try await backend.ready()
         let job = try await store.create(queued()).job
         for attempt in 1...2 {
-            _ = try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(1), now: now)
+            _ = try await store.claimNext(worker: "w", lease: .seconds(1))
             #expect(try await store.requeueLapsed(now: now.addingTimeInterval(2), maxAttempts: 2).count == 1)
             let status = try await store.job(id: job.id)?.status
             #expect(status == (attempt < 2 ? .queued : .failed))
@@ -143,7 +178,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
     func finishedResultsAreFoundByRangeUntilTheyExpire(_ backend: Backend) async throws {
         let store = try await backend.ready()
         _ = try await store.create(queued(5, 50))
-        let claimed = try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(10), now: now)
+        let claimed = try await store.claimNext(worker: "w", lease: .seconds(10))
         var job = try #require(claimed)
         job.finish(sum: 328, now: now, ttl: .seconds(60))
         _ = try #require(try await store.update(job))

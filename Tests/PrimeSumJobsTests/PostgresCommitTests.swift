@@ -90,7 +90,7 @@ struct PostgresCommitTests {
         let (stored, _) = try await fixture.store.create(queued())
         try await fixture.refuseCommits()
         await #expect(throws: JobStoreError.self) {
-            try await fixture.store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(15), now: now)
+            try await fixture.store.claimNext(worker: "w", lease: .seconds(15))
         }
         #expect(try await fixture.store.job(id: stored.id)?.status == .queued)
     }

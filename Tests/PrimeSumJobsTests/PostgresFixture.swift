@@ -13,12 +13,14 @@ enum PostgresFixture {
 
     /// A running store on `schema` (a fresh one by default); it stays up for the rest of the
     /// test process.
-    static func makeStore(poolSize: Int = 10, schema: String? = nil) throws -> PostgresJobStore {
+    static func makeStore(poolSize: Int = 10, schema: String? = nil, clock: StoreClock = StoreClock()) throws
+        -> PostgresJobStore
+    {
         guard let url else { throw JobStoreError.invalidConfiguration("no test PostgreSQL") }
         let schema = schema ?? "test_\(UUID().uuidString.prefix(8).lowercased())"
         let store = PostgresJobStore(
             url: try PostgresStoreURL("\(url)?schema=\(schema)&pool=\(poolSize)"),
-            logger: Logger(label: "test"))
+            logger: Logger(label: "test"), clock: clock)
         Task { try await store.run() }
         return store
     }

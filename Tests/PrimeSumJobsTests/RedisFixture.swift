@@ -23,9 +23,9 @@ enum RedisFixture {
 
     /// A running store on `prefix` (a fresh one by default); it stays up for the rest of the
     /// test process.
-    static func makeStore(prefix: String? = nil) throws -> RedisJobStore {
+    static func makeStore(prefix: String? = nil, clock: StoreClock = StoreClock()) throws -> RedisJobStore {
         let store = RedisJobStore(
-            url: try url(prefix: prefix ?? self.prefix()), logger: Logger(label: "test"))
+            url: try url(prefix: prefix ?? self.prefix()), logger: Logger(label: "test"), clock: clock)
         Task { try await store.run() }
         return store
     }

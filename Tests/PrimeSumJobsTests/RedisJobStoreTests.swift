@@ -20,18 +20,30 @@ struct RedisJobStoreTests {
         try await admin.run("KEYS", "\(prefix):*").array?.compactMap(\.string).sorted() ?? []
     }
 
-    /// Claiming in the script sets exactly what `Job.claim` sets.
-    @Test func theClaimScriptIsJobClaim() async throws {
+    /// Claiming in the script sets exactly what `Job.claim` sets, on Redis's own clock: the
+    /// lease runs from Redis's `TIME`, and a job created ahead of that clock (by a replica whose
+    /// clock runs ahead) starts when it was created, not before.
+    @Test(arguments: [-5.0, 5.0])
+    func theClaimScriptIsJobClaim(createdAhead: TimeInterval) async throws {
         let store = try await store()
-        let now = Date(timeIntervalSince1970: 1_800_000_000)
-        let job = try await store.create(
-            Job(a: 3, b: 30, createdAt: now, expiresAt: now.addingTimeInterval(60))
-        ).job
-        let lease = now.addingTimeInterval(15)
+        let created = store.clock.now().addingTimeInterval(createdAhead)
+        let id = try await store.create(
+            Job(a: 3, b: 30, createdAt: created, expiresAt: created.addingTimeInterval(60))
+        ).job.id
+        let job = try #require(try await store.job(id: id))  // to the millisecond, as Redis keeps it
+        let before = store.clock.now()
+        let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
+        let after = store.clock.now()
+        let leaseStart = try #require(claimed.leaseExpiresAt).addingTimeInterval(-15)
+        // Redis's clock, to the millisecond, as this replica's estimate of it reads it.
+        let slack = 0.002 + store.clock.uncertainty
+        #expect(
+            leaseStart >= before.addingTimeInterval(-slack) && leaseStart <= after.addingTimeInterval(slack))
         var expected = job
-        expected.claim(by: "w", until: lease, now: now)
+        expected.claim(by: "w", lease: .seconds(15), now: leaseStart)
         expected.version += 1
-        #expect(try await store.claimNext(worker: "w", leaseUntil: lease, now: now) == expected)
+        #expect(claimed == expected)
+        #expect(try #require(claimed.startedAt) >= job.createdAt)
     }
 
     /// A job's whole life, idempotency key and result included, then the sweep at its expiry:
@@ -46,7 +58,7 @@ struct RedisJobStoreTests {
             owner: "o")
         _ = try await store.create(job)
         var claimed = try #require(
-            try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(9), now: now))
+            try await store.claimNext(worker: "w", lease: .seconds(9)))
         claimed.finish(sum: 328, now: now, ttl: .seconds(60))
         _ = try #require(try await store.update(claimed))
         try await store.recordHeartbeat(replica: "r", document: "{}", until: now.addingTimeInterval(5))
@@ -98,7 +110,7 @@ struct RedisJobStoreTests {
             Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60))
         ).job
         #expect(
-            try await store.claimNext(worker: "w", leaseUntil: now.addingTimeInterval(10), now: now)?.id
+            try await store.claimNext(worker: "w", lease: .seconds(10))?.id
                 == job.id)
     }
 }

@@ -182,10 +182,10 @@ private final class EventCollector: ResponseBodyWriter, @unchecked Sendable {
         let now = Date()
         _ = try await store.create(
             Job(a: 1_000_000, b: 3_000_000, createdAt: now, expiresAt: now.addingTimeInterval(60)))
-        let parent = try #require(try await store.claimNext(worker: "w", leaseUntil: now + 15, now: now))
+        let parent = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
         _ = try await JobParts(store: store, resultsTTL: .seconds(60)).split(
             parent, into: [1_000_000..<2_000_000, 2_000_000..<3_000_000], now: now)
-        var running = try #require(try await store.claimNext(worker: "w", leaseUntil: now + 15, now: now))
+        var running = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
         running.progress = 0.5
         running = try #require(try await store.update(running))
         let collector = EventCollector { $0.contains("event: gone") && $0.contains(#""parts""#) }

@@ -18,6 +18,7 @@ final class FailingJobStore: JobStore {
     init(healthyReads: Int) { self.healthyReads = healthyReads }
 
     var changes: JobChangeFeed { base.changes }
+    var clock: StoreClock { base.clock }
     func create(_ job: Job) async throws -> (job: Job, created: Bool) { try await base.create(job) }
     func job(id: UUID) async throws -> Job? {
         guard reads.add(1, ordering: .relaxed).newValue <= healthyReads else {
@@ -31,8 +32,8 @@ final class FailingJobStore: JobStore {
     func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
         try await base.finishedJob(a: a, b: b, now: now)
     }
-    func claimNext(worker: String, leaseUntil: Date, now: Date) async throws -> Job? {
-        try await base.claimNext(worker: worker, leaseUntil: leaseUntil, now: now)
+    func claimNext(worker: String, lease: Duration) async throws -> Job? {
+        try await base.claimNext(worker: worker, lease: lease)
     }
     func update(_ job: Job) async throws -> Job? { try await base.update(job) }
     func parts(of parent: UUID) async throws -> [Job] { try await base.parts(of: parent) }

@@ -9,11 +9,28 @@ final class ServerProcess: Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts the server and waits until it listens.
-    static func start(_ arguments: [String]) async throws -> ServerProcess {
+    /// Debian's libfaketime, which sets a process's clock apart (`faketime`).
+    static let libfaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+    /// Starts the server and waits until it listens. With `clockOffset` its wall clock is that
+    /// many seconds off (libfaketime; its monotonic clock, which timers run on, is left alone).
+    static func start(_ arguments: [String], clockOffset: Int? = nil) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = CommandRunner.binary
         process.arguments = ["serve", "--http-port", "0", "--log-level", "info"] + arguments
+        if let clockOffset {
+            // Preloaded straight into the binary, Debian's libfaketime 0.9.10 left the Swift
+            // runtime without its arguments; through sh, which then execs (same process), it
+            // does not.
+            process.arguments =
+                ["-c", #"exec "$0" "$@""#, CommandRunner.binary.path] + (process.arguments ?? [])
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            var environment = ProcessInfo.processInfo.environment
+            environment["LD_PRELOAD"] = libfaketime
+            environment["FAKETIME"] = "\(clockOffset >= 0 ? "+" : "")\(clockOffset)s"
+            environment["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+            process.environment = environment
+        }
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -30,8 +47,9 @@ final class ServerProcess: Sendable {
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(100))
         }
+        let status = process.isRunning ? "still running" : "exited with \(process.terminationStatus)"
         process.terminate()
-        throw ServerProcessError(message: "the server did not start: \(logBox.text)")
+        throw ServerProcessError(message: "the server did not start (\(status)): \(logBox.text)")
     }
 
     private init(process: Process, port: Int, log: LogBox) {

@@ -1,0 +1,76 @@
+import Foundation
+import Synchronization
+
+/// The one clock a store's timestamps and leases come from (DESIGN.md "Clocks").
+///
+/// It reads this replica's clock shifted by the offset to the store server's own clock, where
+/// the store has one (PostgreSQL's `clock_timestamp()`, Redis's `TIME`, CouchDB's `Date`
+/// header): replicas whose clocks disagree then still stamp jobs and judge leases on one clock.
+/// A store without a server clock (memory, SQLite) never records a sample and reads the local
+/// clock unchanged.
+///
+/// Each sample brackets the server's time between the local instants its request left and its
+/// answer arrived, so it bounds the offset to an interval as wide as the round trip (plus the
+/// server clock's resolution). The clock keeps the intersection of the samples, widened with
+/// age for drift, and reads at its middle: the estimate tightens with every sample, and a step
+/// of either clock (the intersection comes out empty) starts it afresh.
+public final class StoreClock: Sendable {
+    /// The bounds of (server clock - local clock), in seconds, and when they were last narrowed.
+    private struct Bounds {
+        var lower: TimeInterval
+        var upper: TimeInterval
+        var at: Date
+    }
+
+    private let local: @Sendable () -> Date
+    private let bounds = Mutex<Bounds?>(nil)
+    /// How fast two healthy clocks drift apart at most (NTP's bound is 500 ppm), in s/s.
+    private static let drift = 500e-6
+
+    /// `local` is this replica's clock (a test gives a skewed one).
+    public init(local: @escaping @Sendable () -> Date = { Date() }) {
+        self.local = local
+    }
+
+    /// The store's time now.
+    public func now() -> Date {
+        local().addingTimeInterval(offset)
+    }
+
+    /// This replica's own clock, to bracket a sample with.
+    public func localNow() -> Date { local() }
+
+    /// Seconds to add to this replica's clock to read the store's (0 until a sample is recorded).
+    public var offset: TimeInterval {
+        bounds.withLock { bounds in bounds.map { ($0.lower + $0.upper) / 2 } ?? 0 }
+    }
+
+    /// How far `offset` may be from the truth, in seconds (infinite before the first sample).
+    public var uncertainty: TimeInterval {
+        bounds.withLock { bounds in bounds.map { ($0.upper - $0.lower) / 2 } ?? .infinity }
+    }
+
+    /// Records that the server's clock read `serverTime` (truncated to `resolution` seconds)
+    /// between the local instants `sent` and `received` (from `localNow()`).
+    public func record(sent: Date, serverTime: Date, resolution: TimeInterval = 0, received: Date) {
+        guard received >= sent, resolution >= 0, serverTime.timeIntervalSince1970.isFinite else { return }
+        let sample = Bounds(
+            lower: serverTime.timeIntervalSince(received),
+            upper: serverTime.timeIntervalSince(sent) + resolution, at: received)
+        bounds.withLock { bounds in
+            guard let previous = bounds else {
+                bounds = sample
+                return
+            }
+            let widen = max(0, received.timeIntervalSince(previous.at)) * Self.drift
+            let lower = max(previous.lower - widen, sample.lower)
+            let upper = min(previous.upper + widen, sample.upper)
+            bounds = lower <= upper ? Bounds(lower: lower, upper: upper, at: received) : sample
+        }
+    }
+}
+
+extension StoreClock {
+    /// How often a store with a server clock samples it again.
+    public static let samplingInterval = Duration.seconds(5)
+}
