@@ -275,11 +275,18 @@ public final class CouchDBJobStore: JobStore, Service {
     }
 
     public func update(_ job: Job) async throws -> Job? {
-        if let revision = revisions.revision(of: job.id, atVersion: job.version) {
-            return try await write(job, over: revision)
+        let revision: String?
+        if let cached = revisions.revision(of: job.id, atVersion: job.version) {
+            revision = cached
+        } else {
+            guard let stored = try await document(id: job.id), stored.version == job.version else {
+                return nil
+            }
+            revision = stored._rev
         }
-        guard let stored = try await document(id: job.id), stored.version == job.version else { return nil }
-        return try await write(job, over: stored._rev)
+        let written = try await write(job, over: revision)
+        if let written { changes.announce(written, wakeWorker: false) }
+        return written
     }
 
     public func parts(of parent: UUID) async throws -> [Job] {

@@ -34,10 +34,20 @@ public final class JobChangeFeed: Sendable {
         }
     }
 
-    /// Fires every subscription of `topic`.
-    public func publish(_ topic: Topic) {
+    /// Fires every subscription of `topic`, handing it `job` when the change carried it.
+    public func publish(_ topic: Topic, job: Job? = nil) {
         let fired = state.withLock { $0.subscribers.removeValue(forKey: topic) } ?? [:]
-        for subscription in fired.values { subscription.fire() }
+        for subscription in fired.values { subscription.fire(with: job) }
+    }
+
+    /// A write of this process stored `job`: long-polls on it get the job itself once it is
+    /// terminal (they need not read it again), and one idle worker hears that it is queued.
+    /// Every store calls it after each write it makes; a shared store, whose own notification
+    /// of a queued job comes round to this process's workers too, passes `wakeWorker: false`
+    /// (a second wake-up would cost a claim that finds nothing).
+    public func announce(_ job: Job, wakeWorker: Bool = true) {
+        if job.status.isTerminal { publish(.job(job.id), job: job) }
+        if wakeWorker && job.status == .queued { signal(.queue) }
     }
 
     /// Fires every subscription to a job (not the idle workers' `.queue`): the process is
@@ -48,7 +58,7 @@ public final class JobChangeFeed: Sendable {
             for topic in jobs.keys { state.subscribers[topic] = nil }
             return jobs.values.flatMap(\.values)
         }
-        for subscription in fired { subscription.fire() }
+        for subscription in fired { subscription.fire(with: nil) }
     }
 
     /// Subscriptions not yet fired or cancelled, every topic together.
@@ -64,7 +74,7 @@ public final class JobChangeFeed: Sendable {
             if state.subscribers[topic]?.isEmpty == true { state.subscribers[topic] = nil }
             return subscription
         }
-        fired?.fire()
+        fired?.fire(with: nil)
     }
 
     fileprivate func remove(_ subscription: Subscription) {
@@ -83,9 +93,9 @@ public final class JobChangeFeed: Sendable {
         private weak let feed: JobChangeFeed?
         private enum Phase {
             case pending
-            case fired
-            case waiting(CheckedContinuation<Void, Never>)
-            case done
+            case fired(Job?)
+            case waiting(CheckedContinuation<Job?, Never>)
+            case done(Job?)
         }
         private let phase = Mutex(Phase.pending)
 
@@ -101,48 +111,57 @@ public final class JobChangeFeed: Sendable {
         public func cancel() -> Bool {
             feed?.remove(self)
             return phase.withLock { phase in
-                defer { phase = .done }
+                defer { phase = .done(nil) }
                 if case .fired = phase { return true }
                 return false
             }
         }
 
-        /// Returns when the topic changes, `timeout` passes or the task is cancelled.
-        public func wait(timeout: Duration) async {
+        /// Returns when the topic changes, `timeout` passes or the task is cancelled: the job
+        /// the change carried (`announce`), or nil when it carried none.
+        @discardableResult
+        public func wait(timeout: Duration) async -> Job? {
             defer { feed?.remove(self) }
             let timer = Task { [weak self] in
                 try? await Task.sleep(for: timeout)
-                self?.fire()
+                self?.fire(with: nil)
             }
             defer { timer.cancel() }
-            await withTaskCancellationHandler {
+            return await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
-                    let resumeNow = phase.withLock { phase -> Bool in
-                        guard case .pending = phase else { return true }
-                        phase = .waiting(continuation)
-                        return false
+                    let firedWith = phase.withLock { phase -> Job?? in
+                        switch phase {
+                        case .pending:
+                            phase = .waiting(continuation)
+                            return .none
+                        case .fired(let job), .done(let job):
+                            phase = .done(nil)
+                            return .some(job)
+                        case .waiting:
+                            return .some(nil)
+                        }
                     }
-                    if resumeNow { continuation.resume() }
+                    if let job = firedWith { continuation.resume(returning: job) }
                 }
             } onCancel: {
-                fire()
+                fire(with: nil)
             }
         }
 
-        fileprivate func fire() {
-            let continuation = phase.withLock { phase -> CheckedContinuation<Void, Never>? in
+        fileprivate func fire(with job: Job?) {
+            let continuation = phase.withLock { phase -> CheckedContinuation<Job?, Never>? in
                 switch phase {
                 case .pending:
-                    phase = .fired
+                    phase = .fired(job)
                     return nil
                 case .waiting(let continuation):
-                    phase = .done
+                    phase = .done(nil)
                     return continuation
                 case .fired, .done:
                     return nil
                 }
             }
-            continuation?.resume()
+            continuation?.resume(returning: job)
         }
     }
 }

@@ -99,7 +99,7 @@ public final class MemoryJobStore: JobStore {
             state.put(job, replacing: nil)
             return (job, true)
         }
-        if outcome.1 { changes.signal(.queue) }
+        if outcome.1 { changes.announce(outcome.0) }
         return outcome
     }
 
@@ -145,8 +145,7 @@ public final class MemoryJobStore: JobStore {
             state.put(next, replacing: previous)
             return next
         }
-        if let stored, stored.status.isTerminal { changes.publish(.job(stored.id)) }
-        if stored?.status == .queued { changes.signal(.queue) }
+        if let stored { changes.announce(stored) }
         return stored
     }
 

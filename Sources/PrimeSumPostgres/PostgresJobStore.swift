@@ -296,8 +296,11 @@ public final class PostgresJobStore: JobStore, Service {
 
     public func update(_ job: Job) async throws -> Job? {
         try await ready { [self] in
-            try await committed { connection in try await Self.overwrite(job, on: connection, logger: logger)
+            let stored = try await committed { connection in
+                try await Self.overwrite(job, on: connection, logger: logger)
             }
+            if let stored { changes.announce(stored, wakeWorker: false) }
+            return stored
         }
     }
 

@@ -223,7 +223,9 @@ public final class RedisJobStore: JobStore, Service {
                 arguments += [column, Self.text(value).map { "=" + $0 } ?? ""]
             }
             let reply = try await evaluate(.update, keys: scriptKeys, arguments: arguments)
-            return reply.integer == 1 ? next : nil
+            guard reply.integer == 1 else { return nil }
+            changes.announce(next, wakeWorker: false)
+            return next
         }
     }
 

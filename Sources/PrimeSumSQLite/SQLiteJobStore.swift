@@ -124,7 +124,7 @@ public final class SQLiteJobStore: JobStore {
                 arguments: StatementArguments(StatementArguments.values(for: job)))
             return (job, true)
         }
-        if outcome.1 { changes.signal(.queue) }
+        if outcome.1 { changes.announce(outcome.0) }
         return outcome
     }
 
@@ -175,8 +175,7 @@ public final class SQLiteJobStore: JobStore {
     public func update(_ job: Job) async throws -> Job? {
         let stored = try await write { db in try Self.overwrite(db, job) }
         if let stored {
-            if stored.status.isTerminal { changes.publish(.job(stored.id)) }
-            if stored.status == .queued { changes.signal(.queue) }
+            changes.announce(stored)
         }
         return stored
     }

@@ -2,7 +2,9 @@ import Foundation
 import PrimeSumJobs
 
 /// The long-poll: a job read once it is terminal, or as it is when the wait runs out or the
-/// process starts draining, woken by the store's change feed rather than by polling.
+/// process starts draining, woken by the store's change feed rather than by polling. A change
+/// written by this process carries the terminal job (`JobChangeFeed.announce`): the wait then
+/// answers with it and reads nothing more.
 struct TerminalWait: Sendable {
     let store: any JobStore
     let drain: DrainState
@@ -17,8 +19,11 @@ struct TerminalWait: Sendable {
         var change = pending
         while true {
             // Once draining, the wake-up has been sent: a wait that starts later would be held.
-            if let change, !drain.isDraining {
-                await change.wait(timeout: max(.zero, deadline - ContinuousClock.now))
+            if let change, !drain.isDraining,
+                let carried = await change.wait(timeout: max(.zero, deadline - ContinuousClock.now)),
+                carried.id == id, carried.status.isTerminal
+            {
+                return carried
             }
             let next = store.changes.subscribe(.job(id))
             change = next

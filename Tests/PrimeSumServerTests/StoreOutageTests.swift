@@ -8,14 +8,18 @@ import Testing
 
 @testable import PrimeSumServer
 
-/// A memory store whose reads of a job by id start failing after `healthyReads` of them, as a
-/// store going down mid-request does (fault injection around the real memory store).
+/// A memory store that counts its reads of a job by id, and whose reads start failing after
+/// `healthyReads` of them, as a store going down mid-request does (fault injection around the
+/// real memory store).
 final class FailingJobStore: JobStore {
     let base = MemoryJobStore()
     private let reads = Atomic(0)
     let healthyReads: Int
 
-    init(healthyReads: Int) { self.healthyReads = healthyReads }
+    init(healthyReads: Int = .max) { self.healthyReads = healthyReads }
+
+    /// How many times a job was read by id.
+    var readCount: Int { reads.load(ordering: .relaxed) }
 
     var changes: JobChangeFeed { base.changes }
     var clock: StoreClock { base.clock }
@@ -50,6 +54,28 @@ final class FailingJobStore: JobStore {
         try await base.recordHeartbeat(replica: replica, document: document, until: until)
     }
     func heartbeats(now: Date) async throws -> [String] { try await base.heartbeats(now: now) }
+}
+
+@Suite struct LongPollReadTests {
+    /// A long-poll woken by this replica's own worker finishing the job answers with the job
+    /// that change carried: the job is read once, when the long-poll starts, not again after.
+    @Test func aLongPollWokenByThisReplicasWriteReadsTheJobOnce() async throws {
+        let store = FailingJobStore()
+        let app = try APITests.app(store: store)
+        try await app.test(.router) { client in
+            // About a second of sieving: the long-poll is waiting when the job ends.
+            let id = try await client.execute(
+                uri: "/sumPrime", method: .post, headers: APITests.json,
+                body: ByteBuffer(string: #"{"a":"1000000000000","b":"1002000000000"}"#)
+            ) { try APITests.object($0.body)["_id"] as? String ?? "" }
+            let readsBefore = store.readCount
+            try await client.execute(uri: "/sumPrime/\(id)?wait=60", method: .get) { response in
+                let status = try APITests.object(response.body)["status"] as? String
+                #expect(status == "FINISHED")
+            }
+            #expect(store.readCount - readsBefore == 1)
+        }
+    }
 }
 
 @Suite struct StoreOutageTests {
