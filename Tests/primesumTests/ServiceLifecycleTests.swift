@@ -66,15 +66,28 @@ import Testing
     }
 
     /// Long-polls every job to a terminal status and checks it finished with the engine's sum.
+    /// When the server cannot be reached, the failure says whether it is still running and
+    /// what it logged last.
     static func expectAllFinished(_ jobs: [(String, PrimeRange)], on server: ServerProcess) async throws {
         let client = PrimeSumClient(baseURL: server.baseURL)
         let engine = PrimeSumEngine(threads: 1)
         var wrong = 0
+        func read(_ id: String, wait: Int? = nil) async throws -> JobSnapshot {
+            do {
+                return try await client.job(id: id, wait: wait).job
+            } catch {
+                let state =
+                    server.process.isRunning
+                    ? "still running" : "gone (status \(server.process.terminationStatus))"
+                throw ServerProcessError(
+                    message: "\(error); the server is \(state); its log ends: \(server.output.suffix(3_000))")
+            }
+        }
         for (id, range) in jobs {
-            var job = try await client.job(id: id).job
+            var job = try await read(id)
             let deadline = ContinuousClock.now + .seconds(120)
             while !job.isTerminal && ContinuousClock.now < deadline {
-                job = try await client.job(id: id, wait: 30).job
+                job = try await read(id, wait: 30)
             }
             let expected = try await engine.sum(range)
             if job.status != "FINISHED" || job.sum != "\(expected)" { wrong += 1 }
