@@ -73,4 +73,21 @@ public final class StoreClock: Sendable {
 extension StoreClock {
     /// How often a store with a server clock samples it again.
     public static let samplingInterval = Duration.seconds(5)
+
+    /// Records one sample: `read` asks the server for its clock (to `resolution` seconds), and
+    /// the local instants around it bracket the answer.
+    public func sample(resolution: TimeInterval, _ read: () async throws -> Date) async throws {
+        let sent = localNow()
+        let serverTime = try await read()
+        record(sent: sent, serverTime: serverTime, resolution: resolution, received: localNow())
+    }
+
+    /// Runs `sample` every `samplingInterval` until the task is cancelled, ignoring failures
+    /// (the store reports those through its own operations).
+    public func keepSampling(_ sample: () async throws -> Void) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.samplingInterval)
+            try? await sample()
+        }
+    }
 }

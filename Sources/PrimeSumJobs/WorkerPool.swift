@@ -161,11 +161,10 @@ public struct WorkerPool: Service {
         case handBack
     }
 
-    /// How a computed job ends: the state to write, the job as claimed, and how long it ran
-    /// (on this process's monotonic clock: no other clock enters a duration).
+    /// How a computed job ends: the state to write, and how long it ran (on this process's
+    /// monotonic clock: no other clock enters a duration).
     private struct Ending: Sendable {
         var job: Job
-        var claimed: Job
         var ran: Duration
     }
 
@@ -216,7 +215,7 @@ public struct WorkerPool: Service {
             logger.info("stopped: the job was cancelled or taken over")
             return nil
         }
-        return Ending(job: job, claimed: claimed, ran: ContinuousClock.now - began)
+        return Ending(job: job, ran: ContinuousClock.now - began)
     }
 
     /// Writes a computed job's final state, then counts and logs it.

@@ -58,7 +58,13 @@ public final class PostgresJobStore: JobStore, Service {
             for _ in 0..<3 { try? await synchronizeClock() }
             migrated.store(true, ordering: .relaxed)
             group.addTask { await self.listen() }
-            group.addTask { await self.keepClockSynchronized() }
+            group.addTask {
+                await self.clock.keepSampling {
+                    try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
+                        try await self.synchronizeClock()
+                    }
+                }
+            }
             try? await gracefulShutdown()
             group.cancelAll()
         }
@@ -189,24 +195,13 @@ public final class PostgresJobStore: JobStore, Service {
     private static let serverMilliseconds = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
 
     /// Samples the server's clock into `clock`.
-    private func synchronizeClock() async throws {
-        let sent = clock.localNow()
-        var microseconds: Int64 = 0
-        for try await value in try await client.query(
-            "SELECT (extract(epoch from clock_timestamp()) * 1000000)::bigint", logger: logger
-        ).decode(Int64.self) { microseconds = value }
-        clock.record(
-            sent: sent, serverTime: Date(timeIntervalSince1970: Double(microseconds) / 1e6),
-            resolution: 1e-6, received: clock.localNow())
-    }
-
-    /// Samples the server's clock every few seconds for the store's life.
-    private func keepClockSynchronized() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: StoreClock.samplingInterval)
-            try? await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
-                try await self.synchronizeClock()
-            }
+    @Sendable private func synchronizeClock() async throws {
+        try await clock.sample(resolution: 1e-6) {
+            var microseconds: Int64 = 0
+            for try await value in try await client.query(
+                "SELECT (extract(epoch from clock_timestamp()) * 1000000)::bigint", logger: logger
+            ).decode(Int64.self) { microseconds = value }
+            return Date(timeIntervalSince1970: Double(microseconds) / 1e6)
         }
     }
 

@@ -49,12 +49,7 @@ public final class RedisJobStore: JobStore, Service {
         await warnUnlessDurable()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.listen() }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: StoreClock.samplingInterval)
-                    try? await self.synchronizeClock()
-                }
-            }
+            group.addTask { await self.clock.keepSampling { try await self.synchronizeClock() } }
             try? await gracefulShutdown()
             group.cancelAll()
         }
@@ -63,15 +58,14 @@ public final class RedisJobStore: JobStore, Service {
 
     /// Samples Redis's clock (`TIME`: seconds and microseconds) into `clock`.
     private func synchronizeClock() async throws {
-        let sent = clock.localNow()
-        let reply = try await pool.run("TIME")
-        let received = clock.localNow()
-        guard let parts = reply.array?.compactMap({ $0.string.flatMap(Int64.init) }), parts.count == 2 else {
-            throw JobStoreError.corrupt("TIME answered \(reply)")
+        try await clock.sample(resolution: 1e-6) {
+            let reply = try await pool.run("TIME")
+            guard let parts = reply.array?.compactMap({ $0.string.flatMap(Int64.init) }), parts.count == 2
+            else {
+                throw JobStoreError.corrupt("TIME answered \(reply)")
+            }
+            return Date(timeIntervalSince1970: Double(parts[0]) + Double(parts[1]) / 1e6)
         }
-        clock.record(
-            sent: sent, serverTime: Date(timeIntervalSince1970: Double(parts[0]) + Double(parts[1]) / 1e6),
-            resolution: 1e-6, received: received)
     }
 
     @discardableResult

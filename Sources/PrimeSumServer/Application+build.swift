@@ -26,6 +26,7 @@ public func buildApplication(
     )
     let replica = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     let activity = ReplicaActivity()
+    let started = store.clock.now()
     if configuration.role != .api {
         let pool = WorkerPool.Configuration(
             workers: configuration.workers, leaseDuration: configuration.leaseDuration,
@@ -61,7 +62,7 @@ public func buildApplication(
                 name: replica, role: configuration.role.rawValue,
                 workers: configuration.role == .api ? 0 : configuration.workers,
                 version: PrimeSumVersion.current,
-                startedAt: store.clock.now(), seenAt: store.clock.now()),
+                startedAt: started, seenAt: started),
             activity: activity, interval: configuration.heartbeatInterval, logger: logger))
     let connections = ConnectionLimit(maximum: configuration.maxConnections)
     return Application(
