@@ -20,7 +20,7 @@ import Synchronization
 ///
 /// It is also a `Service`: it creates the database and its indexes at start and follows the
 /// feed for the application's life.
-public final class CouchDBJobStore: JobStore, Service {
+public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
     public let changes = JobChangeFeed()
     /// CouchDB's clock, read from the `Date` header of every answer (`CouchDBHTTP`).
     public let clock: StoreClock
@@ -289,6 +289,39 @@ public final class CouchDBJobStore: JobStore, Service {
         return written
     }
 
+    /// Each job read and written over its revision, its version kept: a writer whose revision
+    /// this renewal made stale is refused (409) and reads the job again, as after any write.
+    public func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
+        let http = try ready()
+        var lost = Set<UUID>()
+        for renewal in renewals {
+            let id = renewal.lease.id
+            guard let document = try await document(id: id) else {
+                lost.insert(id)
+                continue
+            }
+            var job = try document.job()
+            guard job.lease == renewal.lease else {
+                lost.insert(id)
+                continue
+            }
+            job.progress = renewal.progress
+            job.leaseExpiresAt = clock.now().addingTimeInterval(lease.timeInterval)
+            let response = try await http.send(
+                .PUT, http.databasePath(id.uuidString),
+                json: CouchDBJobDocument(job, revision: document._rev),
+                accepting: [201, 404, 409])
+            switch response.status {
+            case .created:
+                revisions.remember(id, version: job.version, revision: try response.decode(Written.self).rev)
+            // Another write came between: whether it ended the job shows at the next renewal.
+            case .conflict: revisions.forget(id)
+            default: lost.insert(id)
+            }
+        }
+        return lost
+    }
+
     public func parts(of parent: UUID) async throws -> [Job] {
         try await partDocuments(of: parent.uuidString).map { try $0.job() }
     }
@@ -475,7 +508,7 @@ public final class CouchDBJobStore: JobStore, Service {
             return nil
         }
         revisions.remember(job.id, version: next.version, revision: try response.decode(Written.self).rev)
-        return next
+        return JobRecord.stored(next)
     }
 
     private func find(_ selector: JSONValue, index: String, sort: String? = nil, limit: Int) async throws

@@ -4,7 +4,8 @@ import Metrics
 import ServiceLifecycle
 
 /// Every `interval`, the replica holding the store's cleaner lease requeues jobs whose worker
-/// lease lapsed (failing the parent of a part out of attempts) and deletes terminal jobs past
+/// lease lapsed (failing the parent of a part out of attempts, and settling a split parent
+/// whose settlement check came due: see `Job.settlementCheck`) and deletes terminal jobs past
 /// their TTL. Every replica runs one; the lease
 /// (twice the interval long, so a dead holder is replaced within two sweeps) makes exactly one
 /// of them work at a time. A sweep costs a replica that does not hold the lease one query; every
@@ -14,7 +15,7 @@ public struct Cleaner: Service {
     private let store: any JobStore
     private let interval: Duration
     private let maxAttempts: Int
-    private let parts: JobParts
+    private let resultsTTL: Duration
     private let holder: String
     private let logger: Logger
     private let queueDepth = Gauge(label: "primesum_queue_depth")
@@ -28,7 +29,7 @@ public struct Cleaner: Service {
         self.store = store
         self.interval = interval
         self.maxAttempts = maxAttempts
-        self.parts = JobParts(store: store, resultsTTL: resultsTTL)
+        self.resultsTTL = resultsTTL
         self.holder = holder
         self.logger = logger
     }
@@ -54,9 +55,13 @@ public struct Cleaner: Service {
                 return
             }
             let requeued = try await store.requeueLapsed(now: now, maxAttempts: maxAttempts)
-            // A part out of attempts fails its parent.
-            for parent in Set(requeued.filter { $0.status == .failed }.compactMap(\.parent)) {
-                try await parts.settle(parentID: parent, now: now)
+            // A part out of attempts fails its parent; a split parent due for its check is
+            // settled if its parts allow.
+            let parents =
+                requeued.filter { $0.status == .failed }.compactMap(\.parent)
+                + requeued.filter { $0.partCount > 0 }.map(\.id)
+            for parent in Set(parents) {
+                _ = try await store.settle(parentID: parent, ttl: resultsTTL)
             }
             let deleted = full ? try await store.deleteExpired(now: now) : 0
             if requeued.count + deleted > 0 {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The fields a split sets, shared by `JobParts` and every store: a part is an ordinary QUEUED
+/// The fields a split sets, shared by every store: a part is an ordinary QUEUED
 /// job with a `parent`, so any worker on any replica claims it through the same queue.
 extension Job {
     /// The part of `parent` that sums [a, b): QUEUED, created `now`. Its idempotency key is its
@@ -16,13 +16,45 @@ extension Job {
     /// client's `Idempotency-Key` never names a part.
     public static func partOwner(of parent: UUID) -> String { "parts-of:\(parent.uuidString)" }
 
-    /// IN_PROGRESS → split into `count` parts: the parent holds no lease (nothing computes it,
-    /// so nothing requeues it) and finishes when its last part does.
-    public mutating func markSplit(into count: Int) {
+    /// IN_PROGRESS → split into `count` parts: the parent has no lease owner (nothing computes
+    /// it) and finishes when its last part does. Its lease expiry becomes the time of a check
+    /// that it was settled (`settlementCheck`).
+    public mutating func markSplit(into count: Int, now: Date) {
         partCount = count
         progress = 0
         leaseOwner = nil
-        leaseExpiresAt = nil
+        leaseExpiresAt = now.addingTimeInterval(Self.settlementCheck.timeInterval)
+    }
+
+    /// How often the cleaner checks a split parent whose parts may have ended without settling
+    /// it (its settler died between the two writes, on a store where they are not one step):
+    /// the parent's lease "lapses", and the cleaner settles it or checks again this much later.
+    public static let settlementCheck = Duration.seconds(15)
+
+    /// The parent as `parts` settle it: FINISHED with the sum once every part finished, FAILED
+    /// once one failed; nil while it is not a split job in progress or still has parts to wait
+    /// for. A failed parent's other parts are the caller's to cancel.
+    public func settled(by parts: [Job], now: Date, ttl: Duration) -> Job? {
+        guard status == .inProgress, partCount > 0 else { return nil }
+        var parent = self
+        if let failed = parts.first(where: { $0.status == .failed }) {
+            parent.fail(
+                JobFailure(
+                    code: "part_failed",
+                    message:
+                        "the part [\(failed.a), \(failed.b)) of this job failed: \(failed.failure?.message ?? "no reason given")"
+                ), now: now, ttl: ttl)
+            return parent
+        }
+        let finished = parts.filter { $0.status == .finished }
+        guard finished.count == partCount else { return nil }
+        // Modulo 2^128: the parts of [0, b) - [0, a) pass through negative values.
+        let sum = finished.reduce(UInt128(0)) { total, part in
+            let value = part.sum ?? 0
+            return part.isSubtracted(from: self) ? total &- value : total &+ value
+        }
+        parent.finish(sum: sum, now: now, ttl: ttl)
+        return parent
     }
 
     /// Whether this part's sum is taken away from its parent's rather than added: a job split

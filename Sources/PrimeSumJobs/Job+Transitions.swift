@@ -28,8 +28,14 @@ extension Job {
         leaseExpiresAt = nil
     }
 
-    /// IN_PROGRESS → QUEUED after a lapsed lease, or FAILED once out of attempts.
+    /// IN_PROGRESS → QUEUED after a lapsed lease, or FAILED once out of attempts. A split
+    /// parent's lapsed lease is only its next settlement check (`Job.settlementCheck`): it stays
+    /// as it is, checked again later.
     public mutating func requeueAfterLapse(now: Date, maxAttempts: Int) {
+        if partCount > 0 {
+            leaseExpiresAt = now.addingTimeInterval(Self.settlementCheck.timeInterval)
+            return
+        }
         leaseOwner = nil
         leaseExpiresAt = nil
         progress = 0
@@ -41,6 +47,15 @@ extension Job {
         } else {
             status = .queued
             startedAt = nil
+        }
+    }
+
+    /// Ends the job as its worker reports (`JobStore.complete`).
+    public mutating func complete(_ outcome: JobOutcome, now: Date, ttl: Duration) {
+        switch outcome {
+        case .finished(let sum): finish(sum: sum, now: now, ttl: ttl)
+        case .failed(let failure): fail(failure, now: now, ttl: ttl)
+        case .handedBack: handBack()
         }
     }
 

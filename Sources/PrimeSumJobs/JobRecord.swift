@@ -93,6 +93,12 @@ public struct JobRecord: Sendable, Equatable {
             owner: job.owner, parentID: job.parent, partCount: job.partCount)
     }
 
+    /// `job` as a store that keeps instants in milliseconds reads it back: what a store returns
+    /// for a job it wrote equals what it returns when the job is read.
+    public static func stored(_ job: Job) -> Job {
+        (try? JobRecord(job).job()) ?? job
+    }
+
     /// The job; throws `JobStoreError.corrupt` for a record no version of primesum wrote.
     public func job() throws(JobStoreError) -> Job {
         guard let status = JobStatus(rawValue: status), let a = UInt64(a), let b = UInt64(b) else {

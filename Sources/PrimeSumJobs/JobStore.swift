@@ -3,8 +3,10 @@ import Foundation
 /// The response store, grown to hold the queue too: every backend (memory, SQLite, PostgreSQL,
 /// Redis, CouchDB) implements it and passes the same contract suite.
 ///
-/// Backends throw `JobStoreError`; a write that loses a compare-and-swap returns nil rather
-/// than throwing.
+/// Its writes are intents that the store checks itself: a worker completes or renews only a
+/// job it still holds under the lease it claimed it with (`JobLease`), a cancel ends only a job
+/// that has not ended, a part's completion settles its parent. No caller reads a job, changes
+/// it and writes it back. Backends throw `JobStoreError`.
 public protocol JobStore: Sendable {
     /// In-process notifications of job changes, for long-polls and idle workers.
     var changes: JobChangeFeed { get }
@@ -31,15 +33,39 @@ public protocol JobStore: Sendable {
     /// when nothing is queued.
     func claimNext(worker: String, lease: Duration) async throws -> Job?
 
-    /// Writes `job` if the stored version still equals `job.version` (compare-and-swap); returns
-    /// the stored job, version + 1, or nil when another writer came first or the job is gone.
-    func update(_ job: Job) async throws -> Job?
+    /// Ends each job as its worker reports (`Job.complete`), but only while it is still held
+    /// under the lease it was claimed with; a terminal job lives for `ttl`. A part's completion
+    /// settles its parent when it was the last part to finish or the first to fail (a failed
+    /// parent's other parts are cancelled). One result per completion, in order.
+    func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult]
+
+    /// Writes each running job's progress and extends its lease by `lease` from the store's
+    /// now, while it is still held under the lease named; nothing else of the job changes (not
+    /// its version). Returns the ids no longer held: their workers stop computing.
+    func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID>
+
+    /// Cancels the job unless it has ended, with every part of it that has not; a running
+    /// job's worker is refused at its next renewal and stops. Returns the job as stored (ended
+    /// either way), or nil when there is no such job.
+    func cancel(id: UUID, ttl: Duration) async throws -> Job?
+
+    /// Splits a job the caller holds into one QUEUED part per range (`Job.part`) and marks it
+    /// split (`Job.markSplit`). Returns the parent as stored, or nil when it was no longer held
+    /// (the parts of a parent cancelled meanwhile are cancelled too). Splitting the same parent
+    /// again finds the parts already stored. A range that ends at or before the parent's `a`
+    /// is subtracted (`Job.isSubtracted(from:)`): [a, b) as [0, b) and [0, a).
+    func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job?
+
+    /// Settles a split parent whose parts allow it (see `complete`); returns it when this call
+    /// settled it, nil when it is not split, still waits for parts or was settled before.
+    func settle(parentID: UUID, ttl: Duration) async throws -> Job?
 
     /// The parts of the job `parent`, in any order (none for a job that was not split).
     func parts(of parent: UUID) async throws -> [Job]
 
     /// Returns IN_PROGRESS jobs whose lease lapsed before `now` to QUEUED, or FAILED once they
-    /// have been attempted `maxAttempts` times. Returns the jobs it moved, as stored.
+    /// have been attempted `maxAttempts` times (`Job.requeueAfterLapse`; a split parent is
+    /// only given its next settlement check). Returns the jobs it moved, as stored.
     func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job]
 
     /// Deletes terminal jobs (not parts) that expired before `now`, each with its parts

@@ -10,7 +10,9 @@ public struct MeasuredJobStore: JobStore {
     public init(_ base: any JobStore) {
         self.base = base
         let operations = [
-            "create", "get", "getByKey", "finishedJob", "claimNext", "update", "parts", "requeueLapsed",
+            "create", "get", "getByKey", "finishedJob", "claimNext", "complete", "renewLeases", "cancel",
+            "split",
+            "settle", "parts", "requeueLapsed",
             "deleteExpired",
             "cleanerLease", "queuedCount", "ping", "recordHeartbeat", "heartbeats",
         ]
@@ -51,8 +53,24 @@ public struct MeasuredJobStore: JobStore {
         }
     }
 
-    public func update(_ job: Job) async throws -> Job? {
-        try await measure("update") { try await base.update(job) }
+    public func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
+        try await measure("complete") { try await base.complete(completions, ttl: ttl) }
+    }
+
+    public func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
+        try await measure("renewLeases") { try await base.renewLeases(renewals, lease: lease) }
+    }
+
+    public func cancel(id: UUID, ttl: Duration) async throws -> Job? {
+        try await measure("cancel") { try await base.cancel(id: id, ttl: ttl) }
+    }
+
+    public func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job? {
+        try await measure("split") { try await base.split(parent, into: ranges, ttl: ttl) }
+    }
+
+    public func settle(parentID: UUID, ttl: Duration) async throws -> Job? {
+        try await measure("settle") { try await base.settle(parentID: parentID, ttl: ttl) }
     }
 
     public func parts(of parent: UUID) async throws -> [Job] {

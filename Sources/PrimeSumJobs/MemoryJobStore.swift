@@ -8,7 +8,7 @@ import Synchronization
 /// It keeps every job for its TTL (rate × 600 s of them), so no operation on the request path
 /// scans them: the queue is a heap by creation time, and idempotency keys, finished results
 /// and running jobs have indexes of their own. Only the cleaner's expiry sweep walks every job.
-public final class MemoryJobStore: JobStore {
+public final class MemoryJobStore: CompareAndSwapJobStore {
     private struct State {
         var jobs: [UUID: Job] = [:]
         /// QUEUED jobs by creation time; an entry whose job moved on is skipped when popped.
@@ -147,6 +147,45 @@ public final class MemoryJobStore: JobStore {
         }
         if let stored { changes.announce(stored) }
         return stored
+    }
+
+    public func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
+        let now = clock.now()
+        let ended = state.withLock { state in
+            completions.map { completion -> Job? in
+                guard let lease = completion.claimed.lease, let previous = state.jobs[lease.id],
+                    previous.lease == lease
+                else { return nil }
+                var next = previous
+                next.complete(completion.outcome, now: now, ttl: ttl)
+                next.version += 1
+                state.put(next, replacing: previous)
+                return next
+            }
+        }
+        var results: [CompletionResult] = []
+        for job in ended {
+            if let job { changes.announce(job) }
+            results.append(
+                CompletionResult(job: job, settledParent: try await settleParent(of: job, ttl: ttl)))
+        }
+        return results
+    }
+
+    public func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
+        let until = clock.now().addingTimeInterval(lease.timeInterval)
+        return state.withLock { state in
+            Set(
+                renewals.compactMap { renewal -> UUID? in
+                    guard var job = state.jobs[renewal.lease.id], job.lease == renewal.lease else {
+                        return renewal.lease.id
+                    }
+                    job.progress = renewal.progress
+                    job.leaseExpiresAt = until
+                    state.jobs[job.id] = job
+                    return nil
+                })
+        }
     }
 
     public func parts(of parent: UUID) async throws -> [Job] {

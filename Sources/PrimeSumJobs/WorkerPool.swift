@@ -10,21 +10,23 @@ import Synchronization
 public typealias JobComputation =
     @Sendable (Job, _ progress: @Sendable @escaping (Double) -> Void) async throws -> UInt128
 
-/// The ranges a job is split into (see `JobParts.split`), or fewer than two to compute it
+/// The ranges a job is split into (see `JobStore.split`), or fewer than two to compute it
 /// whole. The server hands the pool the engine's split through this.
 public typealias JobSplitter = @Sendable (Job) -> [Range<UInt64>]
 
-/// `workers` workers that claim QUEUED jobs from the store with a lease, renew the lease and
-/// write progress while computing, and finish with a compare-and-swap. A job whose stored state
-/// stops being ours (cancelled by DELETE, or requeued after a lapsed lease) has its computation
-/// cancelled. On graceful shutdown no new job is claimed; running jobs get `drainTimeout` to
-/// finish, then go back to QUEUED for another replica. A job that `split` cuts into parts is not
-/// computed by the worker that claimed it: its parts go into the queue, and the worker that
-/// writes the last of them settles it (`JobParts`).
+/// `workers` workers that claim QUEUED jobs from the store with a lease and complete them
+/// through the store's fenced `complete`, while one `LeaseKeeper` renews the leases of all the
+/// pool's running jobs together. A job the store stops holding under its worker's lease
+/// (cancelled by DELETE, or requeued after a lapsed lease) has its computation cancelled. On
+/// graceful shutdown no new job is claimed; running jobs get `drainTimeout` to finish, then go
+/// back to QUEUED for another replica. A job that `split` cuts into parts is not computed by the
+/// worker that claimed it: its parts go into the queue (`JobStore.split`), and the completion
+/// of the last of them settles it.
 public struct WorkerPool: Service {
     public struct Configuration: Sendable {
         public var workers: Int
         public var leaseDuration: Duration
+        /// How often the pool renews the leases of its running jobs (and writes their progress).
         public var heartbeatInterval: Duration
         /// How long an idle worker waits for a wake-up before it asks the store anyway: the
         /// fallback for a lost notification, so it can be slow.
@@ -51,7 +53,7 @@ public struct WorkerPool: Service {
     private let configuration: Configuration
     private let compute: JobComputation
     private let split: JobSplitter
-    private let parts: JobParts
+    private let leases: LeaseKeeper
     private let logger: Logger
     private let name: String
     private let activity: ReplicaActivity
@@ -76,7 +78,9 @@ public struct WorkerPool: Service {
         self.configuration = configuration
         self.compute = compute
         self.split = split
-        self.parts = JobParts(store: store, resultsTTL: configuration.resultsTTL)
+        leases = LeaseKeeper(
+            store: store, lease: configuration.leaseDuration, interval: configuration.heartbeatInterval,
+            logger: logger)
         self.logger = logger
         self.name = name
         self.activity = activity
@@ -86,9 +90,13 @@ public struct WorkerPool: Service {
         let drain = Drain()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                for index in 0..<configuration.workers {
-                    group.addTask { await work(as: "\(name)-\(index)", drain: drain) }
+                group.addTask { await leases.run(deadlinePassed: { drain.deadlinePassed }) }
+                await withDiscardingTaskGroup { workers in
+                    for index in 0..<configuration.workers {
+                        workers.addTask { await work(as: "\(name)-\(index)", drain: drain) }
+                    }
                 }
+                group.cancelAll()
             }
         } onGracefulShutdown: {
             drain.begin(timeout: configuration.drainTimeout)
@@ -96,11 +104,11 @@ public struct WorkerPool: Service {
         }
     }
 
-    /// Claims and computes jobs one after another. A job's final write overlaps the claim of
-    /// the next (at most one write in flight per worker): with a networked store, a worker on
-    /// tiny jobs otherwise waits two round trips per job.
+    /// Claims and computes jobs one after another. A job's completion overlaps the claim of
+    /// the next (at most one in flight per worker): with a networked store, a worker on tiny
+    /// jobs otherwise waits two round trips per job.
     private func work(as worker: String, drain: Drain) async {
-        await withTaskGroup(of: Void.self) { writes in
+        await withTaskGroup(of: Void.self) { completions in
             while !drain.isDraining && !Task.isCancelled {
                 let waitForWork = store.changes.subscribe(.queue)
                 do {
@@ -116,9 +124,9 @@ public struct WorkerPool: Service {
                             continue
                         }
                         let ending = await run(job, drain: drain)
-                        // The previous job's write, if still running (returns at once if none).
-                        await writes.next()
-                        if let ending { writes.addTask { await record(ending, worker: worker) } }
+                        // The previous job's completion, if still running (returns at once if none).
+                        await completions.next()
+                        if let ending { completions.addTask { await record(ending) } }
                         continue
                     }
                 } catch {
@@ -137,7 +145,7 @@ public struct WorkerPool: Service {
     private func splitJob(_ job: Job, into ranges: [Range<UInt64>]) async {
         let logger = jobLogger(job)
         do {
-            if try await parts.split(job, into: ranges, now: store.clock.now()) != nil {
+            if try await store.split(job, into: ranges, ttl: configuration.resultsTTL) != nil {
                 logger.info("split", metadata: ["parts": "\(ranges.count)"])
             } else {
                 logger.info("not split: the job was cancelled or taken over")
@@ -146,12 +154,18 @@ public struct WorkerPool: Service {
             logger.log(
                 level: JobStoreError.logLevel(of: error), "could not split the job",
                 metadata: ["error": "\(error)"])
-            var back = job
-            back.handBack()
-            _ = try? await store.update(back)
+            _ = try? await store.complete([Completion(job, .handedBack)], ttl: configuration.resultsTTL)
         }
     }
 
+    /// How a computed job ends: the completion to send, and how long it ran (on this
+    /// process's monotonic clock: no other clock enters a duration).
+    private struct Ending: Sendable {
+        var completion: Completion
+        var ran: Duration
+    }
+
+    /// What stopped a job's computation first.
     private enum Outcome {
         case computed(Result<UInt128, any Error>)
         /// The job is no longer ours: cancelled by DELETE, or taken over after a lapsed lease.
@@ -161,15 +175,8 @@ public struct WorkerPool: Service {
         case handBack
     }
 
-    /// How a computed job ends: the state to write, and how long it ran (on this process's
-    /// monotonic clock: no other clock enters a duration).
-    private struct Ending: Sendable {
-        var job: Job
-        var ran: Duration
-    }
-
-    /// Computes a claimed job while keeping its lease; the state to write, or nil when the job
-    /// is no longer ours.
+    /// Computes a claimed job while the pool's `LeaseKeeper` renews its lease; how it ends, or
+    /// nil when the job is no longer ours.
     private func run(_ claimed: Job, drain: Drain) async -> Ending? {
         let logger = jobLogger(claimed)
         logger.debug(
@@ -178,95 +185,90 @@ public struct WorkerPool: Service {
         activity.started()
         let began = ContinuousClock.now
         queueWait.recordNonNegative(seconds: Double(claimed.queuedTimeMs(now: store.clock.now())) / 1000)
-        let state = RunState(job: claimed)
+        let held = leases.hold(claimed)
         let outcome = await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 do {
                     return .computed(
                         .success(
-                            try await compute(claimed) { value in state.progress.withLock { $0 = value } }))
+                            try await compute(claimed) { value in held?.progress.withLock { $0 = value } }))
                 } catch is CancellationError {
                     // Only this task's cancellation stops a computation early: the pool is
-                    // going away (when the lease task ended first, this outcome is not read).
+                    // going away (when the lease ended first, this outcome is not read).
                     return .handBack
                 } catch {
                     return .computed(.failure(error))
                 }
             }
-            group.addTask { await keepLease(state, drain: drain) }
+            group.addTask {
+                switch await held?.stopped() {
+                case .lost: .lost
+                // Cancelled: the computation ended first, and this is not read.
+                case .deadline, nil: .handBack
+                }
+            }
             let first = await group.next()!
             group.cancelAll()
             return first
         }
-        var job = state.job.withLock { $0 }
-        let now = store.clock.now()
+        if let held { leases.release(held) }
+        let jobOutcome: JobOutcome
         switch outcome {
-        case .computed(.success(let sum)):
-            job.finish(sum: sum, now: now, ttl: configuration.resultsTTL)
+        case .computed(.success(let sum)): jobOutcome = .finished(sum)
         case .computed(.failure(let error)):
-            job.fail(
-                JobFailure(code: "computation_failed", message: "\(error)"), now: now,
-                ttl: configuration.resultsTTL)
-        case .handBack:
-            job.handBack()
+            jobOutcome = .failed(JobFailure(code: "computation_failed", message: "\(error)"))
+        case .handBack: jobOutcome = .handedBack
         case .lost:
             inProgress.decrement(by: 1)
             activity.ended()
             logger.info("stopped: the job was cancelled or taken over")
             return nil
         }
-        return Ending(job: job, ran: ContinuousClock.now - began)
+        return Ending(completion: Completion(claimed, jobOutcome), ran: ContinuousClock.now - began)
     }
 
-    /// Writes a computed job's final state, then counts and logs it.
-    private func record(_ ending: Ending, worker: String) async {
+    /// Completes a computed job, then counts and logs it (and the parent it settled).
+    private func record(_ ending: Ending) async {
         defer {
             inProgress.decrement(by: 1)
             activity.ended()
         }
-        let job = ending.job
-        let written = await write(job, worker: worker)
-        if written, let parent = job.parent {
-            await settle(parentID: parent)
-        } else if written && job.status == .finished, let finishedAt = job.finishedAt {
-            activity.finished(
-                latency: .milliseconds(finishedAt.milliseconds(since: job.createdAt)), at: finishedAt)
+        let claimed = ending.completion.claimed
+        let result: CompletionResult
+        do {
+            result =
+                try await store.complete([ending.completion], ttl: configuration.resultsTTL).first
+                ?? CompletionResult(job: nil)
+        } catch {
+            // The lease lapses and another worker computes the job again.
+            jobLogger(claimed).log(
+                level: JobStoreError.logLevel(of: error), "could not complete the job",
+                metadata: ["error": "\(error)"])
+            return
         }
         processing.recordNonNegative(seconds: ending.ran.timeInterval)
+        guard let job = result.job else {
+            jobLogger(claimed).info("lost: the job was cancelled or taken over before it completed")
+            return
+        }
         // A part counts as a part; its job counts once, when settled.
-        Counter(
-            label: job.parent == nil ? "primesum_jobs_finished_total" : "primesum_parts_finished_total",
-            dimensions: [("status", job.status.rawValue)], factory: metrics
-        )
-        .increment()
+        count(job, as: job.parent == nil ? "primesum_jobs_finished_total" : "primesum_parts_finished_total")
         jobLogger(job).info(
-            "\(written ? job.status.rawValue : "lost")",
+            "\(job.status.rawValue)",
             metadata: ["seconds": "\(String(format: "%.3f", ending.ran.timeInterval))"])
+        if let parent = result.settledParent {
+            count(parent, as: "primesum_jobs_finished_total")
+            jobLogger(parent).info("\(parent.status.rawValue)", metadata: ["parts": "\(parent.partCount)"])
+        }
     }
 
-    /// Settles the parent of a part this worker wrote, when that part was its last.
-    private func settle(parentID: UUID) async {
-        var logger = self.logger
-        logger[metadataKey: "job"] = "\(parentID)"
-        do {
-            guard let parent = try await parts.settle(parentID: parentID, now: store.clock.now()) else {
-                return
-            }
-            Counter(
-                label: "primesum_jobs_finished_total", dimensions: [("status", parent.status.rawValue)],
-                factory: metrics
-            )
-            .increment()
-            if parent.status == .finished, let finishedAt = parent.finishedAt {
-                activity.finished(
-                    latency: .milliseconds(finishedAt.milliseconds(since: parent.createdAt)), at: finishedAt)
-            }
-            logger.info("\(parent.status.rawValue)", metadata: ["parts": "\(parent.partCount)"])
-        } catch {
-            // The next read of the parent settles it (`JobParts`).
-            logger.log(
-                level: JobStoreError.logLevel(of: error), "could not settle the job",
-                metadata: ["error": "\(error)"])
+    /// Counts an ended job in `label`; a finished job (not a part) also in the replica's activity.
+    private func count(_ job: Job, as label: String) {
+        guard job.status.isTerminal else { return }
+        Counter(label: label, dimensions: [("status", job.status.rawValue)], factory: metrics).increment()
+        if job.parent == nil, job.status == .finished, let finishedAt = job.finishedAt {
+            activity.finished(
+                latency: .milliseconds(finishedAt.milliseconds(since: job.createdAt)), at: finishedAt)
         }
     }
 
@@ -277,55 +279,6 @@ public struct WorkerPool: Service {
         if let parent = job.parent { logger[metadataKey: "parent"] = "\(parent)" }
         return logger
     }
-
-    /// Renews the lease and writes progress every heartbeat, keeping `state.job` the stored job.
-    /// Returns `.lost` when the job is no longer ours (cancelled, or taken over after a lapse),
-    /// `.handBack` once the drain deadline passed or when the task is cancelled (then either the
-    /// computation ended, and this outcome is not read, or the pool is going away). One task
-    /// per job does both: a job of microseconds never wakes it.
-    private func keepLease(_ state: RunState, drain: Drain) async -> Outcome {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.heartbeatInterval)
-            if Task.isCancelled || drain.deadlinePassed { return .handBack }
-            var next = state.job.withLock { $0 }
-            next.progress = state.progress.withLock { $0 }
-            next.leaseExpiresAt = store.clock.now().addingTimeInterval(
-                configuration.leaseDuration.timeInterval)
-            do {
-                guard let stored = try await store.update(next) else { return .lost }
-                state.job.withLock { $0 = stored }
-            } catch {
-                logger.warning("heartbeat failed", metadata: ["job": "\(next.id)", "error": "\(error)"])
-            }
-        }
-        return .handBack
-    }
-
-    /// Writes the final state; on a conflict, re-reads and writes again only while the job is
-    /// still leased to `worker` (a DELETE that landed first wins).
-    private func write(_ final: Job, worker: String) async -> Bool {
-        var candidate = final
-        for _ in 0..<5 {
-            do {
-                if try await store.update(candidate) != nil { return true }
-                guard let current = try await store.job(id: final.id), current.status == .inProgress,
-                    current.leaseOwner == worker
-                else { return false }
-                candidate.version = current.version
-            } catch {
-                try? await Task.sleep(for: .milliseconds(200))
-            }
-        }
-        return false
-    }
-}
-
-/// The job as last stored by its worker, and the computation's latest progress.
-private final class RunState: Sendable {
-    let job: Mutex<Job>
-    let progress = Mutex(0.0)
-
-    init(job: Job) { self.job = Mutex(job) }
 }
 
 /// Graceful shutdown of the pool: draining stops new claims at once; `drainTimeout` later the

@@ -11,7 +11,7 @@ import Synchronization
 /// idle workers and `?wait=` long-polls.
 ///
 /// It is also a `Service`: its connection pool and its listener run for the application's life.
-public final class PostgresJobStore: JobStore, Service {
+public final class PostgresJobStore: CompareAndSwapJobStore, Service {
     public let changes = JobChangeFeed()
     /// PostgreSQL's `clock_timestamp()`, read through this replica's clock (`synchronizeClock`).
     public let clock: StoreClock
@@ -20,6 +20,8 @@ public final class PostgresJobStore: JobStore, Service {
     private let logger: Logger
     /// Inserts that arrive together share one transaction.
     private let inserts: GroupCommit<Job, Bool>
+    /// Completions that arrive together share one transaction too.
+    private let completions: GroupCommit<PendingCompletion, CompletionResult>
     /// The channel the trigger notifies, per schema so deployments sharing a database stay apart.
     private var channel: String { "primesum_\(schema)" }
 
@@ -42,6 +44,15 @@ public final class PostgresJobStore: JobStore, Service {
             jobs in
             try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
                 try await Self.insert(jobs, client: client, logger: logger)
+            }
+        }
+        completions = GroupCommit(store: "postgres", maximumBatch: 200, concurrency: max(1, url.poolSize / 3))
+        {
+            batch in
+            try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
+                try await Self.committed(client: client, logger: logger) { connection in
+                    try await Self.complete(batch, now: clock.now(), on: connection, logger: logger)
+                }
             }
         }
     }
@@ -299,6 +310,68 @@ public final class PostgresJobStore: JobStore, Service {
         }
     }
 
+    /// Group-committed with other replicas' completions, each in one transaction with the
+    /// parent it settles.
+    public func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
+        try await ready { [self] in
+            let results = try await withThrowingTaskGroup(of: (Int, CompletionResult).self) { group in
+                for (index, completion) in completions.enumerated() {
+                    group.addTask {
+                        (
+                            index,
+                            try await self.completions.write(
+                                PendingCompletion(completion: completion, ttl: ttl))
+                        )
+                    }
+                }
+                var results = [CompletionResult](
+                    repeating: CompletionResult(job: nil), count: completions.count)
+                for try await (index, result) in group { results[index] = result }
+                return results
+            }
+            for result in results {
+                if let job = result.job { changes.announce(job, wakeWorker: false) }
+                if let parent = result.settledParent { changes.announce(parent, wakeWorker: false) }
+            }
+            return results
+        }
+    }
+
+    /// One statement for every renewal, on the server's clock; it touches neither the status
+    /// (so no NOTIFY) nor the version.
+    public func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
+        guard !renewals.isEmpty else { return [] }
+        return try await ready { [self] in
+            let leaseMilliseconds = Int64(saturating: lease.timeInterval * 1000)
+            var renewed = Set<UUID>()
+            for try await id in try await client.query(
+                """
+                UPDATE jobs SET progress = renewal.progress,
+                    lease_expires_at = \(unescaped: Self.serverMilliseconds) + \(leaseMilliseconds)
+                FROM unnest(\(renewals.map(\.lease.id))::uuid[], \(renewals.map(\.lease.owner))::text[],
+                    \(renewals.map { Int64($0.lease.attempt) })::bigint[], \(renewals.map(\.progress))::float8[])
+                    AS renewal(id, owner, attempt, progress)
+                WHERE jobs.id = renewal.id AND jobs.status = 'IN_PROGRESS' AND jobs.lease_owner = renewal.owner
+                    AND jobs.attempts = renewal.attempt
+                RETURNING jobs.id
+                """, logger: logger
+            ).decode(UUID.self) { renewed.insert(id) }
+            return Set(renewals.map(\.lease.id)).subtracting(renewed)
+        }
+    }
+
+    /// In one transaction, which locks the parent before it reads the parts: of two parts
+    /// ending at once, the second to take the lock sees the first.
+    public func settle(parentID: UUID, ttl: Duration) async throws -> Job? {
+        try await ready { [self] in
+            let settled = try await committed { connection in
+                try await Self.settle(parentID, now: clock.now(), ttl: ttl, on: connection, logger: logger)
+            }
+            if let settled { changes.announce(settled, wakeWorker: false) }
+            return settled
+        }
+    }
+
     public func parts(of parent: UUID) async throws -> [Job] {
         try await ready { [self] in
             try await client.query(
@@ -461,26 +534,92 @@ public final class PostgresJobStore: JobStore, Service {
         try await client.query(query, logger: logger).collect().first.map(Self.job)
     }
 
-    /// Writes every column of `job` when the stored version is `job.version`; the new job, or
-    /// nil when another writer came first.
-    private static func overwrite(_ job: Job, on connection: PostgresConnection, logger: Logger) async throws
-        -> Job?
-    {
-        var next = job
-        next.version += 1
-        let record = JobRecord(next)
-        let updated = try await connection.query(
+    /// Writes every column of `job` when the stored version is `job.version`, or, given a
+    /// `lease`, while the job is held under it; the new job (version + 1), or nil when another
+    /// writer came first.
+    private static func overwrite(
+        _ job: Job, heldUnder lease: JobLease? = nil, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Job? {
+        let record = JobRecord(job)
+        let version = lease == nil ? Int64(job.version) : nil
+        for try await stored in try await connection.query(
             """
             UPDATE jobs SET status = \(record.status), sum = \(record.sum), progress = \(record.progress),
                 started_at = \(record.startedAt), finished_at = \(record.finishedAt), expires_at = \(record.expiresAt),
                 attempts = \(record.attempts), error_code = \(record.errorCode), error_message = \(record.errorMessage),
-                version = \(Int64(record.version)), lease_owner = \(record.leaseOwner),
+                version = version + 1, lease_owner = \(record.leaseOwner),
                 lease_expires_at = \(record.leaseExpiresAt), part_count = \(record.partCount)
-            WHERE id = \(job.id) AND version = \(Int64(job.version))
-            RETURNING id
+            WHERE id = \(job.id) AND (version = \(version)
+                OR (\(version)::bigint IS NULL AND status = 'IN_PROGRESS' AND lease_owner = \(lease?.owner)
+                    AND attempts = \(lease.map { Int64($0.attempt) })))
+            RETURNING version
             """, logger: logger
-        ).collect().count
-        return updated == 1 ? next : nil
+        ).decode(Int64.self) {
+            var next = job
+            next.version = Int(stored)
+            return JobRecord.stored(next)
+        }
+        return nil
+    }
+
+    /// A completion waiting for its group commit.
+    private struct PendingCompletion: Sendable {
+        var completion: Completion
+        var ttl: Duration
+    }
+
+    /// Ends each job while it is held under its claim's lease, from the worker's copy (the
+    /// lease is the fence: no read first), settling the parents of parts in the same transaction.
+    private static func complete(
+        _ batch: [PendingCompletion], now: Date, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [CompletionResult] {
+        var results: [CompletionResult] = []
+        for pending in batch {
+            let completion = pending.completion
+            guard let lease = completion.claimed.lease else {
+                results.append(CompletionResult(job: nil))
+                continue
+            }
+            var job = completion.claimed
+            job.complete(completion.outcome, now: now, ttl: pending.ttl)
+            let ended = try await overwrite(job, heldUnder: lease, on: connection, logger: logger)
+            guard let ended, let parent = ended.parent, ended.status.isTerminal else {
+                results.append(CompletionResult(job: ended))
+                continue
+            }
+            results.append(
+                CompletionResult(
+                    job: ended,
+                    settledParent: try await settle(
+                        parent, now: now, ttl: pending.ttl, on: connection, logger: logger)))
+        }
+        return results
+    }
+
+    /// Settles `parentID` inside the caller's transaction: the parent when this settled it; a
+    /// failed parent's other parts are cancelled with it.
+    private static func settle(
+        _ parentID: UUID, now: Date, ttl: Duration, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Job? {
+        guard
+            let parent = try await connection.query(
+                "SELECT * FROM jobs WHERE id = \(parentID) FOR UPDATE", logger: logger
+            ).collect().first.map(job)
+        else { return nil }
+        let parts = try await connection.query(
+            "SELECT * FROM jobs WHERE parent_id = \(parentID.uuidString)", logger: logger
+        ).collect().map(job)
+        guard let settled = parent.settled(by: parts, now: now, ttl: ttl),
+            let stored = try await overwrite(settled, on: connection, logger: logger)
+        else { return nil }
+        if stored.status == .failed {
+            for part in parts where !part.status.isTerminal {
+                var cancelled = part
+                cancelled.cancel(now: now, ttl: ttl)
+                _ = try await overwrite(cancelled, on: connection, logger: logger)
+            }
+        }
+        return stored
     }
 
     /// The job in a `RETURNING *` or `SELECT *` row, read by position (the table's columns are

@@ -6,15 +6,15 @@ import ServiceLifecycle
 import Synchronization
 
 /// The `redis://` store, for many replicas: each job a hash, the queue and the leases sorted
-/// sets, every operation one Lua script (atomic in Redis, one round trip), every write a
-/// compare-and-swap on the job's version. Terminal jobs expire through Redis's own key expiry;
+/// sets, every operation one Lua script (atomic in Redis, one round trip), every write
+/// conditional on the job's version or on the lease its worker holds. Terminal jobs expire through Redis's own key expiry;
 /// the cleaner's sweep also removes them at their expiry, with their result and idempotency
 /// keys. Each status change is published on a channel that every replica subscribes to and
 /// turns into local wake-ups for idle workers and `?wait=` long-polls.
 ///
 /// It is also a `Service`: it loads the scripts, then keeps the subscription, for the
 /// application's life.
-public final class RedisJobStore: JobStore, Service {
+public final class RedisJobStore: CompareAndSwapJobStore, Service {
     public let changes = JobChangeFeed()
     /// Redis's `TIME`, read through this replica's clock (`synchronizeClock`).
     public let clock: StoreClock
@@ -196,10 +196,46 @@ public final class RedisJobStore: JobStore, Service {
     }
 
     public func update(_ job: Job) async throws -> Job? {
+        try await write(job, if: "v:\(job.version)")
+    }
+
+    /// Fenced by each completion's lease, one script each; a part's parent is settled after it.
+    public func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
+        var results: [CompletionResult] = []
+        for completion in completions {
+            guard let lease = completion.claimed.lease else {
+                results.append(CompletionResult(job: nil))
+                continue
+            }
+            var job = completion.claimed
+            job.complete(completion.outcome, now: clock.now(), ttl: ttl)
+            let ended = try await write(job, if: "l:\(lease.attempt):\(lease.owner)")
+            results.append(
+                CompletionResult(job: ended, settledParent: try await settleParent(of: ended, ttl: ttl)))
+        }
+        return results
+    }
+
+    public func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
+        guard !renewals.isEmpty else { return [] }
+        return try await access {
+            var arguments = [keys.prefix + "job:", String(Int64(saturating: lease.timeInterval * 1000))]
+            for renewal in renewals {
+                arguments += [
+                    RedisKeys.member(renewal.lease.id), renewal.lease.owner, String(renewal.lease.attempt),
+                    String(renewal.progress),
+                ]
+            }
+            let reply = try await evaluate(.renewLeases, keys: [keys.leases], arguments: arguments)
+            return Set((reply.array ?? []).compactMap { $0.string.flatMap(UUID.init(uuidString:)) })
+        }
+    }
+
+    /// Writes `job` when `condition` holds (see `RedisScript.update`); the job with its new
+    /// version, or nil.
+    private func write(_ job: Job, if condition: String) async throws -> Job? {
         try await access {
-            var next = job
-            next.version += 1
-            let record = JobRecord(next)
+            let record = JobRecord(job)
             var scriptKeys = [
                 keys.job(job.id), keys.queue, keys.leases, keys.expiry, keys.result(a: job.a, b: job.b),
             ]
@@ -207,7 +243,7 @@ public final class RedisJobStore: JobStore, Service {
                 scriptKeys.append(keys.idempotency(key: key, owner: job.owner))
             }
             var arguments = [
-                String(job.version), RedisKeys.member(job.id), keys.changes, record.status,
+                condition, RedisKeys.member(job.id), keys.changes, record.status,
                 String(record.createdAt),
                 record.leaseExpiresAt.map { String($0) } ?? "", String(record.expiresAt), keys.prefix,
             ]
@@ -217,14 +253,18 @@ public final class RedisJobStore: JobStore, Service {
                 arguments += [column, Self.text(value).map { "=" + $0 } ?? ""]
             }
             let reply = try await evaluate(.update, keys: scriptKeys, arguments: arguments)
-            guard reply.integer == 1 else { return nil }
+            guard let version = reply.integer, version > 0 else { return nil }
+            var next = job
+            next.version = Int(version)
+            next = JobRecord.stored(next)
             changes.announce(next, wakeWorker: false)
             return next
         }
     }
 
+    /// Written once, at create; the version is counted by the script itself.
     private static let fixedColumns: Set = [
-        "id", "a", "b", "created_at", "idempotency_key", "owner", "parent_id",
+        "id", "a", "b", "created_at", "idempotency_key", "owner", "parent_id", "version",
     ]
 
     public func parts(of parent: UUID) async throws -> [Job] {

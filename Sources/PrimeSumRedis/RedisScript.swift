@@ -7,7 +7,8 @@ import PrimeSumJobs
 /// idempotency keys of an expired job) are built inside it, so the store needs a single Redis
 /// server (or a primary with replicas), not Redis Cluster.
 enum RedisScript: CaseIterable, Sendable {
-    case create, claim, update, jobByReference, parts, deleteExpired, cleanerLease, recordHeartbeat,
+    case create, claim, update, renewLeases, jobByReference, parts, deleteExpired, cleanerLease,
+        recordHeartbeat,
         heartbeats
 
     /// `RedisKeys.idempotency(key:owner:)` in Lua, for the scripts that build it from a job's
@@ -62,16 +63,23 @@ enum RedisScript: CaseIterable, Sendable {
         end
         """
 
-    /// The compare-and-swap. KEYS: job, queue, leases, expiry, result[, idempotency]. ARGV:
-    /// expected version, id, channel, status, created at, lease expiry, expiry, key prefix,
-    /// then field/value pairs where a value is `=TEXT`, or empty to delete the field. Keeps the
+    /// The conditional write. KEYS: job, queue, leases, expiry, result[, idempotency]. ARGV:
+    /// the condition (`v:VERSION`, a compare-and-swap, or `l:ATTEMPT:OWNER`, held under that
+    /// lease), id, channel, status, created at, lease expiry, expiry, key prefix, then
+    /// field/value pairs where a value is `=TEXT`, or empty to delete the field. Keeps the
     /// queue, leases and expiry sets in step with the status; a terminal job's keys expire at
     /// its expiry, its parts' (and their idempotency keys) with them. A part never expires on
-    /// its own, nor is it a result. Returns 1 when written, 0 when the version moved on or the
-    /// job is gone.
+    /// its own, nor is it a result. Returns the new version, or 0 when the condition failed or
+    /// the job is gone.
     private static let updateSource = """
         \(idempotencyKeyFunction)
-        if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+        local condition = string.sub(ARGV[1], 3)
+        if string.sub(ARGV[1], 1, 2) == 'v:' then
+          if redis.call('HGET', KEYS[1], 'version') ~= condition then return 0 end
+        else
+          local held = redis.call('HMGET', KEYS[1], 'status', 'attempts', 'lease_owner')
+          if held[1] ~= 'IN_PROGRESS' or (held[2] .. ':' .. (held[3] or '')) ~= condition then return 0 end
+        end
         local previous = redis.call('HGET', KEYS[1], 'status')
         local part = redis.call('HGET', KEYS[1], 'parent_id')
         local set, delete = {}, {}
@@ -111,7 +119,29 @@ enum RedisScript: CaseIterable, Sendable {
         if previous ~= status then
           redis.call('PUBLISH', ARGV[3], (status == 'QUEUED' and 'q:' or 'j:') .. id)
         end
-        return 1
+        return redis.call('HINCRBY', KEYS[1], 'version', 1)
+        """
+
+    /// KEYS: leases. ARGV: job key prefix, lease milliseconds, then id, owner, attempt,
+    /// progress for each running job. Extends the lease (from Redis's `TIME`) and writes the
+    /// progress of each job still held under that lease, nothing else (not its version);
+    /// returns the ids of the others.
+    private static let renewLeasesSource = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local leaseUntil = string.format('%d', now + tonumber(ARGV[2]))
+        local lost = {}
+        for i = 3, #ARGV, 4 do
+          local key = ARGV[1] .. ARGV[i]
+          local held = redis.call('HMGET', key, 'status', 'lease_owner', 'attempts')
+          if held[1] == 'IN_PROGRESS' and held[2] == ARGV[i + 1] and held[3] == ARGV[i + 2] then
+            redis.call('HSET', key, 'progress', ARGV[i + 3], 'lease_expires_at', leaseUntil)
+            redis.call('ZADD', KEYS[1], leaseUntil, ARGV[i])
+          else
+            lost[#lost + 1] = ARGV[i]
+          end
+        end
+        return lost
         """
 
     /// KEYS: a key holding a job id (result, idempotency). ARGV: job key prefix. The job's
@@ -210,6 +240,7 @@ enum RedisScript: CaseIterable, Sendable {
         case .create: Self.createSource
         case .claim: Self.claimSource
         case .update: Self.updateSource
+        case .renewLeases: Self.renewLeasesSource
         case .jobByReference: Self.jobByReferenceSource
         case .parts: Self.partsSource
         case .deleteExpired: Self.deleteExpiredSource

@@ -7,7 +7,7 @@ import PrimeSumJobs
 /// makes claims and compare-and-swap updates atomic across the process's workers; writes that
 /// arrive while one runs are committed together in the next (group commit), each in a savepoint
 /// of its own, and each is acknowledged only after that transaction committed.
-public final class SQLiteJobStore: JobStore {
+public final class SQLiteJobStore: CompareAndSwapJobStore {
     private let database: DatabasePool
     public let changes = JobChangeFeed()
     /// This machine's clock: SQLite has none of its own, and the replicas sharing its file
@@ -129,11 +129,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func job(id: UUID) async throws -> Job? {
-        try read { db in
-            try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id.uuidString]
-            ).map(Self.job)
-        }
+        try read { db in try Self.fetch(db, id: id) }
     }
 
     public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
@@ -180,13 +176,82 @@ public final class SQLiteJobStore: JobStore {
         return stored
     }
 
-    public func parts(of parent: UUID) async throws -> [Job] {
-        try read { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM jobs WHERE parent_id = ?"),
-                arguments: [parent.uuidString]
-            ).map(Self.job)
+    /// In one transaction with the parents they settle.
+    public func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
+        let results = try await write { [clock] db -> [CompletionResult] in
+            let now = clock.now()
+            return try completions.map { completion in
+                guard let lease = completion.claimed.lease, var job = try Self.fetch(db, id: lease.id),
+                    job.lease == lease
+                else { return CompletionResult(job: nil) }
+                job.complete(completion.outcome, now: now, ttl: ttl)
+                let ended = try Self.overwrite(db, job)
+                guard let ended, let parent = ended.parent, ended.status.isTerminal else {
+                    return CompletionResult(job: ended)
+                }
+                return CompletionResult(
+                    job: ended, settledParent: try Self.settle(db, parentID: parent, now: now, ttl: ttl))
+            }
         }
+        for result in results {
+            if let job = result.job { changes.announce(job) }
+            if let parent = result.settledParent { changes.announce(parent) }
+        }
+        return results
+    }
+
+    public func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
+        let until = clock.now().addingTimeInterval(lease.timeInterval).epochMilliseconds
+        return try await write { db -> Set<UUID> in
+            var lost = Set<UUID>()
+            for renewal in renewals {
+                try db.cachedStatement(sql: Self.renew).execute(arguments: [
+                    renewal.progress, until, renewal.lease.id.uuidString, renewal.lease.owner,
+                    renewal.lease.attempt,
+                ])
+                if db.changesCount != 1 { lost.insert(renewal.lease.id) }
+            }
+            return lost
+        }
+    }
+
+    private static let renew = """
+        UPDATE jobs SET progress = ?, lease_expires_at = ?
+        WHERE id = ? AND status = 'IN_PROGRESS' AND lease_owner = ? AND attempts = ?
+        """
+
+    /// `CompareAndSwapJobStore.settle` inside a transaction that already holds the write lock:
+    /// the parent when this settled it; a failed parent's other parts are cancelled with it.
+    private static func settle(_ db: Database, parentID: UUID, now: Date, ttl: Duration) throws -> Job? {
+        guard let parent = try fetch(db, id: parentID),
+            let settled = parent.settled(by: try parts(db, of: parentID), now: now, ttl: ttl),
+            let stored = try overwrite(db, settled)
+        else { return nil }
+        if stored.status == .failed {
+            for part in try parts(db, of: parentID) where !part.status.isTerminal {
+                var cancelled = part
+                cancelled.cancel(now: now, ttl: ttl)
+                _ = try overwrite(db, cancelled)
+            }
+        }
+        return stored
+    }
+
+    private static func fetch(_ db: Database, id: UUID) throws -> Job? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id.uuidString]
+        )
+        .map(job)
+    }
+
+    private static func parts(_ db: Database, of parent: UUID) throws -> [Job] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM jobs WHERE parent_id = ?"), arguments: [parent.uuidString]
+        ).map(job)
+    }
+
+    public func parts(of parent: UUID) async throws -> [Job] {
+        try read { db in try Self.parts(db, of: parent) }
     }
 
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
@@ -288,7 +353,7 @@ public final class SQLiteJobStore: JobStore {
         arguments.append(job.id.uuidString)
         arguments.append(job.version)
         try db.cachedStatement(sql: update).execute(arguments: StatementArguments(arguments))
-        return db.changesCount == 1 ? next : nil
+        return db.changesCount == 1 ? JobRecord.stored(next) : nil
     }
 
     private static func fetchByKey(_ db: Database, key: String, owner: String?) throws -> Job? {

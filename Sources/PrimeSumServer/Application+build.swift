@@ -123,7 +123,7 @@ func buildRouter(
         to: jobs)
     StatsController(
         store: store,
-        documents: SplitJobView(store: store, engine: engine, resultsTTL: configuration.resultsTTL),
+        documents: SplitJobView(store: store, engine: engine),
         drain: drain
     ).addRoutes(to: console)
     allowed.load(from: router)

@@ -60,10 +60,10 @@ final class ConsoleEvents: Sendable {
                         continue
                     }
                     // A split job's progress lives in its parts: the document has it.
-                    guard let (job, document) = try? await documents.document(of: stored) else { continue }
-                    let now = Seen(version: job.version, progress: document.progress ?? 0)
+                    guard let document = try? await documents.document(of: stored) else { continue }
+                    let now = Seen(version: stored.version, progress: document.progress ?? 0)
                     if now != seen { try await writer.write(Self.event("job", document)) }
-                    watched[id] = job.status.isTerminal ? nil : now
+                    watched[id] = stored.status.isTerminal ? nil : now
                 }
                 await Self.firstOf(changes, orAfter: Self.tick)
             }

@@ -27,7 +27,7 @@ struct SumPrimeController: Sendable {
             queueDepth: QueueDepthGauge(store: store))
         results = ResultReuse(store: store, resultsTTL: configuration.resultsTTL)
         terminal = TerminalWait(store: store, drain: drain)
-        split = SplitJobView(store: store, engine: engine, resultsTTL: configuration.resultsTTL)
+        split = SplitJobView(store: store, engine: engine)
     }
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -97,19 +97,13 @@ struct SumPrimeController: Sendable {
 
     @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
         let id = try jobID(context)
-        while true {
-            guard var job = try await owned(id, by: context) else { throw notFound(id) }
-            if job.status.isTerminal { return try await document(job, status: .ok) }
-            let now = store.clock.now()
-            job.cancel(now: now, ttl: configuration.resultsTTL)
-            if let stored = try await store.update(job) {
-                // A job being split right now has no part count yet: its splitter cancels the
-                // parts it made once it finds the job cancelled (`JobParts.split`).
-                if stored.partCount > 0 { try await split.parts.cancelParts(of: id, now: now) }
-                context.logger.info("cancelled", metadata: ["job": "\(id)"])
-                return try await document(stored, status: .ok)
-            }
+        guard let job = try await owned(id, by: context) else { throw notFound(id) }
+        if job.status.isTerminal { return try await document(job, status: .ok) }
+        guard let cancelled = try await store.cancel(id: id, ttl: configuration.resultsTTL) else {
+            throw notFound(id)
         }
+        if cancelled.status == .cancelled { context.logger.info("cancelled", metadata: ["job": "\(id)"]) }
+        return try await document(cancelled, status: .ok)
     }
 
     // MARK: - Helpers
@@ -135,7 +129,7 @@ struct SumPrimeController: Sendable {
     }
 
     private func document(_ job: Job, status: HTTPResponse.Status) async throws -> Response {
-        let (job, document) = try await split.document(of: job)
+        let document = try await split.document(of: job)
         let body = ByteBuffer(bytes: (try? JSONEncoder.api.encode(document)) ?? Data())
         if job.status.isTerminal {
             documents.store(body, for: job.id, owner: job.owner, expiresAt: job.expiresAt)

@@ -19,11 +19,12 @@ import Testing
             for worker in 0..<8 {
                 group.addTask {
                     var mine: [UUID] = []
-                    while var job = try await store.claimNext(
+                    while let job = try await store.claimNext(
                         worker: "w\(worker)", lease: .seconds(60))
                     {
-                        job.finish(sum: UInt128(job.b), now: Date(), ttl: .seconds(600))
-                        if try await store.update(job) != nil { mine.append(job.id) }
+                        let result = try await store.complete(
+                            [Completion(job, .finished(UInt128(job.b)))], ttl: .seconds(600))
+                        if result[0].job != nil { mine.append(job.id) }
                     }
                     return mine
                 }

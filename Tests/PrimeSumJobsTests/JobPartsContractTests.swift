@@ -1,31 +1,35 @@
 import Foundation
+import Logging
 import PrimeSumJobs
 import Testing
 
-/// The store contract for jobs split into parts (`JobParts`), on every backend: split, claim
-/// parts concurrently, settle the parent once, cancel cascades, parts expire with the parent.
+/// The store contract for jobs split into parts, on every backend: split, claim parts
+/// concurrently, the completion of the last part settles the parent once, cancel cascades,
+/// the cleaner settles a parent whose settler died, parts expire with the parent.
 @Suite struct JobPartsContractTests {
-    let now = Date(timeIntervalSince1970: 1_800_000_000)
     let ttl = Duration.seconds(600)
 
     /// A new store on `backend` holding a parent claimed by "splitter" (as a worker holds it
-    /// before splitting it), and `JobParts` on that store.
+    /// before splitting it).
     func claimedParent(on backend: Backend, a: UInt64 = 1_000, b: UInt64 = 21_000) async throws -> (
-        store: any JobStore, parts: JobParts, parent: Job
+        store: any CompareAndSwapJobStore, parent: Job
     ) {
         let store = try await backend.ready()
+        let now = store.clock.now()
         _ = try await store.create(Job(a: a, b: b, createdAt: now, expiresAt: now.addingTimeInterval(600)))
-        let parent = try #require(
-            try await store.claimNext(worker: "splitter", lease: .seconds(15)))
-        return (store, JobParts(store: store, resultsTTL: ttl), parent)
+        let parent = try #require(try await store.claimNext(worker: "splitter", lease: .seconds(15)))
+        return (store, parent)
     }
 
-    /// Claims the next queued part and writes it FINISHED with `sum(part)`.
-    func finishNext(_ store: any JobStore, sum: (Job) -> UInt128) async throws {
-        var part = try #require(
-            try await store.claimNext(worker: "w", lease: .seconds(15)))
-        part.finish(sum: sum(part), now: now, ttl: ttl)
-        _ = try #require(try await store.update(part))
+    /// Claims the next queued part and completes it FINISHED with `sum(part)`.
+    @discardableResult
+    func finishNext(_ store: any JobStore, ttl: Duration? = nil, sum: (Job) -> UInt128) async throws
+        -> CompletionResult
+    {
+        let part = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
+        let result = try await store.complete([Completion(part, .finished(sum(part)))], ttl: ttl ?? self.ttl)
+        #expect(result[0].job?.status == .finished)
+        return result[0]
     }
 
     /// [a, b) in `count` equal ranges.
@@ -35,44 +39,48 @@ import Testing
     }
 
     @Test(arguments: Backend.all)
-    func partsAreQueuedAndTheParentHoldsNoLease(_ backend: Backend) async throws {
-        let (store, parts, parent) = try await claimedParent(on: backend)
+    func partsAreQueuedAndTheParentIsNoWorkersToComplete(_ backend: Backend) async throws {
+        let (store, parent) = try await claimedParent(on: backend)
         let split = try #require(
-            try await parts.split(parent, into: ranges(1_000, 21_000, count: 20), now: now))
-        #expect(split.status == .inProgress && split.partCount == 20)
-        #expect(split.leaseOwner == nil && split.leaseExpiresAt == nil)
+            try await store.split(parent, into: ranges(1_000, 21_000, count: 20), ttl: ttl))
+        #expect(split.status == .inProgress && split.partCount == 20 && split.lease == nil)
         #expect(try await store.job(id: parent.id) == split)
         let stored = try await store.parts(of: parent.id)
         #expect(stored.count == 20 && stored.allSatisfy { $0.status == .queued && $0.parent == parent.id })
         #expect(Set(stored.map(\.a)) == Set(ranges(1_000, 21_000, count: 20).map(\.lowerBound)))
         #expect(try await store.queuedCount() == 20)
         #expect(try await store.parts(of: UUID()).isEmpty)
-        // A lapse sweep long after leaves the split parent alone: nothing computes it.
-        #expect(try await store.requeueLapsed(now: now.addingTimeInterval(3_600), maxAttempts: 3).isEmpty)
+        // The splitter's claim is spent: it can neither complete nor renew the parent.
+        #expect(try await store.complete([Completion(parent, .finished(1))], ttl: ttl)[0].job == nil)
+        #expect(
+            try await store.renewLeases([LeaseRenewal(parent.lease!, progress: 1)], lease: ttl) == [parent.id]
+        )
+        // A lapse sweep long after only moves the parent's settlement check: nothing computes it.
+        let later = store.clock.now().addingTimeInterval(3_600)
+        let checked = try await store.requeueLapsed(now: later, maxAttempts: 3)
+        #expect(checked.map(\.id) == [parent.id] && checked[0].status == .inProgress)
+        let nextCheck = try #require(checked[0].leaseExpiresAt)
+        #expect(abs(nextCheck.timeIntervalSince(later) - Job.settlementCheck.timeInterval) < 0.002)
         // Splitting again (a splitter that died before marking the parent) adds no part.
-        #expect(try await parts.split(parent, into: ranges(1_000, 21_000, count: 20), now: now) == nil)
+        #expect(try await store.split(parent, into: ranges(1_000, 21_000, count: 20), ttl: ttl) == nil)
         #expect(try await store.parts(of: parent.id).count == 20)
         #expect(try await store.job(id: parent.id)?.status == .inProgress)
     }
 
     @Test(arguments: Backend.all)
     func concurrentWorkersFinishThePartsAndTheParentOnceWithTheSum(_ backend: Backend) async throws {
-        let (store, parts, parent) = try await claimedParent(on: backend)
-        _ = try await parts.split(parent, into: ranges(1_000, 21_000, count: 24), now: now)
+        let (store, parent) = try await claimedParent(on: backend)
+        _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 24), ttl: ttl)
         // Each part's "sum" is a + 2^100, so the parent's is known and passes 64 bits.
         let settled = try await withThrowingTaskGroup(of: [Job].self) { group in
             for worker in 0..<6 {
                 group.addTask {
                     var settledHere: [Job] = []
-                    while let part = try await store.claimNext(
-                        worker: "w\(worker)", lease: .seconds(15))
-                    {
-                        var done = part
-                        done.finish(sum: UInt128(part.a) + 1 << 100, now: now, ttl: ttl)
-                        #expect(try await store.update(done) != nil)
-                        if let parent = try await parts.settle(parentID: part.parent!, now: now) {
-                            settledHere.append(parent)
-                        }
+                    while let part = try await store.claimNext(worker: "w\(worker)", lease: .seconds(15)) {
+                        let result = try await store.complete(
+                            [Completion(part, .finished(UInt128(part.a) + 1 << 100))], ttl: ttl)
+                        #expect(result[0].job != nil)
+                        if let parent = result[0].settledParent { settledHere.append(parent) }
                     }
                     return settledHere
                 }
@@ -85,67 +93,88 @@ import Testing
         #expect(settled.count == 1, "the parent was settled \(settled.count) times")
         let stored = try #require(try await store.job(id: parent.id))
         #expect(stored.status == .finished && stored.sum == expected && stored.progress == 1)
+        #expect(settled.first == stored)
         #expect(
             try await store.parts(of: parent.id).allSatisfy { $0.status == .finished && $0.attempts == 1 })
         // Settling again changes nothing; a part is never a result of its own range.
-        #expect(try await parts.settle(parentID: parent.id, now: now) == nil)
+        #expect(try await store.settle(parentID: parent.id, ttl: ttl) == nil)
+        let now = store.clock.now()
         #expect(try await store.finishedJob(a: 1_000, b: 21_000, now: now)?.id == parent.id)
         #expect(try await store.finishedJob(a: 1_000, b: 1_000 + 20_000 / 24, now: now) == nil)
     }
 
     @Test(arguments: Backend.all)
     func aPrefixSplitSubtractsThePartBelowTheRange(_ backend: Backend) async throws {
-        let (store, parts, parent) = try await claimedParent(on: backend, a: 10, b: 30)
-        _ = try await parts.split(parent, into: [0..<30, 0..<10], now: now)
+        let (store, parent) = try await claimedParent(on: backend, a: 10, b: 30)
+        _ = try await store.split(parent, into: [0..<30, 0..<10], ttl: ttl)
         // The primes below 30 sum to 129, below 10 to 17: [10, 30) sums to 112.
-        for _ in 0..<2 { try await finishNext(store) { $0.b == 30 ? 129 : 17 } }
-        let settled = try await parts.settle(parentID: parent.id, now: now)
-        #expect(settled?.status == .finished && settled?.sum == 112)
+        let first = try await finishNext(store) { $0.b == 30 ? 129 : 17 }
+        #expect(first.settledParent == nil)
+        let last = try await finishNext(store) { $0.b == 30 ? 129 : 17 }
+        #expect(last.settledParent?.status == .finished && last.settledParent?.sum == 112)
+        #expect(try await store.job(id: parent.id)?.sum == 112)
+    }
+
+    @Test(arguments: Backend.all)
+    func aFailedPartFailsTheParentAndCancelsTheOthers(_ backend: Backend) async throws {
+        let (store, parent) = try await claimedParent(on: backend)
+        _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 3), ttl: ttl)
+        let running = try #require(try await store.claimNext(worker: "w1", lease: .seconds(15)))
+        let failing = try #require(try await store.claimNext(worker: "w2", lease: .seconds(15)))
+        let result = try await store.complete(
+            [Completion(failing, .failed(JobFailure(code: "computation_failed", message: "out of memory")))],
+            ttl: ttl)
+        let failed = try #require(result[0].settledParent)
+        #expect(failed.status == .failed && failed.failure?.code == "part_failed")
+        #expect(
+            failed.failure?.message.contains("[\(failing.a), \(failing.b)) of this job failed: out of memory")
+                == true)
+        let others = try await store.parts(of: parent.id).filter { $0.id != failing.id }
+        #expect(others.count == 2 && others.allSatisfy { $0.status == .cancelled })
+        // The running part's worker is refused at its next renewal, and so stops.
+        #expect(
+            try await store.renewLeases([LeaseRenewal(running.lease!, progress: 0.5)], lease: ttl) == [
+                running.id
+            ])
     }
 
     @Test(arguments: Backend.all)
     func cancellingTheParentCancelsEveryPartRunningOnesIncluded(_ backend: Backend) async throws {
-        let (store, parts, parent) = try await claimedParent(on: backend)
-        let split = try #require(
-            try await parts.split(parent, into: ranges(1_000, 21_000, count: 5), now: now))
-        let running = try #require(
-            try await store.claimNext(worker: "w", lease: .seconds(15)))
-        var cancelled = split
-        cancelled.cancel(now: now, ttl: ttl)
-        _ = try #require(try await store.update(cancelled))
-        try await parts.cancelParts(of: parent.id, now: now)
+        let (store, parent) = try await claimedParent(on: backend)
+        _ = try #require(try await store.split(parent, into: ranges(1_000, 21_000, count: 5), ttl: ttl))
+        let running = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
+        #expect(try await store.cancel(id: parent.id, ttl: ttl)?.status == .cancelled)
         #expect(try await store.parts(of: parent.id).allSatisfy { $0.status == .cancelled })
         #expect(try await store.queuedCount() == 0)
-        // The running part's worker loses its next write, and so stops.
-        var heartbeat = running
-        heartbeat.progress = 0.5
-        #expect(try await store.update(heartbeat) == nil)
-        #expect(try await parts.settle(parentID: parent.id, now: now) == nil)
+        // The running part's worker is refused at its next renewal, and so stops; its
+        // completion settles nothing.
+        #expect(
+            try await store.renewLeases([LeaseRenewal(running.lease!, progress: 0.5)], lease: ttl) == [
+                running.id
+            ])
+        #expect(
+            try await store.complete([Completion(running, .finished(1))], ttl: ttl)[0]
+                == CompletionResult(job: nil))
+        #expect(try await store.settle(parentID: parent.id, ttl: ttl) == nil)
         #expect(try await store.job(id: parent.id)?.status == .cancelled)
     }
 
     @Test(arguments: Backend.all)
     func aSplitOfACancelledParentCancelsThePartsItMade(_ backend: Backend) async throws {
-        let (store, parts, parent) = try await claimedParent(on: backend)
+        let (store, parent) = try await claimedParent(on: backend)
         // DELETE lands while the splitter still holds the claimed copy.
-        var cancelled = parent
-        cancelled.cancel(now: now, ttl: ttl)
-        _ = try #require(try await store.update(cancelled))
-        #expect(try await parts.split(parent, into: ranges(1_000, 21_000, count: 4), now: now) == nil)
+        _ = try #require(try await store.cancel(id: parent.id, ttl: ttl))
+        #expect(try await store.split(parent, into: ranges(1_000, 21_000, count: 4), ttl: ttl) == nil)
         let stored = try await store.parts(of: parent.id)
         #expect(stored.count == 4 && stored.allSatisfy { $0.status == .cancelled })
     }
 
     @Test(arguments: Backend.all)
     func aPartOutOfAttemptsFailsItsParentThroughTheCleaner(_ backend: Backend) async throws {
-        let (store, parts, parent) = try await claimedParent(on: backend)
-        _ = try await parts.split(parent, into: ranges(1_000, 21_000, count: 3), now: now)
-        let dying = try #require(
-            try await store.claimNext(worker: "w", lease: .seconds(1)))
-        let cleaner = Cleaner(
-            store: store, interval: .seconds(1), maxAttempts: 1, resultsTTL: ttl, holder: "cleaner",
-            logger: .init(label: "test"))
-        await cleaner.sweep(now: now.addingTimeInterval(2), full: false)
+        let (store, parent) = try await claimedParent(on: backend)
+        _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 3), ttl: ttl)
+        let dying = try #require(try await store.claimNext(worker: "w", lease: .seconds(1)))
+        await cleaner(store, maxAttempts: 1).sweep(now: store.clock.now().addingTimeInterval(2), full: false)
         #expect(try await store.job(id: dying.id)?.status == .failed)
         let failed = try #require(try await store.job(id: parent.id))
         #expect(failed.status == .failed && failed.failure?.code == "part_failed")
@@ -155,19 +184,45 @@ import Testing
     }
 
     @Test(arguments: Backend.all)
+    func theCleanerSettlesAParentWhoseSettlerDied(_ backend: Backend) async throws {
+        let (store, parent) = try await claimedParent(on: backend, a: 10, b: 30)
+        _ = try await store.split(parent, into: [10..<20, 20..<30], ttl: ttl)
+        // Both parts end through the store's bare compare-and-swap, as if each completing
+        // worker died before the settlement that `complete` does with it.
+        for sum: UInt128 in [60, 52] {
+            var part = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
+            part.finish(sum: sum, now: store.clock.now(), ttl: ttl)
+            _ = try #require(try await store.update(part))
+        }
+        let cleaner = cleaner(store, maxAttempts: 3)
+        // Before its settlement check is due the parent waits; after, the cleaner settles it.
+        await cleaner.sweep(now: store.clock.now(), full: false)
+        #expect(try await store.job(id: parent.id)?.status == .inProgress)
+        await cleaner.sweep(
+            now: store.clock.now().addingTimeInterval(Job.settlementCheck.timeInterval + 1), full: false)
+        let settled = try #require(try await store.job(id: parent.id))
+        #expect(settled.status == .finished && settled.sum == 112)
+    }
+
+    @Test(arguments: Backend.all)
     func partsExpireWithTheirParentNotBefore(_ backend: Backend) async throws {
-        let (store, parts, parent) = try await claimedParent(on: backend)
-        _ = try await parts.split(parent, into: ranges(1_000, 21_000, count: 3), now: now)
-        // The parts end early and the parent an hour later: the parts' own expiry has passed.
-        for _ in 0..<3 { try await finishNext(store) { _ in 1 } }
-        let later = now.addingTimeInterval(3_600)
+        let (store, parent) = try await claimedParent(on: backend)
+        _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 3), ttl: ttl)
+        // Two parts' own results expire within a second, the parent's (settled by the last
+        // part) in ten minutes.
+        for _ in 0..<2 { try await finishNext(store, ttl: .seconds(1)) { _ in 1 } }
+        let settled = try #require(try await finishNext(store) { _ in 1 }.settledParent)
+        let later = store.clock.now().addingTimeInterval(300)
         #expect(try await store.deleteExpired(now: later) == 0)
-        #expect(try await store.parts(of: parent.id).count == 3)
-        let settled = try #require(try await parts.settle(parentID: parent.id, now: later))
-        #expect(try await store.deleteExpired(now: later.addingTimeInterval(300)) == 0)
         #expect(try await store.parts(of: parent.id).count == 3)
         #expect(try await store.deleteExpired(now: settled.expiresAt.addingTimeInterval(1)) == 1)
         #expect(try await store.job(id: parent.id) == nil)
         #expect(try await store.parts(of: parent.id).isEmpty)
+    }
+
+    func cleaner(_ store: any JobStore, maxAttempts: Int) -> Cleaner {
+        Cleaner(
+            store: store, interval: .seconds(1), maxAttempts: maxAttempts, resultsTTL: ttl, holder: "cleaner",
+            logger: Logger(label: "test"))
     }
 }

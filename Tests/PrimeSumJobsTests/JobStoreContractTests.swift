@@ -14,16 +14,16 @@ struct Backend: CustomTestStringConvertible, Sendable {
     var isShared = false
     /// A store on `place` (a database, schema, key prefix or file of its own; stores made on
     /// the same place share their jobs, as replicas do) reading `clock`.
-    let make: @Sendable (_ place: String, _ clock: StoreClock) throws -> any JobStore
+    let make: @Sendable (_ place: String, _ clock: StoreClock) throws -> any CompareAndSwapJobStore
     var testDescription: String { name }
 
     /// A new, empty store that answers requests.
-    func ready() async throws -> any JobStore {
+    func ready() async throws -> any CompareAndSwapJobStore {
         try await ready(place: "test_\(UUID().uuidString.prefix(8).lowercased())", clock: StoreClock())
     }
 
     /// A store on `place`, reading `clock`, once it answers requests.
-    func ready(place: String, clock: StoreClock) async throws -> any JobStore {
+    func ready(place: String, clock: StoreClock) async throws -> any CompareAndSwapJobStore {
         let store = try make(place, clock)
         try await Self.untilReady(store)
         return store
@@ -178,16 +178,96 @@ extension Backend {
     func finishedResultsAreFoundByRangeUntilTheyExpire(_ backend: Backend) async throws {
         let store = try await backend.ready()
         _ = try await store.create(queued(5, 50))
-        let claimed = try await store.claimNext(worker: "w", lease: .seconds(10))
-        var job = try #require(claimed)
-        job.finish(sum: 328, now: now, ttl: .seconds(60))
-        _ = try #require(try await store.update(job))
+        let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(10)))
+        let job = try #require(
+            try await store.complete([Completion(claimed, .finished(328))], ttl: .seconds(60))[0].job)
+        let now = try #require(job.finishedAt)
+        #expect(job.expiresAt == now.addingTimeInterval(60))
         #expect(try await store.finishedJob(a: 5, b: 50, now: now)?.sum == 328)
         #expect(try await store.finishedJob(a: 5, b: 51, now: now) == nil)
         #expect(try await store.finishedJob(a: 5, b: 50, now: now.addingTimeInterval(61)) == nil)
         #expect(try await store.deleteExpired(now: now.addingTimeInterval(30)) == 0)
         #expect(try await store.deleteExpired(now: now.addingTimeInterval(61)) == 1)
         #expect(try await store.job(id: job.id) == nil)
+    }
+
+    @Test(arguments: Backend.all)
+    func aCompletionIsRefusedOnceItsLeaseWasTakenOver(_ backend: Backend) async throws {
+        let store = try await backend.ready()
+        let job = try await store.create(queued()).job
+        // The worker pauses past its lease; the job is requeued and claimed again by a worker
+        // of the same name: only the attempt number tells the two claims apart.
+        let stale = try #require(try await store.claimNext(worker: "w", lease: .seconds(1)))
+        #expect(
+            try await store.requeueLapsed(now: store.clock.now().addingTimeInterval(2), maxAttempts: 3).count
+                == 1)
+        let current = try #require(try await store.claimNext(worker: "w", lease: .seconds(60)))
+        #expect(current.id == job.id && current.attempts == 2)
+        let refused = try await store.complete([Completion(stale, .finished(1))], ttl: .seconds(60))
+        #expect(refused == [CompletionResult(job: nil)])
+        #expect(
+            try await store.renewLeases(
+                [LeaseRenewal(try #require(stale.lease), progress: 0.9)], lease: .seconds(60)) == [job.id])
+        let stored = try #require(try await store.job(id: job.id))
+        #expect(
+            stored.status == .inProgress && stored.sum == nil && stored.progress == 0 && stored.attempts == 2)
+        let finished = try await store.complete([Completion(current, .finished(17))], ttl: .seconds(60))
+        #expect(finished[0].job?.status == .finished && finished[0].job?.sum == 17)
+        #expect(finished[0].job?.version == stored.version + 1)
+        #expect(try await store.job(id: job.id) == finished[0].job)
+        // Completing twice is refused too: the job is no longer held by anyone.
+        #expect(
+            try await store.complete(
+                [Completion(current, .failed(.init(code: "x", message: "y")))], ttl: .seconds(60))[0].job
+                == nil)
+    }
+
+    @Test(arguments: Backend.all)
+    func aRenewalWritesOnlyTheLeaseAndProgress(_ backend: Backend) async throws {
+        let store = try await backend.ready()
+        _ = try await store.create(queued())
+        let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(5)))
+        let lease = try #require(claimed.lease)
+        let lost = try await store.renewLeases([LeaseRenewal(lease, progress: 0.25)], lease: .seconds(600))
+        #expect(lost.isEmpty)
+        let renewed = try #require(try await store.job(id: claimed.id))
+        #expect(renewed.progress == 0.25 && renewed.version == claimed.version)
+        #expect(try #require(renewed.leaseExpiresAt) > claimed.leaseExpiresAt!.addingTimeInterval(500))
+        // The renewed lease holds off the lapse sweep; the completion still applies.
+        #expect(
+            try await store.requeueLapsed(now: store.clock.now().addingTimeInterval(60), maxAttempts: 3)
+                .isEmpty)
+        let handedBack = try await store.complete([Completion(claimed, .handedBack)], ttl: .seconds(60))
+        #expect(handedBack[0].job?.status == .queued && handedBack[0].job?.attempts == 0)
+        #expect(
+            try await store.renewLeases([LeaseRenewal(lease, progress: 0.5)], lease: .seconds(60)) == [
+                claimed.id
+            ])
+        #expect(try await store.claimNext(worker: "w2", lease: .seconds(5))?.id == claimed.id)
+    }
+
+    @Test(arguments: Backend.all)
+    func cancelEndsOnlyAJobThatHasNotEnded(_ backend: Backend) async throws {
+        let store = try await backend.ready()
+        let queuedJob = try await store.create(queued()).job
+        let cancelled = try #require(try await store.cancel(id: queuedJob.id, ttl: .seconds(60)))
+        #expect(cancelled.status == .cancelled && cancelled.version == queuedJob.version + 1)
+        #expect(try await store.cancel(id: queuedJob.id, ttl: .seconds(60)) == cancelled)
+        #expect(try await store.queuedCount() == 0)
+        // A running job: its worker's completion is refused afterwards.
+        _ = try await store.create(queued(2, 20))
+        let running = try #require(try await store.claimNext(worker: "w", lease: .seconds(60)))
+        #expect(try await store.cancel(id: running.id, ttl: .seconds(60))?.status == .cancelled)
+        #expect(
+            try await store.complete([Completion(running, .finished(77))], ttl: .seconds(60))[0].job == nil)
+        #expect(try await store.job(id: running.id)?.status == .cancelled)
+        // A finished job stays finished.
+        _ = try await store.create(queued(3, 30))
+        let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(60)))
+        let finished = try #require(
+            try await store.complete([Completion(claimed, .finished(5))], ttl: .seconds(60))[0].job)
+        #expect(try await store.cancel(id: claimed.id, ttl: .seconds(60)) == finished)
+        #expect(try await store.cancel(id: UUID(), ttl: .seconds(60)) == nil)
     }
 
     @Test(arguments: Backend.all)
@@ -245,9 +325,7 @@ extension Backend {
         await queue.wait(timeout: .seconds(30))
         #expect(ContinuousClock.now - queuedAt < .seconds(30))
         let change = store.changes.subscribe(.job(job.id))
-        var cancelled = job
-        cancelled.cancel(now: now, ttl: .seconds(1))
-        _ = try await store.update(cancelled)
+        _ = try await store.cancel(id: job.id, ttl: .seconds(1))
         let started = ContinuousClock.now
         await change.wait(timeout: .seconds(30))
         #expect(ContinuousClock.now - started < .seconds(30))

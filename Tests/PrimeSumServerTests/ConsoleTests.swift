@@ -143,8 +143,7 @@ private final class EventCollector: ResponseBodyWriter, @unchecked Sendable {
     private static func events(_ store: any JobStore, drain: DrainState = DrainState()) -> ConsoleEvents {
         ConsoleEvents(
             store: store,
-            documents: SplitJobView(
-                store: store, engine: PrimeSumEngine(threads: 1), resultsTTL: .seconds(60)),
+            documents: SplitJobView(store: store, engine: PrimeSumEngine(threads: 1)),
             stats: ServiceStats(store: store), drain: drain)
     }
 
@@ -164,9 +163,8 @@ private final class EventCollector: ResponseBodyWriter, @unchecked Sendable {
             sentQueued = collector.text.contains(#""status":"QUEUED""#)
         }
         #expect(sentQueued)
-        var finished = try #require(try await store.job(id: job.id))
-        finished.finish(sum: 17, now: Date(), ttl: .seconds(60))
-        _ = try await store.update(finished)
+        let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
+        _ = try await store.complete([Completion(claimed, .finished(17))], ttl: .seconds(60))
         await streaming.value
         let text = collector.text
         #expect(text.contains("event: stats\ndata: {"))
@@ -183,11 +181,12 @@ private final class EventCollector: ResponseBodyWriter, @unchecked Sendable {
         _ = try await store.create(
             Job(a: 1_000_000, b: 3_000_000, createdAt: now, expiresAt: now.addingTimeInterval(60)))
         let parent = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
-        _ = try await JobParts(store: store, resultsTTL: .seconds(60)).split(
-            parent, into: [1_000_000..<2_000_000, 2_000_000..<3_000_000], now: now)
-        var running = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
-        running.progress = 0.5
-        running = try #require(try await store.update(running))
+        _ = try await store.split(
+            parent, into: [1_000_000..<2_000_000, 2_000_000..<3_000_000], ttl: .seconds(60))
+        let running = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
+        #expect(
+            try await store.renewLeases([LeaseRenewal(running.lease!, progress: 0.5)], lease: .seconds(15))
+                .isEmpty)
         let collector = EventCollector { $0.contains("event: gone") && $0.contains(#""parts""#) }
         let body = try Self.events(store).stream(watching: [parent.id, running.id], owner: nil)
         try? await body.write(collector)

@@ -39,7 +39,19 @@ final class FailingJobStore: JobStore {
     func claimNext(worker: String, lease: Duration) async throws -> Job? {
         try await base.claimNext(worker: worker, lease: lease)
     }
-    func update(_ job: Job) async throws -> Job? { try await base.update(job) }
+    func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
+        try await base.complete(completions, ttl: ttl)
+    }
+    func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
+        try await base.renewLeases(renewals, lease: lease)
+    }
+    func cancel(id: UUID, ttl: Duration) async throws -> Job? { try await base.cancel(id: id, ttl: ttl) }
+    func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job? {
+        try await base.split(parent, into: ranges, ttl: ttl)
+    }
+    func settle(parentID: UUID, ttl: Duration) async throws -> Job? {
+        try await base.settle(parentID: parentID, ttl: ttl)
+    }
     func parts(of parent: UUID) async throws -> [Job] { try await base.parts(of: parent) }
     func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
