@@ -6,7 +6,12 @@ import Synchronization
 /// on a job, idle workers on the queue. Stores publish after every write.
 ///
 /// Subscribe before reading the state you wait on, then wait: a change that lands in between
-/// is not missed.
+/// is not missed. The queue's wake-ups are level-triggered: one that finds no idle worker (every
+/// worker busy) is held, and the next worker to subscribe to the queue is woken by it at once,
+/// so a worker that ends a job asks the store again only when something was queued meanwhile.
+/// A `signal` stands for one queued job; a `publish` of the queue for any number (a feed that
+/// reopened after changes may have been missed, a batch of requeued jobs), and the worker it
+/// wakes looks for a backlog (`Subscription.mayFindBacklog`).
 public final class JobChangeFeed: Sendable {
     /// What a waiter waits for.
     public enum Topic: Hashable, Sendable {
@@ -19,25 +24,54 @@ public final class JobChangeFeed: Sendable {
     private struct State {
         var nextToken = 0
         var subscribers: [Topic: [Int: Subscription]] = [:]
+        /// Wake-ups of the queue that found no idle worker, for the next ones to subscribe.
+        var heldQueueWakeUps = 0
+        /// A `publish` of the queue found no idle worker.
+        var heldBacklog = false
+
+        mutating func holdQueueWakeUp() {
+            heldQueueWakeUps = min(heldQueueWakeUps + 1, JobChangeFeed.heldQueueWakeUpLimit)
+        }
     }
+
+    /// At most this many wake-ups are held: enough for a backlog to reach every worker as
+    /// they free up, and an API-only replica (no workers) keeps no more.
+    static let heldQueueWakeUpLimit = 10_000
     private let state = Mutex(State())
 
     public init() {}
 
-    /// Registers interest in `topic`; the subscription fires on the next `publish(topic)`.
+    /// Registers interest in `topic`; the subscription fires on the next `publish(topic)`, or
+    /// at once for the queue when a wake-up is held.
     public func subscribe(_ topic: Topic) -> Subscription {
-        state.withLock { state in
+        let (subscription, held) = state.withLock { state -> (Subscription, Held?) in
             let subscription = Subscription(topic: topic, token: state.nextToken, feed: self)
             state.nextToken += 1
+            if topic == .queue && state.heldBacklog {
+                state.heldBacklog = false
+                return (subscription, .backlog)
+            }
+            if topic == .queue && state.heldQueueWakeUps > 0 {
+                state.heldQueueWakeUps -= 1
+                return (subscription, .job)
+            }
             state.subscribers[topic, default: [:]][subscription.token] = subscription
-            return subscription
+            return (subscription, nil)
         }
+        if let held { subscription.fire(with: nil, backlog: held == .backlog) }
+        return subscription
     }
+
+    private enum Held { case job, backlog }
 
     /// Fires every subscription of `topic`, handing it `job` when the change carried it.
     public func publish(_ topic: Topic, job: Job? = nil) {
-        let fired = state.withLock { $0.subscribers.removeValue(forKey: topic) } ?? [:]
-        for subscription in fired.values { subscription.fire(with: job) }
+        let fired = state.withLock { state -> [Int: Subscription] in
+            let fired = state.subscribers.removeValue(forKey: topic)
+            if topic == .queue && fired == nil { state.heldBacklog = true }
+            return fired ?? [:]
+        }
+        for subscription in fired.values { subscription.fire(with: job, backlog: topic == .queue) }
     }
 
     /// A write of this process stored `job`: long-polls on it get the job itself once it is
@@ -65,11 +99,14 @@ public final class JobChangeFeed: Sendable {
     public var subscriberCount: Int { state.withLock { $0.subscribers.values.reduce(0) { $0 + $1.count } } }
 
     /// Fires the oldest subscription of `topic` only: one queued job needs one idle worker, and
-    /// waking them all makes every one of them ask the store. A worker that claims a job passes
-    /// the wake-up on, so a backlog still reaches every idle worker.
+    /// waking them all makes every one of them ask the store. With no worker idle, the queue's
+    /// wake-up is held for the next one.
     public func signal(_ topic: Topic) {
         let fired = state.withLock { state -> Subscription? in
-            guard let token = state.subscribers[topic]?.keys.min() else { return nil }
+            guard let token = state.subscribers[topic]?.keys.min() else {
+                if topic == .queue { state.holdQueueWakeUp() }
+                return nil
+            }
             let subscription = state.subscribers[topic]?.removeValue(forKey: token)
             if state.subscribers[topic]?.isEmpty == true { state.subscribers[topic] = nil }
             return subscription
@@ -98,6 +135,11 @@ public final class JobChangeFeed: Sendable {
             case done(Job?)
         }
         private let phase = Mutex(Phase.pending)
+        private let backlog = Atomic(false)
+
+        /// Whether the wake-up stood for any number of queued jobs (a `publish` of the queue)
+        /// rather than one: the woken worker claims until the queue is empty.
+        public var mayFindBacklog: Bool { backlog.load(ordering: .relaxed) }
 
         fileprivate init(topic: Topic, token: Int, feed: JobChangeFeed) {
             self.topic = topic
@@ -106,15 +148,9 @@ public final class JobChangeFeed: Sendable {
         }
 
         /// Withdraws interest without waiting, so a `signal` is not spent on this subscription.
-        /// Returns whether the topic had already fired it (a `signal` it took from others).
-        @discardableResult
-        public func cancel() -> Bool {
+        public func cancel() {
             feed?.remove(self)
-            return phase.withLock { phase in
-                defer { phase = .done(nil) }
-                if case .fired = phase { return true }
-                return false
-            }
+            phase.withLock { $0 = .done(nil) }
         }
 
         /// Returns when the topic changes, `timeout` passes or the task is cancelled: the job
@@ -148,7 +184,8 @@ public final class JobChangeFeed: Sendable {
             }
         }
 
-        fileprivate func fire(with job: Job?) {
+        fileprivate func fire(with job: Job?, backlog: Bool = false) {
+            if backlog { self.backlog.store(true, ordering: .relaxed) }
             let continuation = phase.withLock { phase -> CheckedContinuation<Job?, Never>? in
                 switch phase {
                 case .pending:

@@ -104,37 +104,48 @@ public struct WorkerPool: Service {
         }
     }
 
-    /// Claims and computes jobs one after another. A job's completion overlaps the claim of
-    /// the next (at most one in flight per worker): with a networked store, a worker on tiny
-    /// jobs otherwise waits two round trips per job.
+    /// Claims and computes jobs one after another. A worker woken for a queued job
+    /// (`JobChangeFeed`'s queue wake-ups, held while every worker is busy) claims once and,
+    /// after the job, waits for the next wake-up: it asks no empty queue. At start, after each
+    /// `idlePollInterval` without a wake-up (one may have been lost, or a job queued before
+    /// this process started) and when woken for a backlog, it claims until the queue is empty. A job's completion overlaps
+    /// the claim of the next (at most one in flight per worker): with a networked store, a
+    /// worker on tiny jobs otherwise waits two round trips per job.
     private func work(as worker: String, drain: Drain) async {
         await withTaskGroup(of: Void.self) { completions in
+            var followBacklog = true
             while !drain.isDraining && !Task.isCancelled {
-                let waitForWork = store.changes.subscribe(.queue)
+                if !followBacklog {
+                    let started = ContinuousClock.now
+                    let wakeUp = store.changes.subscribe(.queue)
+                    await wakeUp.wait(timeout: configuration.idlePollInterval)
+                    if drain.isDraining || Task.isCancelled { break }
+                    followBacklog =
+                        wakeUp.mayFindBacklog
+                        || ContinuousClock.now - started >= configuration.idlePollInterval
+                }
                 do {
-                    if let job = try await store.claimNext(worker: worker, lease: configuration.leaseDuration)
-                    {
-                        // A wake-up that reached this worker while it was claiming was meant
-                        // for another queued job: pass it on to the next idle worker.
-                        if waitForWork.cancel() { store.changes.signal(.queue) }
-                        if job.parent == nil, job.partCount == 0, case let ranges = split(job),
-                            ranges.count > 1
-                        {
-                            await splitJob(job, into: ranges)
-                            continue
-                        }
-                        let ending = await run(job, drain: drain)
-                        // The previous job's completion, if still running (returns at once if none).
-                        await completions.next()
-                        if let ending { completions.addTask { await record(ending) } }
+                    guard
+                        let job = try await store.claimNext(
+                            worker: worker, lease: configuration.leaseDuration)
+                    else {
+                        followBacklog = false
                         continue
                     }
+                    if job.parent == nil, job.partCount == 0, case let ranges = split(job), ranges.count > 1 {
+                        await splitJob(job, into: ranges)
+                        continue
+                    }
+                    let ending = await run(job, drain: drain)
+                    // The previous job's completion, if still running (returns at once if none).
+                    await completions.next()
+                    if let ending { completions.addTask { await record(ending) } }
                 } catch {
+                    followBacklog = false
                     logger.log(
                         level: JobStoreError.logLevel(of: error), "could not claim a job",
                         metadata: ["worker": "\(worker)", "error": "\(error)"])
                 }
-                await waitForWork.wait(timeout: configuration.idlePollInterval)
             }
         }
     }

@@ -81,17 +81,106 @@ import Testing
     }
 }
 
-@Suite struct SignalHandOverTests {
-    /// A worker that got a job hands on only a wake-up it took meanwhile, not one per claim.
-    @Test func cancellingSaysWhetherTheSubscriptionHadTakenASignal() {
-        let feed = JobChangeFeed()
-        let untouched = feed.subscribe(.queue)
-        #expect(untouched.cancel() == false)
-        let signalled = feed.subscribe(.queue)
-        feed.signal(.queue)
-        #expect(signalled.cancel() == true)
-        let other = feed.subscribe(.queue)
-        feed.signal(.queue)
-        #expect(other.cancel() == true, "the cancelled subscriptions must not take signals")
+@Suite struct HeldWakeUpTests {
+    /// Subscribes to the queue and says whether it was woken within `timeout`, and whether
+    /// for a backlog.
+    func wokenAtOnce(_ feed: JobChangeFeed, within timeout: Duration = .milliseconds(300)) async -> (
+        woken: Bool, backlog: Bool
+    ) {
+        let started = ContinuousClock.now
+        let subscription = feed.subscribe(.queue)
+        await subscription.wait(timeout: timeout)
+        return (ContinuousClock.now - started < timeout, subscription.mayFindBacklog)
     }
+
+    /// A job queued while every worker is busy is not forgotten: the next worker to look for
+    /// work is woken by it at once, and one wake-up wakes one worker.
+    @Test func aSignalThatFindsNoWorkerWakesTheNextOneOnce() async {
+        let feed = JobChangeFeed()
+        feed.signal(.queue)
+        feed.signal(.queue)
+        #expect(await wokenAtOnce(feed) == (true, false))
+        #expect(await wokenAtOnce(feed) == (true, false))
+        #expect(await wokenAtOnce(feed) == (false, false))
+        // A job's own topic holds nothing: a long-poll reads the job after subscribing.
+        let job = UUID()
+        feed.publish(.job(job))
+        let started = ContinuousClock.now
+        await feed.subscribe(.job(job)).wait(timeout: .milliseconds(300))
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+    }
+
+    /// A publish of the queue (a feed reopened, a batch requeued) may stand for many jobs: the
+    /// worker it wakes, then or later, is told to look for a backlog.
+    @Test func aPublishOfTheQueueIsABacklogHeldOnce() async {
+        let feed = JobChangeFeed()
+        let idle = feed.subscribe(.queue)
+        feed.publish(.queue)
+        await idle.wait(timeout: .seconds(10))
+        #expect(idle.mayFindBacklog)
+        feed.publish(.queue)
+        feed.publish(.queue)
+        #expect(await wokenAtOnce(feed) == (true, true))
+        #expect(await wokenAtOnce(feed) == (false, false))
+    }
+
+    /// A worker that ends a job with nothing queued meanwhile waits for a wake-up instead of
+    /// asking the store: a job costs one claim, where it cost two (the claim, and an empty one
+    /// after the job).
+    @Test func aJobCostsOneClaim() async throws {
+        let store = ClaimCountingStore()
+        let pool = WorkerPool(
+            store: store, configuration: .init(workers: 2, idlePollInterval: .seconds(3_600)),
+            logger: Logger(label: "test")
+        ) { job, _ in UInt128(job.b) }
+        let workers = Task { try await pool.run() }
+        defer { workers.cancel() }
+        // Both workers looked at the empty queue once at start and wait.
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(store.claims == 2)
+        for index in 0..<50 {
+            let now = Date()
+            let job = Job(a: 1, b: UInt64(10 + index), createdAt: now, expiresAt: now.addingTimeInterval(600))
+            let done = store.changes.subscribe(.job(job.id))
+            _ = try await store.create(job)
+            #expect(await done.wait(timeout: .seconds(30))?.status == .finished)
+        }
+        #expect(store.claims == 2 + 50)
+    }
+}
+
+/// A memory store that counts its claims.
+final class ClaimCountingStore: CompareAndSwapJobStore {
+    private let base = MemoryJobStore()
+    private let counted = Atomic(0)
+
+    var claims: Int { counted.load(ordering: .relaxed) }
+
+    var changes: JobChangeFeed { base.changes }
+    var clock: StoreClock { base.clock }
+    func claimNext(worker: String, lease: Duration) async throws -> Job? {
+        counted.add(1, ordering: .relaxed)
+        return try await base.claimNext(worker: worker, lease: lease)
+    }
+    func create(_ job: Job) async throws -> (job: Job, created: Bool) { try await base.create(job) }
+    func job(id: UUID) async throws -> Job? { try await base.job(id: id) }
+    func job(idempotencyKey: String, owner: String?) async throws -> Job? {
+        try await base.job(idempotencyKey: idempotencyKey, owner: owner)
+    }
+    func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
+        try await base.finishedJob(a: a, b: b, now: now)
+    }
+    func update(_ job: Job) async throws -> Job? { try await base.update(job) }
+    func parts(of parent: UUID) async throws -> [Job] { try await base.parts(of: parent) }
+    func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
+        try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
+    }
+    func deleteExpired(now: Date) async throws -> Int { try await base.deleteExpired(now: now) }
+    func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
+        try await base.acquireCleanerLease(holder: holder, until: until, now: now)
+    }
+    func queuedCount() async throws -> Int { try await base.queuedCount() }
+    func ping() async throws {}
+    func recordHeartbeat(replica: String, document: String, until: Date) async throws {}
+    func heartbeats(now: Date) async throws -> [String] { [] }
 }
