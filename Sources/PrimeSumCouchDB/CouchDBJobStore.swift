@@ -33,7 +33,7 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
     /// Revisions of queued jobs this replica is claiming or has just claimed: its other workers
     /// pass them by (a `_find` that started before a claim landed still lists the job as
     /// queued), so they race only with other replicas, never with each other.
-    private let claimed = Mutex(RecentSet(capacity: 4_096))
+    private let claimed = Mutex(RecentSet<String>(capacity: 4_096))
 
     private static let terminal: JSONValue = [
         .string(JobStatus.finished.rawValue), .string(JobStatus.failed.rawValue),

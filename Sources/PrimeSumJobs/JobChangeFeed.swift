@@ -28,6 +28,11 @@ public final class JobChangeFeed: Sendable {
         var heldQueueWakeUps = 0
         /// A `publish` of the queue found no idle worker.
         var heldBacklog = false
+        /// The jobs whose topic was published lately (`mayHaveChanged`).
+        var published = RecentSet<UUID>(capacity: JobChangeFeed.publishedMemory)
+        /// Counts the openings of a store's feed of changes: changes may have been missed
+        /// before each.
+        var openings = 0
 
         mutating func holdQueueWakeUp() {
             heldQueueWakeUps = min(heldQueueWakeUps + 1, JobChangeFeed.heldQueueWakeUpLimit)
@@ -37,6 +42,9 @@ public final class JobChangeFeed: Sendable {
     /// At most this many wake-ups are held: enough for a backlog to reach every worker as
     /// they free up, and an API-only replica (no workers) keeps no more.
     static let heldQueueWakeUpLimit = 10_000
+    /// How many published jobs `mayHaveChanged` remembers: more than end in the seconds a
+    /// long-poll follows its submit, at any rate this process serves.
+    static let publishedMemory = 65_536
     private let state = Mutex(State())
 
     public init() {}
@@ -68,7 +76,10 @@ public final class JobChangeFeed: Sendable {
     public func publish(_ topic: Topic, job: Job? = nil) {
         let fired = state.withLock { state -> [Int: Subscription] in
             let fired = state.subscribers.removeValue(forKey: topic)
-            if topic == .queue && fired == nil { state.heldBacklog = true }
+            switch topic {
+            case .queue: if fired == nil { state.heldBacklog = true }
+            case .job(let id): state.published.insert(id)
+            }
             return fired ?? [:]
         }
         for subscription in fired.values { subscription.fire(with: job, backlog: topic == .queue) }
@@ -93,6 +104,30 @@ public final class JobChangeFeed: Sendable {
             return jobs.values.flatMap(\.values)
         }
         for subscription in fired { subscription.fire(with: nil) }
+    }
+
+    /// A point in the feed's history, to ask later whether a job may have changed since.
+    public struct Mark: Sendable, Equatable {
+        fileprivate let openings: Int
+    }
+
+    /// Now, in the feed's history.
+    public var mark: Mark { state.withLock { Mark(openings: $0.openings) } }
+
+    /// Whether job `id` may have changed since `mark`: a change of it was published (among the
+    /// last `publishedMemory` jobs' changes), or the store's feed reopened since, after which
+    /// changes may have been missed. A waiter that subscribed to a job it knew the state of at
+    /// `mark` (its own submit) need not read it when this is false.
+    public func mayHaveChanged(_ id: UUID, since mark: Mark) -> Bool {
+        state.withLock { $0.openings != mark.openings || $0.published.contains(id) }
+    }
+
+    /// The store's feed (re)opened: changes may have been missed while it was closed, so every
+    /// idle worker looks for a backlog and every waiting long-poll reads its job again.
+    func reopened() {
+        state.withLock { $0.openings += 1 }
+        publish(.queue)
+        publishEveryJob()
     }
 
     /// Subscriptions not yet fired or cancelled, every topic together.
@@ -208,7 +243,8 @@ extension JobChangeFeed {
     /// until the task is cancelled: `session` opens the feed, calls `opened()` once it is open,
     /// and republishes what it reads until the feed ends or fails; then it is opened again,
     /// backing off from 100 ms to 5 s while it keeps failing. Each opening wakes every idle
-    /// worker, since changes may have been missed while the feed was closed.
+    /// worker and long-poll (`reopened`), since changes may have been missed while the feed
+    /// was closed.
     public func follow(
         _ source: String, logger: Logger, session: (_ opened: () -> Void) async throws -> Void
     ) async {
@@ -217,7 +253,7 @@ extension JobChangeFeed {
             do {
                 try await session {
                     delay = .milliseconds(100)
-                    publish(.queue)
+                    reopened()
                 }
             } catch {
                 if Task.isCancelled { return }

@@ -197,6 +197,25 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
                     "CREATE INDEX jobs_parts ON jobs (parent_id) WHERE parent_id IS NOT NULL",
                 ]
             ),
+            (
+                4,
+                [
+                    // A claim (QUEUED → IN_PROGRESS) wakes nobody: waiters wait for a job to be
+                    // queued or to end, and a long-poll woken by a claim only read the job again.
+                    """
+                    CREATE OR REPLACE FUNCTION notify_job_change() RETURNS trigger AS $$
+                    BEGIN
+                        IF (TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status)
+                            AND NEW.status <> 'IN_PROGRESS' THEN
+                            PERFORM pg_notify('\(channel)',
+                                CASE WHEN NEW.status = 'QUEUED' THEN 'q:' ELSE 'j:' END || NEW.id::text);
+                        END IF;
+                        RETURN NULL;
+                    END;
+                    $$ LANGUAGE plpgsql
+                    """
+                ]
+            ),
         ]
     }
 

@@ -18,6 +18,7 @@ struct SumPrimeController: Sendable {
     let terminal: TerminalWait
     let split: SplitJobView
     let documents = DocumentCache()
+    let submitted = SubmittedJobs()
 
     init(store: any JobStore, engine: PrimeSumEngine, configuration: ServerConfiguration, drain: DrainState) {
         self.store = store
@@ -66,8 +67,10 @@ struct SumPrimeController: Sendable {
             a: range.a, b: range.b, createdAt: now,
             expiresAt: now.addingTimeInterval(configuration.resultsTTL.timeInterval),
             idempotencyKey: idempotencyKey, owner: owner)
+        let mark = store.changes.mark
         let (stored, created) = try await store.create(job)
         if created {
+            submitted.remember(stored, mark: mark)
             admission.admitted()
             // Jobs queued: not the submits refused, deduplicated or answered from a result.
             Counter(label: "primesum_jobs_submitted_total").increment()
@@ -86,9 +89,10 @@ struct SumPrimeController: Sendable {
         }
         let change = wait > 0 ? store.changes.subscribe(.job(id)) : nil
         defer { change?.cancel() }
-        guard let job = try await owned(id, by: context), !job.status.isTerminal || job.expiresAt > now else {
-            throw notFound(id)
-        }
+        // A long-poll that follows this replica's own submit of the job need not read it first.
+        let known = change == nil ? nil : submitted.unchanged(id, owner: context.keyName, feed: store.changes)
+        let read = known == nil ? try await owned(id, by: context) : known
+        guard let job = read, !job.status.isTerminal || job.expiresAt > now else { throw notFound(id) }
         let current =
             job.status.isTerminal || wait == 0
             ? job : try await terminal.job(id, waitingUpTo: wait, after: change) ?? job

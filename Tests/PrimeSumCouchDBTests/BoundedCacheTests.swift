@@ -1,4 +1,5 @@
 import Foundation
+import PrimeSumJobs
 import Testing
 
 @testable import PrimeSumCouchDB
@@ -17,7 +18,7 @@ import Testing
     }
 
     @Test func theRecentSetRemembersOnlyItsLastMembers() {
-        var recent = RecentSet(capacity: 100)
+        var recent = RecentSet<String>(capacity: 100)
         for index in 0..<1_000 {
             let inserted = recent.insert("\(index)")
             #expect(inserted)

@@ -69,9 +69,9 @@ final class FailingJobStore: JobStore {
 }
 
 @Suite struct LongPollReadTests {
-    /// A long-poll woken by this replica's own worker finishing the job answers with the job
-    /// that change carried: the job is read once, when the long-poll starts, not again after.
-    @Test func aLongPollWokenByThisReplicasWriteReadsTheJobOnce() async throws {
+    /// A long-poll that follows this replica's own submit starts from the job as submitted,
+    /// and is woken by this replica's worker with the ended job: nobody reads the job.
+    @Test func aLongPollAfterItsOwnSubmitReadsNothing() async throws {
         let store = FailingJobStore()
         let app = try APITests.app(store: store)
         try await app.test(.router) { client in
@@ -85,7 +85,27 @@ final class FailingJobStore: JobStore {
                 let status = try APITests.object(response.body)["status"] as? String
                 #expect(status == "FINISHED")
             }
-            #expect(store.readCount - readsBefore == 1)
+            #expect(store.readCount - readsBefore == 0)
+        }
+    }
+
+    /// A job that changed after its submit (here cancelled in the store behind the API's back)
+    /// is read at once: the long-poll does not wait on the state it submitted.
+    @Test func aLongPollOnAJobThatChangedSinceItsSubmitReadsIt() async throws {
+        let store = FailingJobStore()
+        let app = try APITests.app(store: store) { $0.role = .api }
+        try await app.test(.router) { client in
+            let id = try await client.execute(
+                uri: "/sumPrime", method: .post, headers: APITests.json,
+                body: ByteBuffer(string: #"{"a":"1","b":"1000"}"#)
+            ) { try APITests.object($0.body)["_id"] as? String ?? "" }
+            _ = try await store.cancel(id: try #require(UUID(uuidString: id)), ttl: .seconds(60))
+            let started = ContinuousClock.now
+            try await client.execute(uri: "/sumPrime/\(id)?wait=10", method: .get) { response in
+                let status = try APITests.object(response.body)["status"] as? String
+                #expect(status == "CANCELLED")
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
 }

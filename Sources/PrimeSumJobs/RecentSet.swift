@@ -1,19 +1,23 @@
 /// A set that remembers only its last `capacity` insertions.
-struct RecentSet {
-    private var members: Set<String> = []
-    private var order: [String] = []
+public struct RecentSet<Member: Hashable>: Sendable where Member: Sendable {
+    private var members: Set<Member> = []
+    private var order: [Member] = []
     private var oldest = 0
-    let capacity: Int
+    public let capacity: Int
 
-    init(capacity: Int) {
+    public init(capacity: Int) {
         self.capacity = capacity
     }
 
     /// Members held (at most the capacity).
-    var count: Int { members.count }
+    public var count: Int { members.count }
+
+    /// Whether `member` is held.
+    public func contains(_ member: Member) -> Bool { members.contains(member) }
 
     /// Inserts `member`, forgetting the oldest one when full; false when it is already there.
-    mutating func insert(_ member: String) -> Bool {
+    @discardableResult
+    public mutating func insert(_ member: Member) -> Bool {
         guard members.insert(member).inserted else { return false }
         if order.count < capacity {
             order.append(member)
@@ -27,7 +31,7 @@ struct RecentSet {
 
     /// Forgets `member` now. Its slot in the eviction order stays until it comes round, which
     /// may forget a later re-insertion early: members are hints, so that costs one extra try.
-    mutating func remove(_ member: String) {
+    public mutating func remove(_ member: Member) {
         members.remove(member)
     }
 }
