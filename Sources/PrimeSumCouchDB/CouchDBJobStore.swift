@@ -33,7 +33,7 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
     /// Revisions of queued jobs this replica is claiming or has just claimed: its other workers
     /// pass them by (a `_find` that started before a claim landed still lists the job as
     /// queued), so they race only with other replicas, never with each other.
-    private let claimed = Mutex(RecentSet<String>(capacity: 4_096))
+    private let claimed = Mutex(RecentMap<String, Void>(capacity: 4_096))
 
     private static let terminal: JSONValue = [
         .string(JobStatus.finished.rawValue), .string(JobStatus.failed.rawValue),
@@ -255,7 +255,7 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
             for document in candidates {
                 // A revision, not a job: a job requeued later is a new revision, claimable again.
                 let revision = "\(document._id) \(document._rev ?? "")"
-                guard claimed.withLock({ $0.insert(revision) }) else { continue }
+                guard claimed.withLock({ $0.set((), for: revision) }) else { continue }
                 attempted = true
                 var job = try document.job()
                 // The clock read for this attempt: earlier ones may have lost races for a while.

@@ -28,8 +28,9 @@ public final class JobChangeFeed: Sendable {
         var heldQueueWakeUps = 0
         /// A `publish` of the queue found no idle worker.
         var heldBacklog = false
-        /// The jobs whose topic was published lately (`mayHaveChanged`).
-        var published = RecentSet<UUID>(capacity: JobChangeFeed.publishedMemory)
+        /// The jobs whose topic was published lately, with the job the change carried
+        /// (`change(of:since:)`).
+        var published = RecentMap<UUID, Job?>(capacity: JobChangeFeed.publishedMemory)
         /// Counts the openings of a store's feed of changes: changes may have been missed
         /// before each.
         var openings = 0
@@ -42,9 +43,9 @@ public final class JobChangeFeed: Sendable {
     /// At most this many wake-ups are held: enough for a backlog to reach every worker as
     /// they free up, and an API-only replica (no workers) keeps no more.
     static let heldQueueWakeUpLimit = 10_000
-    /// How many published jobs `mayHaveChanged` remembers: more than end in the seconds a
+    /// How many published jobs `change(of:since:)` remembers: more than end in the seconds a
     /// long-poll follows its submit, at any rate this process serves.
-    static let publishedMemory = 65_536
+    static let publishedMemory = 32_768
     private let state = Mutex(State())
 
     public init() {}
@@ -78,7 +79,13 @@ public final class JobChangeFeed: Sendable {
             let fired = state.subscribers.removeValue(forKey: topic)
             switch topic {
             case .queue: if fired == nil { state.heldBacklog = true }
-            case .job(let id): state.published.insert(id)
+            case .job(let id):
+                // A notification of this process's own write, which carried the job, says no more.
+                if let job {
+                    state.published.set(job, for: id)
+                } else if state.published[id] == nil {
+                    state.published.set(nil, for: id)
+                }
             }
             return fired ?? [:]
         }
@@ -114,12 +121,30 @@ public final class JobChangeFeed: Sendable {
     /// Now, in the feed's history.
     public var mark: Mark { state.withLock { Mark(openings: $0.openings) } }
 
-    /// Whether job `id` may have changed since `mark`: a change of it was published (among the
-    /// last `publishedMemory` jobs' changes), or the store's feed reopened since, after which
-    /// changes may have been missed. A waiter that subscribed to a job it knew the state of at
-    /// `mark` (its own submit) need not read it when this is false.
-    public func mayHaveChanged(_ id: UUID, since mark: Mark) -> Bool {
-        state.withLock { $0.openings != mark.openings || $0.published.contains(id) }
+    /// What the feed knows of job `id` since `mark`.
+    public enum KnownChange: Sendable, Equatable {
+        /// No change of it was published.
+        case none
+        /// Its last published change carried the job, as stored.
+        case carried(Job)
+        /// It may have changed: read it.
+        case unknown
+    }
+
+    /// What changed of job `id` since `mark`, as far as the feed knows: a waiter that subscribed
+    /// to a job it knew the state of at `mark` (its own submit) need not read it unless the
+    /// answer is `unknown` (a change without the job, a change forgotten among the last
+    /// `publishedMemory`, or a store's feed that reopened since, after which changes may have
+    /// been missed).
+    public func change(of id: UUID, since mark: Mark) -> KnownChange {
+        state.withLock { state in
+            guard state.openings == mark.openings else { return .unknown }
+            switch state.published[id] {
+            case .none: return .none
+            case .some(.some(let job)): return .carried(job)
+            case .some(.none): return .unknown
+            }
+        }
     }
 
     /// The store's feed (re)opened: changes may have been missed while it was closed, so every

@@ -4,9 +4,9 @@ import Synchronization
 
 /// The jobs this replica queued in the last few seconds, as it stored them: a long-poll that
 /// follows its own submit (the usual POST then `GET ?wait=`) starts from that state instead of
-/// reading the job again, unless the store's change feed says it may have changed since
-/// (`JobChangeFeed.mayHaveChanged`). The wait then ends with the change that carries the ended
-/// job, and a tiny job is read by nobody.
+/// reading the job again, or from the ended job a change of this replica carried since, unless
+/// the store's change feed says it may have changed otherwise (`JobChangeFeed.change(of:since:)`).
+/// A tiny job is then read by nobody.
 final class SubmittedJobs: Sendable {
     private struct Entry {
         let job: Job
@@ -42,13 +42,17 @@ final class SubmittedJobs: Sendable {
         }
     }
 
-    /// The job as this replica queued it, when it did so lately, for `owner`, and nothing was
-    /// published about it since; call it after subscribing to the job's changes.
-    func unchanged(_ id: UUID, owner: String?, feed: JobChangeFeed) -> Job? {
-        guard
-            let entry = state.withLock({ $0.entries[id] }), entry.job.owner == owner,
-            ContinuousClock.now - entry.at < lifetime, !feed.mayHaveChanged(id, since: entry.mark)
+    /// The job as this replica queued it lately, for `owner`, or as the last change published
+    /// since carried it (a job ended by this replica); nil when it must be read. Call it after
+    /// subscribing to the job's changes.
+    func current(_ id: UUID, owner: String?, feed: JobChangeFeed) -> Job? {
+        guard let entry = state.withLock({ $0.entries[id] }), entry.job.owner == owner,
+            ContinuousClock.now - entry.at < lifetime
         else { return nil }
-        return entry.job
+        switch feed.change(of: id, since: entry.mark) {
+        case .none: return entry.job
+        case .carried(let job): return job
+        case .unknown: return nil
+        }
     }
 }

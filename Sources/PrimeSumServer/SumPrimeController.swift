@@ -90,7 +90,7 @@ struct SumPrimeController: Sendable {
         let change = wait > 0 ? store.changes.subscribe(.job(id)) : nil
         defer { change?.cancel() }
         // A long-poll that follows this replica's own submit of the job need not read it first.
-        let known = change == nil ? nil : submitted.unchanged(id, owner: context.keyName, feed: store.changes)
+        let known = change == nil ? nil : submitted.current(id, owner: context.keyName, feed: store.changes)
         let read = known == nil ? try await owned(id, by: context) : known
         guard let job = read, !job.status.isTerminal || job.expiresAt > now else { throw notFound(id) }
         let current =

@@ -17,16 +17,16 @@ import Testing
         #expect(cache.revision(of: last, atVersion: 999) == "999-x")
     }
 
-    @Test func theRecentSetRemembersOnlyItsLastMembers() {
-        var recent = RecentSet<String>(capacity: 100)
+    @Test func theRecentMapRemembersOnlyItsLastKeys() {
+        var recent = RecentMap<String, Int>(capacity: 100)
         for index in 0..<1_000 {
-            let inserted = recent.insert("\(index)")
+            let inserted = recent.set(index, for: "\(index)")
             #expect(inserted)
             #expect(recent.count <= 100)
         }
-        let again = recent.insert("999")
-        #expect(!again)
-        let oldest = recent.insert("0")
-        #expect(oldest, "the oldest member was not forgotten")
+        let again = recent.set(-1, for: "999")
+        #expect(!again && recent["999"] == -1)
+        #expect(recent["0"] == nil, "the oldest key was not forgotten")
+        #expect(recent["900"] == 900)
     }
 }

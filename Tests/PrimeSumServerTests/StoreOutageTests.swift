@@ -89,6 +89,29 @@ final class FailingJobStore: JobStore {
         }
     }
 
+    /// A tiny job ends before its long-poll arrives: the change that ended it carried it, and
+    /// the long-poll answers with that, reading nothing.
+    @Test func aLongPollOnAJobThisReplicaEndedReadsNothing() async throws {
+        let store = FailingJobStore()
+        let app = try APITests.app(store: store)
+        try await app.test(.router) { client in
+            let id = try await client.execute(
+                uri: "/sumPrime", method: .post, headers: APITests.json,
+                body: ByteBuffer(string: #"{"a":"1","b":"1000"}"#)
+            ) { try APITests.object($0.body)["_id"] as? String ?? "" }
+            let ended = store.changes.subscribe(.job(try #require(UUID(uuidString: id))))
+            if try await store.base.job(id: try #require(UUID(uuidString: id)))?.status.isTerminal != true {
+                await ended.wait(timeout: .seconds(30))
+            }
+            let readsBefore = store.readCount
+            try await client.execute(uri: "/sumPrime/\(id)?wait=10", method: .get) { response in
+                let sum = try APITests.object(response.body)["sum"] as? String
+                #expect(sum == "76127")
+            }
+            #expect(store.readCount - readsBefore == 0)
+        }
+    }
+
     /// A job that changed after its submit (here cancelled in the store behind the API's back)
     /// is read at once: the long-poll does not wait on the state it submitted.
     @Test func aLongPollOnAJobThatChangedSinceItsSubmitReadsIt() async throws {
