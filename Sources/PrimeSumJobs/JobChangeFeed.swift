@@ -94,9 +94,10 @@ public final class JobChangeFeed: Sendable {
 
     /// A write of this process stored `job`: long-polls on it get the job itself once it is
     /// terminal (they need not read it again), and one idle worker hears that it is queued.
-    /// Every store calls it after each write it makes; a shared store, whose own notification
-    /// of a queued job comes round to this process's workers too, passes `wakeWorker: false`
-    /// (a second wake-up would cost a claim that finds nothing).
+    /// Every store calls it after each write it makes. PostgreSQL and Redis tag their
+    /// notifications with the writer and skip their own; CouchDB, whose own notification of a
+    /// queued job comes round to this process's workers too, passes `wakeWorker: false` (a
+    /// second wake-up would cost a claim that finds nothing).
     public func announce(_ job: Job, wakeWorker: Bool = true) {
         if job.status.isTerminal { publish(.job(job.id), job: job) }
         if wakeWorker && job.status == .queued { signal(.queue) }

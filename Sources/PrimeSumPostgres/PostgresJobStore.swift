@@ -29,13 +29,17 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
     /// the server's.
     public init(url: PostgresStoreURL, logger: Logger, clock: StoreClock = StoreClock()) {
         self.clock = clock
+        let writer = String(UUID().uuidString.prefix(8))
+        self.writer = writer
         var configuration = PostgresClient.Configuration(
             host: url.host, port: url.port, username: url.username, password: url.password,
             database: url.database,
             tls: .disable)
         configuration.options.maximumConnections = url.poolSize
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("options", "-c search_path=\(url.schema)")]
+        configuration.options.additionalStartupParameters = [
+            ("options", "-c search_path=\(url.schema)"), ("application_name", "primesum-\(writer)"),
+        ]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         schema = url.schema
@@ -58,6 +62,8 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
     }
 
     private let migrated = Atomic<Bool>(false)
+    /// This store's tag in the notifications of its writes, which it announced itself.
+    private let writer: String
 
     /// Runs the connection pool, brings the schema up to date, then listens for changes. It
     /// stops at graceful shutdown; listed first among the services, it is the last to stop.
@@ -202,13 +208,16 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
                 [
                     // A claim (QUEUED → IN_PROGRESS) wakes nobody: waiters wait for a job to be
                     // queued or to end, and a long-poll woken by a claim only read the job again.
+                    // The writing replica's tag (its connections' application_name) follows the
+                    // id: it announced its own change when it made it, and skips the notification.
                     """
                     CREATE OR REPLACE FUNCTION notify_job_change() RETURNS trigger AS $$
                     BEGIN
                         IF (TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status)
                             AND NEW.status <> 'IN_PROGRESS' THEN
                             PERFORM pg_notify('\(channel)',
-                                CASE WHEN NEW.status = 'QUEUED' THEN 'q:' ELSE 'j:' END || NEW.id::text);
+                                CASE WHEN NEW.status = 'QUEUED' THEN 'q:' ELSE 'j:' END || NEW.id::text
+                                    || ':' || current_setting('application_name'));
                         END IF;
                         RETURN NULL;
                     END;
@@ -250,10 +259,14 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         }
     }
 
+    /// `q:ID:TAG` (queued) or `j:ID:TAG` (ended); this store's own writes (its tag) were
+    /// announced when they were made (`JobChangeFeed.announce`).
     private func publish(_ payload: String) {
-        guard let id = UUID(uuidString: String(payload.dropFirst(2))) else { return }
+        let fields = payload.split(separator: ":")
+        guard fields.count >= 2, let id = UUID(uuidString: String(fields[1])) else { return }
+        if fields.count > 2 && fields[2] == "primesum-\(writer)" { return }
         changes.publish(.job(id))
-        if payload.hasPrefix("q:") { changes.signal(.queue) }
+        if fields[0] == "q" { changes.signal(.queue) }
     }
 
     // MARK: - JobStore
@@ -265,7 +278,10 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
             {
                 return (existing, false)
             }
-            if try await inserts.write(job) { return (job, true) }
+            if try await inserts.write(job) {
+                changes.announce(job)
+                return (job, true)
+            }
             // A concurrent submit with the same key won the race.
             guard let key = job.idempotencyKey,
                 let existing = try await self.job(idempotencyKey: key, owner: job.owner)
@@ -324,7 +340,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
             let stored = try await committed { connection in
                 try await Self.overwrite(job, on: connection, logger: logger)
             }
-            if let stored { changes.announce(stored, wakeWorker: false) }
+            if let stored { changes.announce(stored) }
             return stored
         }
     }
@@ -349,8 +365,8 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
                 return results
             }
             for result in results {
-                if let job = result.job { changes.announce(job, wakeWorker: false) }
-                if let parent = result.settledParent { changes.announce(parent, wakeWorker: false) }
+                if let job = result.job { changes.announce(job) }
+                if let parent = result.settledParent { changes.announce(parent) }
             }
             return results
         }
@@ -386,7 +402,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
             let settled = try await committed { connection in
                 try await Self.settle(parentID, now: clock.now(), ttl: ttl, on: connection, logger: logger)
             }
-            if let settled { changes.announce(settled, wakeWorker: false) }
+            if let settled { changes.announce(settled) }
             return settled
         }
     }

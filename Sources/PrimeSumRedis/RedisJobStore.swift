@@ -22,6 +22,8 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
     private let pool: RedisConnectionPool
     private let keys: RedisKeys
     private let logger: Logger
+    /// This store's tag in the notifications of its writes, which it announced itself.
+    private let writer = String(UUID().uuidString.prefix(8))
     /// Each script's SHA1 in the server's script cache; empty until `run` loaded them.
     private let loaded = Mutex<[RedisScript: String]>([:])
 
@@ -129,10 +131,14 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
         }
     }
 
+    /// `q:ID:WRITER` (queued) or `j:ID:WRITER` (ended, or another change of status); this
+    /// store's own writes were announced when they were made (`JobChangeFeed.announce`).
     private func publish(_ payload: String) {
-        guard let id = UUID(uuidString: String(payload.dropFirst(2))) else { return }
+        let fields = payload.split(separator: ":")
+        guard fields.count >= 2, let id = UUID(uuidString: String(fields[1])) else { return }
+        if fields.count > 2 && fields[2] == writer { return }
         changes.publish(.job(id))
-        if payload.hasPrefix("q:") { changes.signal(.queue) }
+        if fields[0] == "q" { changes.signal(.queue) }
     }
 
     // MARK: - JobStore
@@ -145,12 +151,15 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
                 if let parent = job.parent { scriptKeys.append(keys.parts(parent)) }
             }
             let record = JobRecord(job)
-            var arguments = [RedisKeys.member(job.id), String(record.createdAt), keys.changes]
+            var arguments = [RedisKeys.member(job.id), String(record.createdAt), keys.changes, writer]
             for (column, value) in zip(JobRecord.columns, record.values) {
                 if let text = Self.text(value) { arguments += [column, text] }
             }
             let reply = try await evaluate(.create, keys: scriptKeys, arguments: arguments)
-            if reply.integer == 1 { return (job, true) }
+            if reply.integer == 1 {
+                changes.announce(job)
+                return (job, true)
+            }
             guard let existing = reply.string.flatMap(UUID.init(uuidString:)),
                 let stored = try await self.job(id: existing)
             else { throw JobStoreError.unavailable("job \(job.id) was neither created nor found") }
@@ -245,7 +254,7 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
             var arguments = [
                 condition, RedisKeys.member(job.id), keys.changes, record.status,
                 String(record.createdAt),
-                record.leaseExpiresAt.map { String($0) } ?? "", String(record.expiresAt), keys.prefix,
+                record.leaseExpiresAt.map { String($0) } ?? "", String(record.expiresAt), keys.prefix, writer,
             ]
             // The fields a transition can change; the others are written once, at create.
             for (column, value) in zip(JobRecord.columns, record.values)
@@ -257,7 +266,7 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
             var next = job
             next.version = Int(version)
             next = JobRecord.stored(next)
-            changes.announce(next, wakeWorker: false)
+            changes.announce(next)
             return next
         }
     }

@@ -33,8 +33,9 @@ struct RedisKeys: Sendable {
     /// Replica name → heartbeat document, and replica name → listed-until (ms).
     var heartbeats: String { prefix + "heartbeats" }
     var heartbeatsUntil: String { prefix + "heartbeats-until" }
-    /// The pub/sub channel of job changes: `q:ID` when a job is queued, `j:ID` when a write
-    /// changes its status otherwise (a claim publishes nothing).
+    /// The pub/sub channel of job changes: `q:ID:WRITER` when a job is queued, `j:ID:WRITER`
+    /// when a write changes its status otherwise (a claim publishes nothing); WRITER tags the
+    /// store that wrote it, which announced the change itself and skips its own.
     var changes: String { prefix + "changes" }
 
     /// A job id as the sorted sets and the channel carry it.

@@ -24,16 +24,16 @@ enum RedisScript: CaseIterable, Sendable {
     private static let columns = JobRecord.columns.map { "'\($0)'" }.joined(separator: ", ")
 
     /// KEYS: job, queue[, idempotency[, the parent's parts]]. ARGV: id, queue score, channel,
-    /// then field/value pairs. Returns 1 when created, else the id of the job that holds the
-    /// idempotency key.
+    /// the writer's tag, then field/value pairs. Returns 1 when created, else the id of the job
+    /// that holds the idempotency key.
     private static let createSource = """
         if KEYS[3] and not redis.call('SET', KEYS[3], ARGV[1], 'NX') then
           return redis.call('GET', KEYS[3])
         end
         if KEYS[4] then redis.call('SADD', KEYS[4], ARGV[1]) end
-        redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+        redis.call('HSET', KEYS[1], unpack(ARGV, 5))
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-        redis.call('PUBLISH', ARGV[3], 'q:' .. ARGV[1])
+        redis.call('PUBLISH', ARGV[3], 'q:' .. ARGV[1] .. ':' .. ARGV[4])
         return 1
         """
 
@@ -65,8 +65,8 @@ enum RedisScript: CaseIterable, Sendable {
 
     /// The conditional write. KEYS: job, queue, leases, expiry, result[, idempotency]. ARGV:
     /// the condition (`v:VERSION`, a compare-and-swap, or `l:ATTEMPT:OWNER`, held under that
-    /// lease), id, channel, status, created at, lease expiry, expiry, key prefix, then
-    /// field/value pairs where a value is `=TEXT`, or empty to delete the field. Keeps the
+    /// lease), id, channel, status, created at, lease expiry, expiry, key prefix, the writer's
+    /// tag, then field/value pairs where a value is `=TEXT`, or empty to delete the field. Keeps the
     /// queue, leases and expiry sets in step with the status; a terminal job's keys expire at
     /// its expiry, its parts' (and their idempotency keys) with them. A part never expires on
     /// its own, nor is it a result. Returns the new version, or 0 when the condition failed or
@@ -83,7 +83,7 @@ enum RedisScript: CaseIterable, Sendable {
         local previous = redis.call('HGET', KEYS[1], 'status')
         local part = redis.call('HGET', KEYS[1], 'parent_id')
         local set, delete = {}, {}
-        for i = 9, #ARGV, 2 do
+        for i = 10, #ARGV, 2 do
           if ARGV[i + 1] == '' then
             delete[#delete + 1] = ARGV[i]
           else
@@ -117,7 +117,7 @@ enum RedisScript: CaseIterable, Sendable {
           redis.call('PEXPIREAT', parts, ARGV[7])
         end
         if previous ~= status then
-          redis.call('PUBLISH', ARGV[3], (status == 'QUEUED' and 'q:' or 'j:') .. id)
+          redis.call('PUBLISH', ARGV[3], (status == 'QUEUED' and 'q:' or 'j:') .. id .. ':' .. ARGV[9])
         end
         return redis.call('HINCRBY', KEYS[1], 'version', 1)
         """

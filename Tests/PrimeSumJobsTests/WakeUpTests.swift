@@ -135,8 +135,9 @@ import Testing
         ) { job, _ in UInt128(job.b) }
         let workers = Task { try await pool.run() }
         defer { workers.cancel() }
-        // Both workers looked at the empty queue once at start and wait.
-        try await Task.sleep(for: .milliseconds(200))
+        // Both workers look at the empty queue once at start, then wait.
+        for _ in 0..<1_000 where store.claims < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
         #expect(store.claims == 2)
         for index in 0..<50 {
             let now = Date()
