@@ -66,9 +66,15 @@ extension CompareAndSwapJobStore {
 
     public func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job? {
         let now = clock.now()
-        for (index, range) in ranges.enumerated() {
-            _ = try await create(
-                .part(of: parent, index: index, a: range.lowerBound, b: range.upperBound, now: now))
+        // All at once: SQLite and PostgreSQL group-commit them into one transaction, Redis
+        // pipelines them.
+        try await withThrowingDiscardingTaskGroup { group in
+            for (index, range) in ranges.enumerated() {
+                group.addTask {
+                    _ = try await create(
+                        .part(of: parent, index: index, a: range.lowerBound, b: range.upperBound, now: now))
+                }
+            }
         }
         let lease = parent.lease
         let (marked, current) = try await change(parent.id) { job in

@@ -315,23 +315,24 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
     public func claimNext(worker: String, lease: Duration) async throws -> Job? {
         try await ready { [self] in
             // One statement, on the server's clock: the SET list is `Job.claim` (the contract
-            // suite checks they agree).
+            // suite checks they agree). Autocommitted, unlike the writes that report a job's
+            // state (`committed`): should its commit fail after the row came back, the job is
+            // still QUEUED, another worker takes it, and this worker's completion is refused
+            // by its lease.
             let leaseMilliseconds = Int64(saturating: lease.timeInterval * 1000)
-            return try await committed { connection in
-                try await connection.query(
-                    """
-                    UPDATE jobs SET status = 'IN_PROGRESS', progress = 0,
-                        started_at = GREATEST(created_at, \(unescaped: Self.serverMilliseconds)),
-                        attempts = attempts + 1, lease_owner = \(worker),
-                        lease_expires_at = \(unescaped: Self.serverMilliseconds) + \(leaseMilliseconds),
-                        version = version + 1
-                    WHERE id = (
-                        SELECT id FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
-                    )
-                    RETURNING *
-                    """, logger: logger
-                ).collect().first.map(Self.job)
-            }
+            return try await client.query(
+                """
+                UPDATE jobs SET status = 'IN_PROGRESS', progress = 0,
+                    started_at = GREATEST(created_at, \(unescaped: Self.serverMilliseconds)),
+                    attempts = attempts + 1, lease_owner = \(worker),
+                    lease_expires_at = \(unescaped: Self.serverMilliseconds) + \(leaseMilliseconds),
+                    version = version + 1
+                WHERE id = (
+                    SELECT id FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                )
+                RETURNING *
+                """, logger: logger
+            ).collect().first.map(Self.job)
         }
     }
 

@@ -62,6 +62,13 @@ struct PostgresCommitTests {
         }
     }
 
+    /// From now on commits succeed again.
+    func allowCommits(_ fixture: Fixture) async throws {
+        try await fixture.admin.query(
+            PostgresQuery(unsafeSQL: "DELETE FROM \(fixture.schema).refuse_commits"),
+            logger: Logger(label: "test"))
+    }
+
     func queued(key: String? = nil) -> Job {
         Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600), idempotencyKey: key)
     }
@@ -79,19 +86,42 @@ struct PostgresCommitTests {
         let fixture = try await Fixture()
         let (stored, _) = try await fixture.store.create(queued())
         try await fixture.refuseCommits()
-        var cancelled = stored
-        cancelled.cancel(now: now, ttl: .seconds(600))
-        await #expect(throws: JobStoreError.self) { try await fixture.store.update(cancelled) }
+        await #expect(throws: JobStoreError.self) {
+            try await fixture.store.cancel(id: stored.id, ttl: .seconds(600))
+        }
         #expect(try await fixture.store.job(id: stored.id)?.status == .queued)
     }
 
-    @Test func aClaimWhoseCommitFailsThrowsAndLeavesTheJobQueued() async throws {
+    @Test func aCompletionWhoseCommitFailsThrowsAndLeavesTheJobRunning() async throws {
+        let fixture = try await Fixture()
+        _ = try await fixture.store.create(queued())
+        let claimed = try #require(try await fixture.store.claimNext(worker: "w", lease: .seconds(15)))
+        try await fixture.refuseCommits()
+        await #expect(throws: JobStoreError.self) {
+            try await fixture.store.complete([Completion(claimed, .finished(17))], ttl: .seconds(600))
+        }
+        #expect(try await fixture.store.job(id: claimed.id)?.status == .inProgress)
+    }
+
+    /// A claim is autocommitted (one round trip): when its commit fails, the worker may hold a
+    /// claim that never landed, but the job is still QUEUED and that worker's completion is
+    /// refused, so no result is written twice.
+    @Test func aClaimWhoseCommitFailsLeavesTheJobQueuedAndItsCompletionIsRefused() async throws {
         let fixture = try await Fixture()
         let (stored, _) = try await fixture.store.create(queued())
         try await fixture.refuseCommits()
-        await #expect(throws: JobStoreError.self) {
-            try await fixture.store.claimNext(worker: "w", lease: .seconds(15))
+        let claimed = try? await fixture.store.claimNext(worker: "w", lease: .seconds(15))
+        // postgres-nio closes the connection whose commit failed; the next call may still
+        // have been sent on it, and the pool opens another.
+        _ = try? await fixture.store.ping()
+        #expect(try await fixture.store.job(id: stored.id)?.status == .queued)
+        try await allowCommits(fixture)
+        if let claimed {
+            let result = try await fixture.store.complete(
+                [Completion(claimed, .finished(17))], ttl: .seconds(600))
+            #expect(result[0].job == nil)
         }
         #expect(try await fixture.store.job(id: stored.id)?.status == .queued)
+        #expect(try await fixture.store.claimNext(worker: "w2", lease: .seconds(15))?.attempts == 1)
     }
 }
