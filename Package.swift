@@ -135,6 +135,7 @@ let package = Package(
             dependencies: [
                 "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB", "PrimeSumRedis",
                 "PrimeSumRedisClient", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

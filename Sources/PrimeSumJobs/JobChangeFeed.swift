@@ -34,6 +34,9 @@ public final class JobChangeFeed: Sendable {
         /// Counts the openings of a store's feed of changes: changes may have been missed
         /// before each.
         var openings = 0
+        /// Counts the jobs entered in `published`: past its capacity since a mark, a job's
+        /// change may have been forgotten.
+        var publications = 0
 
         mutating func holdQueueWakeUp() {
             heldQueueWakeUps = min(heldQueueWakeUps + 1, JobChangeFeed.heldQueueWakeUpLimit)
@@ -82,9 +85,10 @@ public final class JobChangeFeed: Sendable {
             case .job(let id):
                 // A notification of this process's own write, which carried the job, says no more.
                 if let job {
-                    state.published.set(job, for: id)
+                    if state.published.set(job, for: id) { state.publications += 1 }
                 } else if state.published[id] == nil {
                     state.published.set(nil, for: id)
+                    state.publications += 1
                 }
             }
             return fired ?? [:]
@@ -117,10 +121,11 @@ public final class JobChangeFeed: Sendable {
     /// A point in the feed's history, to ask later whether a job may have changed since.
     public struct Mark: Sendable, Equatable {
         fileprivate let openings: Int
+        fileprivate let publications: Int
     }
 
     /// Now, in the feed's history.
-    public var mark: Mark { state.withLock { Mark(openings: $0.openings) } }
+    public var mark: Mark { state.withLock { Mark(openings: $0.openings, publications: $0.publications) } }
 
     /// What the feed knows of job `id` since `mark`.
     public enum KnownChange: Sendable, Equatable {
@@ -134,14 +139,16 @@ public final class JobChangeFeed: Sendable {
 
     /// What changed of job `id` since `mark`, as far as the feed knows: a waiter that subscribed
     /// to a job it knew the state of at `mark` (its own submit) need not read it unless the
-    /// answer is `unknown` (a change without the job, a change forgotten among the last
-    /// `publishedMemory`, or a store's feed that reopened since, after which changes may have
-    /// been missed).
+    /// answer is `unknown` (a change without the job, more jobs' changes since than the feed
+    /// remembers, or a store's feed that reopened since, after which changes may have been
+    /// missed).
     public func change(of id: UUID, since mark: Mark) -> KnownChange {
         state.withLock { state in
             guard state.openings == mark.openings else { return .unknown }
             switch state.published[id] {
-            case .none: return .none
+            case .none:
+                let forgetting = state.publications - mark.publications >= state.published.capacity
+                return forgetting ? .unknown : .none
             case .some(.some(let job)): return .carried(job)
             case .some(.none): return .unknown
             }

@@ -110,6 +110,13 @@ public final class SQLiteJobStore: CompareAndSwapJobStore {
                     CREATE INDEX jobs_parts ON jobs(parent_id) WHERE parent_id IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v4: settlement checks") { db in
+            // Split jobs from before settlement checks (`Job.settlementCheck`) are due at once.
+            try db.execute(
+                sql:
+                    "UPDATE jobs SET lease_expires_at = 0 WHERE status = 'IN_PROGRESS' AND part_count > 0 AND lease_expires_at IS NULL"
+            )
+        }
         return migrator
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import PrimeSumJobs
 import Synchronization
 
-/// The jobs this replica queued in the last few seconds, as it stored them: a long-poll that
+/// The jobs this replica queued lately (the last `capacity`), as it stored them: a long-poll that
 /// follows its own submit (the usual POST then `GET ?wait=`) starts from that state instead of
 /// reading the job again, or from the ended job a change of this replica carried since, unless
 /// the store's change feed says it may have changed otherwise (`JobChangeFeed.change(of:since:)`).
@@ -11,7 +11,6 @@ final class SubmittedJobs: Sendable {
     private struct Entry {
         let job: Job
         let mark: JobChangeFeed.Mark
-        let at: ContinuousClock.Instant
     }
     private struct State {
         var entries: [UUID: Entry] = [:]
@@ -20,17 +19,15 @@ final class SubmittedJobs: Sendable {
     }
     private let state = Mutex(State())
     private let capacity: Int
-    private let lifetime: Duration
 
-    init(capacity: Int = 16_384, lifetime: Duration = .seconds(10)) {
+    init(capacity: Int = 16_384) {
         self.capacity = capacity
-        self.lifetime = lifetime
     }
 
     /// Remembers a job this replica just queued; `mark` is the feed's before it was stored.
     func remember(_ job: Job, mark: JobChangeFeed.Mark) {
         state.withLock { state in
-            let entry = Entry(job: job, mark: mark, at: .now)
+            let entry = Entry(job: job, mark: mark)
             if state.order.count < capacity {
                 state.order.append(job.id)
             } else {
@@ -42,13 +39,11 @@ final class SubmittedJobs: Sendable {
         }
     }
 
-    /// The job as this replica queued it lately, for `owner`, or as the last change published
+    /// The job as this replica queued it, for `owner`, or as the last change published
     /// since carried it (a job ended by this replica); nil when it must be read. Call it after
     /// subscribing to the job's changes.
     func current(_ id: UUID, owner: String?, feed: JobChangeFeed) -> Job? {
-        guard let entry = state.withLock({ $0.entries[id] }), entry.job.owner == owner,
-            ContinuousClock.now - entry.at < lifetime
-        else { return nil }
+        guard let entry = state.withLock({ $0.entries[id] }), entry.job.owner == owner else { return nil }
         switch feed.change(of: id, since: entry.mark) {
         case .none: return entry.job
         case .carried(let job): return job
