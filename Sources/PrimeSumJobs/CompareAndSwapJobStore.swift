@@ -2,9 +2,10 @@ import Foundation
 
 /// A store that can write a whole job under a compare-and-swap on its version: every backend
 /// is one, and the intents of `JobStore` it does not carry out natively are built here, once,
-/// on `update`. A backend with transactions or scripts does the hot ones (`complete`,
-/// `renewLeases`) in one step of its own; these are what the rarer ones (cancel, split, settle)
-/// do everywhere, and all of them do on CouchDB, whose documents have no other atomic write.
+/// on `update`. A backend with transactions or scripts completes in one step of its own (every
+/// backend renews leases its own way, as renewals must leave the version alone); these are what
+/// the rarer intents (cancel, split, settle) do everywhere, and what CouchDB, whose documents
+/// have no other atomic write, completes with.
 ///
 /// Each is a loop of read, change and conditional write on one job, repeated only when another
 /// write to the same job came between (a conflict), until the change applies or no longer
@@ -34,21 +35,6 @@ extension CompareAndSwapJobStore {
                 CompletionResult(job: ended, settledParent: try await settleParent(of: ended, ttl: ttl)))
         }
         return results
-    }
-
-    public func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
-        var lost = Set<UUID>()
-        for renewal in renewals {
-            let (renewed, _) = try await change(renewal.lease.id) { job in
-                guard job.lease == renewal.lease else { return nil }
-                var next = job
-                next.progress = renewal.progress
-                next.leaseExpiresAt = clock.now().addingTimeInterval(lease.timeInterval)
-                return next
-            }
-            if renewed == nil { lost.insert(renewal.lease.id) }
-        }
-        return lost
     }
 
     public func cancel(id: UUID, ttl: Duration) async throws -> Job? {

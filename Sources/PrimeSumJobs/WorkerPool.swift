@@ -108,9 +108,9 @@ public struct WorkerPool: Service {
     /// (`JobChangeFeed`'s queue wake-ups, held while every worker is busy) claims once and,
     /// after the job, waits for the next wake-up: it asks no empty queue. At start, after each
     /// `idlePollInterval` without a wake-up (one may have been lost, or a job queued before
-    /// this process started) and when woken for a backlog, it claims until the queue is empty. A job's completion overlaps
-    /// the claim of the next (at most one in flight per worker): with a networked store, a
-    /// worker on tiny jobs otherwise waits two round trips per job.
+    /// this process started) and when woken for a backlog, it claims until the queue is empty.
+    /// A job's completion overlaps the claim of the next (at most one in flight per worker):
+    /// with a networked store, a worker on tiny jobs otherwise waits two round trips per job.
     private func work(as worker: String, drain: Drain) async {
         await withTaskGroup(of: Void.self) { completions in
             var followBacklog = true

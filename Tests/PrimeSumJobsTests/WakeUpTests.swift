@@ -172,6 +172,9 @@ final class ClaimCountingStore: CompareAndSwapJobStore {
         try await base.finishedJob(a: a, b: b, now: now)
     }
     func update(_ job: Job) async throws -> Job? { try await base.update(job) }
+    func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
+        try await base.renewLeases(renewals, lease: lease)
+    }
     func parts(of parent: UUID) async throws -> [Job] { try await base.parts(of: parent) }
     func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)

@@ -69,6 +69,13 @@ final class FailingJobStore: JobStore {
 }
 
 @Suite struct LongPollReadTests {
+    /// POSTs `range` (a JSON body) and returns the new job's id.
+    func submit(_ range: String, with client: some TestClientProtocol) async throws -> String {
+        try await client.execute(
+            uri: "/sumPrime", method: .post, headers: APITests.json, body: ByteBuffer(string: range)
+        ) { try APITests.object($0.body)["_id"] as? String ?? "" }
+    }
+
     /// A long-poll that follows this replica's own submit starts from the job as submitted,
     /// and is woken by this replica's worker with the ended job: nobody reads the job.
     @Test func aLongPollAfterItsOwnSubmitReadsNothing() async throws {
@@ -76,10 +83,7 @@ final class FailingJobStore: JobStore {
         let app = try APITests.app(store: store)
         try await app.test(.router) { client in
             // About a second of sieving: the long-poll is waiting when the job ends.
-            let id = try await client.execute(
-                uri: "/sumPrime", method: .post, headers: APITests.json,
-                body: ByteBuffer(string: #"{"a":"1000000000000","b":"1002000000000"}"#)
-            ) { try APITests.object($0.body)["_id"] as? String ?? "" }
+            let id = try await submit(#"{"a":"1000000000000","b":"1002000000000"}"#, with: client)
             let readsBefore = store.readCount
             try await client.execute(uri: "/sumPrime/\(id)?wait=60", method: .get) { response in
                 let status = try APITests.object(response.body)["status"] as? String
@@ -95,10 +99,7 @@ final class FailingJobStore: JobStore {
         let store = FailingJobStore()
         let app = try APITests.app(store: store)
         try await app.test(.router) { client in
-            let id = try await client.execute(
-                uri: "/sumPrime", method: .post, headers: APITests.json,
-                body: ByteBuffer(string: #"{"a":"1","b":"1000"}"#)
-            ) { try APITests.object($0.body)["_id"] as? String ?? "" }
+            let id = try await submit(#"{"a":"1","b":"1000"}"#, with: client)
             let ended = store.changes.subscribe(.job(try #require(UUID(uuidString: id))))
             if try await store.base.job(id: try #require(UUID(uuidString: id)))?.status.isTerminal != true {
                 await ended.wait(timeout: .seconds(30))
@@ -118,10 +119,7 @@ final class FailingJobStore: JobStore {
         let store = FailingJobStore()
         let app = try APITests.app(store: store) { $0.role = .api }
         try await app.test(.router) { client in
-            let id = try await client.execute(
-                uri: "/sumPrime", method: .post, headers: APITests.json,
-                body: ByteBuffer(string: #"{"a":"1","b":"1000"}"#)
-            ) { try APITests.object($0.body)["_id"] as? String ?? "" }
+            let id = try await submit(#"{"a":"1","b":"1000"}"#, with: client)
             _ = try await store.cancel(id: try #require(UUID(uuidString: id)), ttl: .seconds(60))
             let started = ContinuousClock.now
             try await client.execute(uri: "/sumPrime/\(id)?wait=10", method: .get) { response in
