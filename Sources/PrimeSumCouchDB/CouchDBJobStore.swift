@@ -183,7 +183,26 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
 
     // MARK: - JobStore
 
-    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
+    /// Three steps, as documents have no multi-document write: the key's guard, the result
+    /// (a query), the insert (taking the key's guard first).
+    public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
+        if let key = job.idempotencyKey,
+            let holder = try await self.job(idempotencyKey: key, owner: job.owner)
+        {
+            return .duplicate(holder)
+        }
+        let known =
+            job.parent == nil ? try await finishedJob(a: job.a, b: job.b, now: job.createdAt) : nil
+        let (insert, submission) = Submission.of(job, answeredBy: known, queueing: queueing)
+        guard let insert else { return submission }
+        let (stored, created) = try await create(insert)
+        guard created else { return .duplicate(stored) }
+        changes.announce(stored, wakeWorker: false)
+        return submission
+    }
+
+    /// Inserts `job` unless its idempotency key is held: the holder, with false.
+    private func create(_ job: Job) async throws -> (job: Job, created: Bool) {
         let http = try ready()
         guard let key = job.idempotencyKey else { return (try await insert(job), true) }
         let guardPath = http.databasePath(Self.guardID(key: key, owner: job.owner))
@@ -223,7 +242,7 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
         return try await document(id: id)?.job()
     }
 
-    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
+    private func job(idempotencyKey: String, owner: String?) async throws -> Job? {
         let http = try ready()
         let found = try await http.send(
             .GET, http.databasePath(Self.guardID(key: idempotencyKey, owner: owner)), accepting: [200, 404])
@@ -234,7 +253,7 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
         return job
     }
 
-    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
+    private func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
         let selector: JSONValue = [
             "type": "job", "status": .string(JobStatus.finished.rawValue), "a": .string(String(a)),
             "b": .string(String(b)), "expiresAt": ["$gt": .integer(now.epochMilliseconds)],

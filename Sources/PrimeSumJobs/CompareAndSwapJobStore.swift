@@ -57,7 +57,7 @@ extension CompareAndSwapJobStore {
         try await withThrowingDiscardingTaskGroup { group in
             for (index, range) in ranges.enumerated() {
                 group.addTask {
-                    _ = try await create(
+                    _ = try await submit(
                         .part(of: parent, index: index, a: range.lowerBound, b: range.upperBound, now: now))
                 }
             }

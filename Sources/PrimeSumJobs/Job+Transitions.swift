@@ -66,6 +66,18 @@ extension Job {
         end(.finished, now: now, ttl: ttl)
     }
 
+    /// QUEUED → FINISHED at its creation with a `sum` already known for its range (a result
+    /// stored by an earlier job); it lives until its own expiry.
+    public func answered(sum: UInt128) -> Job {
+        var answered = self
+        answered.status = .finished
+        answered.sum = sum
+        answered.progress = 1
+        answered.startedAt = createdAt
+        answered.finishedAt = createdAt
+        return answered
+    }
+
     /// → FAILED with a reason.
     public mutating func fail(_ failure: JobFailure, now: Date, ttl: Duration) {
         self.failure = failure

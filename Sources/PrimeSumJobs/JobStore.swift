@@ -15,18 +15,15 @@ public protocol JobStore: Sendable {
     /// where it has one (see `StoreClock`). Callers pass its `now()` wherever a method takes one.
     var clock: StoreClock { get }
 
-    /// Inserts a QUEUED job. When the job has an idempotency key already stored for the same
-    /// owner, stores nothing and returns the existing job with `created == false`.
-    func create(_ job: Job) async throws -> (job: Job, created: Bool)
+    /// Takes a new job in, in one step: when its idempotency key is already stored for its
+    /// owner, that job (`duplicate`); else, for a job that is not a part, when its range has a
+    /// FINISHED result unexpired at its `createdAt`, the owner's own finished job or the job
+    /// finished with that sum and stored (`answered`); else, when `queueing`, the job stored
+    /// QUEUED (`queued`). Nil only when not `queueing` and nothing answered it.
+    func submit(_ job: Job, queueing: Bool) async throws -> Submission?
 
     /// The job with this id, or nil.
     func job(id: UUID) async throws -> Job?
-
-    /// The job created with this idempotency key by this owner, or nil.
-    func job(idempotencyKey: String, owner: String?) async throws -> Job?
-
-    /// A FINISHED job (not a part) for exactly [a, b) that has not expired at `now`, or nil.
-    func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job?
 
     /// Atomically takes the oldest QUEUED job: IN_PROGRESS (`Job.claim`), leased to `worker`
     /// for `lease` from the store clock's `now()` read when the claim lands, attempts + 1. Nil
@@ -89,4 +86,14 @@ public protocol JobStore: Sendable {
 
     /// Throws when the store cannot serve requests.
     func ping() async throws
+}
+
+extension JobStore {
+    /// Submits a job that may be queued (`submit(_:queueing:)`).
+    public func submit(_ job: Job) async throws -> Submission {
+        guard let submission = try await submit(job, queueing: true) else {
+            throw JobStoreError.unavailable("job \(job.id) was neither queued nor answered")
+        }
+        return submission
+    }
 }

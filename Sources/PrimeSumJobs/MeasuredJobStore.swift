@@ -10,7 +10,7 @@ public struct MeasuredJobStore: JobStore {
     public init(_ base: any JobStore) {
         self.base = base
         let operations = [
-            "create", "get", "getByKey", "finishedJob", "claimNext", "complete", "renewLeases", "cancel",
+            "submit", "get", "claimNext", "complete", "renewLeases", "cancel",
             "split",
             "settle", "parts", "requeueLapsed",
             "deleteExpired",
@@ -31,20 +31,12 @@ public struct MeasuredJobStore: JobStore {
         return try await body()
     }
 
-    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
-        try await measure("create") { try await base.create(job) }
+    public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
+        try await measure("submit") { try await base.submit(job, queueing: queueing) }
     }
 
     public func job(id: UUID) async throws -> Job? {
         try await measure("get") { try await base.job(id: id) }
-    }
-
-    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
-        try await measure("getByKey") { try await base.job(idempotencyKey: idempotencyKey, owner: owner) }
-    }
-
-    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
-        try await measure("finishedJob") { try await base.finishedJob(a: a, b: b, now: now) }
     }
 
     public func claimNext(worker: String, lease: Duration) async throws -> Job? {

@@ -42,6 +42,14 @@ public final class MemoryJobStore: CompareAndSwapJobStore {
             if previous == nil, let parent = job.parent { partsByParent[parent, default: []].insert(job.id) }
         }
 
+        /// The FINISHED job (not a part) for [a, b) unexpired at `now`.
+        func finishedJob(a: UInt64, b: UInt64, at now: Date) -> Job? {
+            guard let id = finishedByRange[RangeKey(a: a, b: b)], let job = jobs[id], job.status == .finished,
+                job.expiresAt > now
+            else { return nil }
+            return job
+        }
+
         mutating func remove(_ id: UUID) {
             guard let job = jobs.removeValue(forKey: id) else { return }
             if job.status == .queued { queued -= 1 }
@@ -89,36 +97,23 @@ public final class MemoryJobStore: CompareAndSwapJobStore {
         self.clock = clock
     }
 
-    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
-        let outcome = state.withLock { state -> (Job, Bool) in
+    public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
+        let (inserted, submission) = state.withLock { state -> (Job?, Submission?) in
             if let key = job.idempotencyKey, let id = state.byKey[OwnedKey(key: key, owner: job.owner)],
                 let existing = state.jobs[id]
             {
-                return (existing, false)
+                return (nil, .duplicate(existing))
             }
-            state.put(job, replacing: nil)
-            return (job, true)
+            let known = job.parent == nil ? state.finishedJob(a: job.a, b: job.b, at: job.createdAt) : nil
+            let (insert, submission) = Submission.of(job, answeredBy: known, queueing: queueing)
+            if let insert { state.put(insert, replacing: nil) }
+            return (insert, submission)
         }
-        if outcome.1 { changes.announce(outcome.0) }
-        return outcome
+        if let inserted { changes.announce(inserted) }
+        return submission
     }
 
     public func job(id: UUID) async throws -> Job? { state.withLock { $0.jobs[id] } }
-
-    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
-        state.withLock { state in
-            state.byKey[OwnedKey(key: idempotencyKey, owner: owner)].flatMap { state.jobs[$0] }
-        }
-    }
-
-    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
-        state.withLock { state in
-            guard let id = state.finishedByRange[RangeKey(a: a, b: b)], let job = state.jobs[id],
-                job.status == .finished, job.expiresAt > now
-            else { return nil }
-            return job
-        }
-    }
 
     public func claimNext(worker: String, lease: Duration) async throws -> Job? {
         let now = clock.now()

@@ -18,8 +18,8 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
     private let client: PostgresClient
     private let schema: String
     private let logger: Logger
-    /// Inserts that arrive together share one transaction.
-    private let inserts: GroupCommit<Job, Bool>
+    /// Submissions that arrive together share one transaction.
+    private let submissions: GroupCommit<PendingSubmission, Submission?>
     /// Completions that arrive together share one transaction too.
     private let completions: GroupCommit<PendingCompletion, CompletionResult>
     /// The channel the trigger notifies, per schema so deployments sharing a database stay apart.
@@ -44,10 +44,13 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         self.client = client
         schema = url.schema
         self.logger = logger
-        inserts = GroupCommit(store: "postgres", maximumBatch: 500, concurrency: max(1, url.poolSize / 3)) {
-            jobs in
+        submissions = GroupCommit(store: "postgres", maximumBatch: 500, concurrency: max(1, url.poolSize / 3))
+        {
+            batch in
             try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
-                try await Self.insert(jobs, client: client, logger: logger)
+                try await Self.committed(client: client, logger: logger) { connection in
+                    try await Self.submit(batch, on: connection, logger: logger)
+                }
             }
         }
         completions = GroupCommit(store: "postgres", maximumBatch: 200, concurrency: max(1, url.poolSize / 3))
@@ -276,45 +279,22 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
 
     // MARK: - JobStore
 
-    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
+    /// Group-committed with other submissions: one transaction finds the keys and results of
+    /// the whole batch and inserts what it must.
+    public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
         try await ready { [self] in
-            if let key = job.idempotencyKey,
-                let existing = try await self.job(idempotencyKey: key, owner: job.owner)
-            {
-                return (existing, false)
+            let submission = try await submissions.write(PendingSubmission(job: job, queueing: queueing))
+            switch submission {
+            case .queued(let inserted): changes.announce(inserted)
+            case .answered(let answered) where answered.id == job.id: changes.announce(answered)
+            default: break
             }
-            if try await inserts.write(job) {
-                changes.announce(job)
-                return (job, true)
-            }
-            // A concurrent submit with the same key won the race.
-            guard let key = job.idempotencyKey,
-                let existing = try await self.job(idempotencyKey: key, owner: job.owner)
-            else { throw JobStoreError.unavailable("job \(job.id) was neither inserted nor found") }
-            return (existing, false)
+            return submission
         }
     }
 
     public func job(id: UUID) async throws -> Job? {
         try await ready { [self] in try await fetchOne("SELECT * FROM jobs WHERE id = \(id)") }
-    }
-
-    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
-        try await ready { [self] in
-            try await fetchOne(
-                "SELECT * FROM jobs WHERE idempotency_key = \(idempotencyKey) AND COALESCE(owner, '') = \(owner ?? "")"
-            )
-        }
-    }
-
-    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
-        try await ready { [self] in
-            try await fetchOne(
-                """
-                SELECT * FROM jobs WHERE a = \("\(a)") AND b = \("\(b)") AND status = 'FINISHED'
-                    AND expires_at > \(now.epochMilliseconds) AND parent_id IS NULL LIMIT 1
-                """)
-        }
     }
 
     public func claimNext(worker: String, lease: Duration) async throws -> Job? {
@@ -520,9 +500,121 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
 
     // MARK: - Rows
 
-    /// Inserts `jobs` in one statement and one transaction, acknowledged after its COMMIT; for
-    /// each job, whether it was inserted (false: its idempotency key was taken).
-    private static func insert(_ jobs: [Job], client: PostgresClient, logger: Logger) async throws -> [Bool] {
+    /// A submission waiting for its group commit.
+    private struct PendingSubmission: Sendable {
+        var job: Job
+        var queueing: Bool
+    }
+
+    /// Submits a batch inside the caller's transaction (`JobStore.submit`): the jobs already
+    /// holding the batch's keys, then the results for its ranges, then one insert; a key taken
+    /// by a concurrent transaction meanwhile is found after the insert.
+    private static func submit(
+        _ batch: [PendingSubmission], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Submission?] {
+        var submissions = [Submission?](repeating: nil, count: batch.count)
+        let keyed = batch.indices.filter { batch[$0].job.idempotencyKey != nil }
+        var holders = try await jobsHoldingKeys(
+            of: keyed.map { batch[$0].job }, on: connection, logger: logger)
+        for index in keyed {
+            if let holder = holders[KeyOfOwner(batch[index].job)] { submissions[index] = .duplicate(holder) }
+        }
+        let open = batch.indices.filter { submissions[$0] == nil }
+        let results = try await finishedJobs(
+            for: open.map { batch[$0].job }.filter { $0.parent == nil }, on: connection, logger: logger)
+        var inserts: [(index: Int, job: Job, submission: Submission?)] = []
+        for index in open {
+            let job = batch[index].job
+            let known = results[RangeOf(job)].flatMap { found in
+                found.first { $0.owner == job.owner && $0.expiresAt > job.createdAt }
+                    ?? found.first { $0.expiresAt > job.createdAt }
+            }
+            let (insert, submission) = Submission.of(job, answeredBy: known, queueing: batch[index].queueing)
+            if let insert {
+                inserts.append((index, insert, submission))
+            } else {
+                submissions[index] = submission
+            }
+        }
+        let inserted = try await insert(inserts.map(\.job), on: connection, logger: logger)
+        let lost = inserts.filter { !inserted.contains($0.job.id) }
+        for insert in inserts where inserted.contains(insert.job.id) {
+            submissions[insert.index] = insert.submission
+        }
+        if !lost.isEmpty {
+            holders = try await jobsHoldingKeys(of: lost.map(\.job), on: connection, logger: logger)
+            for insert in lost {
+                guard let holder = holders[KeyOfOwner(insert.job)] else {
+                    throw JobStoreError.unavailable("job \(insert.job.id) was neither inserted nor found")
+                }
+                submissions[insert.index] = .duplicate(holder)
+            }
+        }
+        return submissions
+    }
+
+    /// An idempotency key under its owner, as the unique index `jobs_idempotency` sees it.
+    private struct KeyOfOwner: Hashable {
+        var key: String?
+        var owner: String
+        init(_ job: Job) {
+            key = job.idempotencyKey
+            owner = job.owner ?? ""
+        }
+    }
+
+    private struct RangeOf: Hashable {
+        var a: UInt64
+        var b: UInt64
+        init(_ job: Job) {
+            a = job.a
+            b = job.b
+        }
+    }
+
+    /// The stored jobs holding the idempotency keys of `jobs`.
+    private static func jobsHoldingKeys(
+        of jobs: [Job], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [KeyOfOwner: Job] {
+        guard !jobs.isEmpty else { return [:] }
+        var holders: [KeyOfOwner: Job] = [:]
+        for row in try await connection.query(
+            """
+            SELECT * FROM jobs WHERE idempotency_key IS NOT NULL AND (COALESCE(owner, ''), idempotency_key) IN (
+                SELECT * FROM unnest(\(jobs.map { $0.owner ?? "" })::text[], \(jobs.map { $0.idempotencyKey ?? "" })::text[]))
+            """, logger: logger
+        ).collect() {
+            let holder = try job(row)
+            holders[KeyOfOwner(holder)] = holder
+        }
+        return holders
+    }
+
+    /// The FINISHED jobs (not parts) for the ranges of `jobs` unexpired when the first was created.
+    private static func finishedJobs(
+        for jobs: [Job], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [RangeOf: [Job]] {
+        guard let earliest = jobs.map(\.createdAt).min() else { return [:] }
+        var results: [RangeOf: [Job]] = [:]
+        for row in try await connection.query(
+            """
+            SELECT * FROM jobs WHERE status = 'FINISHED' AND parent_id IS NULL
+                AND expires_at > \(earliest.epochMilliseconds)
+                AND (a, b) IN (SELECT * FROM unnest(\(jobs.map { "\($0.a)" })::text[], \(jobs.map { "\($0.b)" })::text[]))
+            """, logger: logger
+        ).collect() {
+            let result = try job(row)
+            results[RangeOf(result), default: []].append(result)
+        }
+        return results
+    }
+
+    /// Inserts `jobs` in one statement; the ids inserted (not those whose idempotency key was
+    /// taken).
+    private static func insert(
+        _ jobs: [Job], on connection: PostgresConnection, logger: Logger
+    ) async throws -> Set<UUID> {
+        guard !jobs.isEmpty else { return [] }
         var binds = PostgresBindings(capacity: jobs.count * JobRecord.columns.count)
         var rows: [String] = []
         let columns = JobRecord.columns
@@ -543,14 +635,11 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
                 INSERT INTO jobs (\(JobRecord.columns.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
                 ON CONFLICT DO NOTHING RETURNING id
                 """, binds: binds)
-        let inserted = try await committed(client: client, logger: logger) { connection in
-            var ids = Set<UUID>()
-            for try await id in try await connection.query(query, logger: logger).decode(UUID.self) {
-                ids.insert(id)
-            }
-            return ids
+        var inserted = Set<UUID>()
+        for try await id in try await connection.query(query, logger: logger).decode(UUID.self) {
+            inserted.insert(id)
         }
-        return jobs.map { inserted.contains($0.id) }
+        return inserted
     }
 
     /// Runs a write in an explicit transaction and returns once PostgreSQL acknowledged its

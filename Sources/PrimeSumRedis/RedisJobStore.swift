@@ -143,27 +143,37 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
 
     // MARK: - JobStore
 
-    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
+    public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
         try await access {
-            var scriptKeys = [keys.job(job.id), keys.queue]
+            var scriptKeys = [keys.job(job.id), keys.queue, keys.expiry, keys.result(a: job.a, b: job.b)]
             if let key = job.idempotencyKey {
                 scriptKeys.append(keys.idempotency(key: key, owner: job.owner))
                 if let parent = job.parent { scriptKeys.append(keys.parts(parent)) }
             }
             let record = JobRecord(job)
-            var arguments = [RedisKeys.member(job.id), String(record.createdAt), keys.changes, writer]
+            var arguments = [
+                RedisKeys.member(job.id), String(record.createdAt), keys.changes, writer,
+                queueing ? "1" : "0",
+                job.owner ?? "", String(record.expiresAt), job.parent == nil ? "1" : "0",
+                keys.prefix + "job:",
+            ]
             for (column, value) in zip(JobRecord.columns, record.values) {
                 if let text = Self.text(value) { arguments += [column, text] }
             }
-            let reply = try await evaluate(.create, keys: scriptKeys, arguments: arguments)
-            if reply.integer == 1 {
+            let reply = try await evaluate(.submit, keys: scriptKeys, arguments: arguments).array ?? []
+            let found = try reply.count > 1 ? Self.job(reply[1]) : nil
+            switch (reply.first?.string, found) {
+            case ("q", _):
                 changes.announce(job)
-                return (job, true)
+                return .queued(job)
+            case ("n", _): return nil
+            case ("d", let holder?): return .duplicate(holder)
+            case ("a", let known?): return .answered(known)
+            case ("c", let answered?):
+                changes.announce(answered)
+                return .answered(answered)
+            default: throw JobStoreError.unavailable("job \(job.id) was neither queued nor found")
             }
-            guard let existing = reply.string.flatMap(UUID.init(uuidString:)),
-                let stored = try await self.job(id: existing)
-            else { throw JobStoreError.unavailable("job \(job.id) was neither created nor found") }
-            return (stored, false)
         }
     }
 
@@ -171,25 +181,6 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
         try await access {
             try Self.job(
                 try await pool.send(RESPCommand(["HMGET", keys.job(id)] + JobRecord.columns)).orThrow())
-        }
-    }
-
-    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
-        try await jobByReference(keys.idempotency(key: idempotencyKey, owner: owner))
-    }
-
-    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
-        guard let job = try await jobByReference(keys.result(a: a, b: b)),
-            job.status == .finished, job.expiresAt > now
-        else { return nil }
-        return job
-    }
-
-    private func jobByReference(_ key: String) async throws -> Job? {
-        try await access {
-            try Self.job(
-                try await evaluate(
-                    .jobByReference, keys: [key], arguments: [keys.prefix + "job:"]))
         }
     }
 
@@ -256,7 +247,7 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
                 String(record.createdAt),
                 record.leaseExpiresAt.map { String($0) } ?? "", String(record.expiresAt), keys.prefix, writer,
             ]
-            // The fields a transition can change; the others are written once, at create.
+            // The fields a transition can change; the others are written once, at submit.
             for (column, value) in zip(JobRecord.columns, record.values)
             where !Self.fixedColumns.contains(column) {
                 arguments += [column, Self.text(value).map { "=" + $0 } ?? ""]
@@ -271,7 +262,7 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
         }
     }
 
-    /// Written once, at create; the version is counted by the script itself.
+    /// Written once, at submit; the version is counted by the script itself.
     private static let fixedColumns: Set = [
         "id", "a", "b", "created_at", "idempotency_key", "owner", "parent_id", "version",
     ]

@@ -7,7 +7,7 @@ import PrimeSumJobs
 /// idempotency keys of an expired job) are built inside it, so the store needs a single Redis
 /// server (or a primary with replicas), not Redis Cluster.
 enum RedisScript: CaseIterable, Sendable {
-    case create, claim, update, renewLeases, jobByReference, parts, deleteExpired, cleanerLease,
+    case submit, claim, update, renewLeases, parts, deleteExpired, cleanerLease,
         recordHeartbeat,
         heartbeats
 
@@ -23,18 +23,45 @@ enum RedisScript: CaseIterable, Sendable {
     /// `HMGET`'s field list, for scripts that return a job.
     private static let columns = JobRecord.columns.map { "'\($0)'" }.joined(separator: ", ")
 
-    /// KEYS: job, queue[, idempotency[, the parent's parts]]. ARGV: id, queue score, channel,
-    /// the writer's tag, then field/value pairs. Returns 1 when created, else the id of the job
-    /// that holds the idempotency key.
-    private static let createSource = """
-        if KEYS[3] and not redis.call('SET', KEYS[3], ARGV[1], 'NX') then
-          return redis.call('GET', KEYS[3])
+    /// `JobStore.submit` in one step. KEYS: job, queue, expiry, result[, idempotency[, the
+    /// parent's parts]]. ARGV: id, created at (the queue score), channel, the writer's tag,
+    /// queueing (1 or 0), owner (empty for none), expiry, 1 when the job may be answered by a
+    /// result (it is not a part), job key prefix, then the QUEUED job's field/value pairs.
+    /// Returns {'d', fields} for the job holding the key, {'a', fields} for the owner's own
+    /// result, {'c', fields} for the job stored FINISHED with another owner's result's sum
+    /// (`Job.answered(sum:)`), {'q'} when queued, {'n'} when nothing was stored.
+    private static let submitSource = """
+        if KEYS[5] then
+          local holder = redis.call('GET', KEYS[5])
+          if holder then return {'d', redis.call('HMGET', ARGV[9] .. holder, \(columns))} end
         end
-        if KEYS[4] then redis.call('SADD', KEYS[4], ARGV[1]) end
-        redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+        local sum = false
+        if ARGV[8] == '1' then
+          local known = redis.call('GET', KEYS[4])
+          if known then
+            local found = redis.call('HMGET', ARGV[9] .. known, 'status', 'expires_at', 'owner', 'sum')
+            if found[1] == 'FINISHED' and tonumber(found[2]) > tonumber(ARGV[2]) then
+              if (found[3] or '') == ARGV[6] then return {'a', redis.call('HMGET', ARGV[9] .. known, \(columns))} end
+              sum = found[4]
+            end
+          end
+        end
+        if not sum and ARGV[5] ~= '1' then return {'n'} end
+        if KEYS[5] then redis.call('SET', KEYS[5], ARGV[1]) end
+        if KEYS[6] then redis.call('SADD', KEYS[6], ARGV[1]) end
+        redis.call('HSET', KEYS[1], unpack(ARGV, 10))
+        if sum then
+          redis.call('HSET', KEYS[1], 'status', 'FINISHED', 'sum', sum, 'progress', '1', 'started_at', ARGV[2],
+            'finished_at', ARGV[2])
+          redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1])
+          redis.call('PEXPIREAT', KEYS[1], ARGV[7])
+          if KEYS[5] then redis.call('PEXPIREAT', KEYS[5], ARGV[7]) end
+          redis.call('PUBLISH', ARGV[3], 'j:' .. ARGV[1] .. ':' .. ARGV[4])
+          return {'c', redis.call('HMGET', KEYS[1], \(columns))}
+        end
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
         redis.call('PUBLISH', ARGV[3], 'q:' .. ARGV[1] .. ':' .. ARGV[4])
-        return 1
+        return {'q'}
         """
 
     /// KEYS: queue, leases. ARGV: job key prefix, worker, lease milliseconds. Pops the oldest
@@ -144,14 +171,6 @@ enum RedisScript: CaseIterable, Sendable {
         return lost
         """
 
-    /// KEYS: a key holding a job id (result, idempotency). ARGV: job key prefix. The job's
-    /// fields, or nil.
-    private static let jobByReferenceSource = """
-        local id = redis.call('GET', KEYS[1])
-        if not id then return false end
-        return redis.call('HMGET', ARGV[1] .. id, \(columns))
-        """
-
     /// KEYS: a job's parts. ARGV: job key prefix. Each part's fields.
     private static let partsSource = """
         local parts = {}
@@ -237,11 +256,10 @@ enum RedisScript: CaseIterable, Sendable {
     /// The script's Lua text.
     var source: String {
         switch self {
-        case .create: Self.createSource
+        case .submit: Self.submitSource
         case .claim: Self.claimSource
         case .update: Self.updateSource
         case .renewLeases: Self.renewLeasesSource
-        case .jobByReference: Self.jobByReferenceSource
         case .parts: Self.partsSource
         case .deleteExpired: Self.deleteExpiredSource
         case .cleanerLease: Self.cleanerLeaseSource

@@ -120,39 +120,29 @@ public final class SQLiteJobStore: CompareAndSwapJobStore {
         return migrator
     }
 
-    public func create(_ job: Job) async throws -> (job: Job, created: Bool) {
-        let outcome = try await write { db -> (Job, Bool) in
+    /// One write transaction: the key, the result and the insert.
+    public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
+        let (inserted, submission) = try await write { db -> (Job?, Submission?) in
             if let key = job.idempotencyKey,
                 let existing = try Self.fetchByKey(db, key: key, owner: job.owner)
             {
-                return (existing, false)
+                return (nil, .duplicate(existing))
             }
-            try db.cachedStatement(sql: Self.insert).execute(
-                arguments: StatementArguments(StatementArguments.values(for: job)))
-            return (job, true)
+            let known =
+                job.parent == nil ? try Self.finishedJob(db, a: job.a, b: job.b, at: job.createdAt) : nil
+            let (insert, submission) = Submission.of(job, answeredBy: known, queueing: queueing)
+            if let insert {
+                try db.cachedStatement(sql: Self.insert).execute(
+                    arguments: StatementArguments(StatementArguments.values(for: insert)))
+            }
+            return (insert, submission)
         }
-        if outcome.1 { changes.announce(outcome.0) }
-        return outcome
+        if let inserted { changes.announce(inserted) }
+        return submission
     }
 
     public func job(id: UUID) async throws -> Job? {
         try read { db in try Self.fetch(db, id: id) }
-    }
-
-    public func job(idempotencyKey: String, owner: String?) async throws -> Job? {
-        try read { db in try Self.fetchByKey(db, key: idempotencyKey, owner: owner) }
-    }
-
-    public func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
-        try read { db in
-            try Row.fetchOne(
-                db.cachedStatement(
-                    sql:
-                        "SELECT * FROM jobs WHERE a = ? AND b = ? AND status = 'FINISHED' AND expires_at > ? AND parent_id IS NULL LIMIT 1"
-                ),
-                arguments: ["\(a)", "\(b)", now.epochMilliseconds]
-            ).map(Self.job)
-        }
     }
 
     public func claimNext(worker: String, lease: Duration) async throws -> Job? {
@@ -361,6 +351,16 @@ public final class SQLiteJobStore: CompareAndSwapJobStore {
         arguments.append(job.version)
         try db.cachedStatement(sql: update).execute(arguments: StatementArguments(arguments))
         return db.changesCount == 1 ? JobRecord.stored(next) : nil
+    }
+
+    private static func finishedJob(_ db: Database, a: UInt64, b: UInt64, at now: Date) throws -> Job? {
+        try Row.fetchOne(
+            db.cachedStatement(
+                sql:
+                    "SELECT * FROM jobs WHERE a = ? AND b = ? AND status = 'FINISHED' AND expires_at > ? AND parent_id IS NULL LIMIT 1"
+            ),
+            arguments: ["\(a)", "\(b)", now.epochMilliseconds]
+        ).map(Self.job)
     }
 
     private static func fetchByKey(_ db: Database, key: String, owner: String?) throws -> Job? {

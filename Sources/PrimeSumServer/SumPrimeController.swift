@@ -6,14 +6,13 @@ import PrimeSum
 import PrimeSumJobs
 
 /// The job routes: submit, read (with long-poll), cancel. A job's way in reads top to bottom in
-/// `submit`: parse, idempotency key, `ResultReuse`, `Admission`, the store; a wait for its end
-/// is `TerminalWait`.
+/// `submit`: parse, `Admission`, then one `JobStore.submit` that deduplicates its idempotency
+/// key, answers it from a stored result or queues it; a wait for its end is `TerminalWait`.
 struct SumPrimeController: Sendable {
     typealias Context = PrimeSumRequestContext
 
     let store: any JobStore
     let configuration: ServerConfiguration
-    let results: ResultReuse
     let admission: Admission
     let terminal: TerminalWait
     let split: SplitJobView
@@ -26,7 +25,6 @@ struct SumPrimeController: Sendable {
         admission = Admission(
             engine: engine, configuration: configuration, drain: drain,
             queueDepth: QueueDepthGauge(store: store))
-        results = ResultReuse(store: store, resultsTTL: configuration.resultsTTL)
         terminal = TerminalWait(store: store, drain: drain)
         split = SplitJobView(store: store, engine: engine)
     }
@@ -50,34 +48,31 @@ struct SumPrimeController: Sendable {
         let idempotencyKey = request.headers[.idempotencyKey]
         let waitSeconds = try preferredWait(request)
 
-        let owner = context.keyName
-        if let idempotencyKey,
-            let existing = try await store.job(idempotencyKey: idempotencyKey, owner: owner)
-        {
-            return try await respond(with: existing, waitingUpTo: waitSeconds)
-        }
         let now = store.clock.now()
-        if let known = try await results.finishedJob(
-            for: range, owner: owner, idempotencyKey: idempotencyKey, now: now)
-        {
-            return try await document(known, status: .ok)
-        }
-        let estimate = try await admission.admit(range)
         let job = Job(
             a: range.a, b: range.b, createdAt: now,
             expiresAt: now.addingTimeInterval(configuration.resultsTTL.timeInterval),
-            idempotencyKey: idempotencyKey, owner: owner)
+            idempotencyKey: idempotencyKey, owner: context.keyName)
+        let estimate: CostEstimate
+        do {
+            estimate = try await admission.admit(range)
+        } catch {
+            // A job that may not be queued may still be answered: by the job its key already
+            // holds, or by a result for its range.
+            guard let answer = try await store.submit(job, queueing: false) else { throw error }
+            return try await respond(to: answer, waitingUpTo: waitSeconds)
+        }
         let mark = store.changes.mark
-        let (stored, created) = try await store.create(job)
-        if created {
-            submitted.remember(stored, mark: mark)
+        let submission = try await store.submit(job)
+        if case .queued(let queued) = submission {
+            submitted.remember(queued, mark: mark)
             admission.admitted()
             // Jobs queued: not the submits refused, deduplicated or answered from a result.
             Counter(label: "primesum_jobs_submitted_total").increment()
+            context.logger.debug(
+                "queued", metadata: ["job": "\(queued.id)", "a": "\(range.a)", "b": "\(range.b)"])
         }
-        context.logger.debug(
-            "queued", metadata: ["job": "\(stored.id)", "a": "\(range.a)", "b": "\(range.b)"])
-        return try await respond(with: stored, waitingUpTo: waitSeconds, retryAfter: estimate.seconds)
+        return try await respond(to: submission, waitingUpTo: waitSeconds, retryAfter: estimate.seconds)
     }
 
     @Sendable func read(_ request: Request, context: Context) async throws -> Response {
@@ -121,9 +116,13 @@ struct SumPrimeController: Sendable {
         return job
     }
 
-    private func respond(with job: Job, waitingUpTo seconds: Int, retryAfter estimate: Double = 1)
+    /// A result answers at once (200); a queued or deduplicated job is waited for up to
+    /// `seconds`, then answered as it stands (202 until it finished).
+    private func respond(to submission: Submission, waitingUpTo seconds: Int, retryAfter estimate: Double = 1)
         async throws -> Response
     {
+        if case .answered(let known) = submission { return try await document(known, status: .ok) }
+        let job = submission.job
         let current = seconds > 0 ? try await terminal.job(job.id, waitingUpTo: seconds) ?? job : job
         if current.status == .finished { return try await document(current, status: .ok) }
         var response = try await document(current, status: .accepted)

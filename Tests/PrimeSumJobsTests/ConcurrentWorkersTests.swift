@@ -10,7 +10,7 @@ import Testing
         let now = Date()
         let total = 5_000
         for index in 0..<total {
-            _ = try await store.create(
+            _ = try await store.submit(
                 Job(
                     a: 1, b: UInt64(10 + index), createdAt: now.addingTimeInterval(Double(index) / 1000),
                     expiresAt: now.addingTimeInterval(600)))

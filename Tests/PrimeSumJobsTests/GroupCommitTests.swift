@@ -65,7 +65,7 @@ import Testing
         let store = try SQLiteJobStore(path: path)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let taken = Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600))
-        _ = try await store.create(taken)
+        _ = try await store.submit(taken)
         // Forty new jobs and one whose id is taken, all at once: the duplicate fails alone.
         let fresh = (0..<40).map {
             Job(a: UInt64($0), b: 100, createdAt: now, expiresAt: now.addingTimeInterval(600))
@@ -74,7 +74,7 @@ import Testing
         duplicate.a = 5
         let failures = await withTaskGroup(of: Bool.self) { tasks in
             for job in fresh + [duplicate] {
-                tasks.addTask { (try? await store.create(job)) == nil }
+                tasks.addTask { (try? await store.submit(job)) == nil }
             }
             return await tasks.reduce(0) { $0 + ($1 ? 1 : 0) }
         }

@@ -16,7 +16,7 @@ import Testing
     ) {
         let store = try await backend.ready()
         let now = store.clock.now()
-        _ = try await store.create(Job(a: a, b: b, createdAt: now, expiresAt: now.addingTimeInterval(600)))
+        _ = try await store.submit(Job(a: a, b: b, createdAt: now, expiresAt: now.addingTimeInterval(600)))
         let parent = try #require(try await store.claimNext(worker: "splitter", lease: .seconds(15)))
         return (store, parent)
     }
@@ -99,8 +99,12 @@ import Testing
         // Settling again changes nothing; a part is never a result of its own range.
         #expect(try await store.settle(parentID: parent.id, ttl: ttl) == nil)
         let now = store.clock.now()
-        #expect(try await store.finishedJob(a: 1_000, b: 21_000, now: now)?.id == parent.id)
-        #expect(try await store.finishedJob(a: 1_000, b: 1_000 + 20_000 / 24, now: now) == nil)
+        func answer(_ b: UInt64) async throws -> Submission? {
+            try await store.submit(
+                Job(a: 1_000, b: b, createdAt: now, expiresAt: now, owner: parent.owner), queueing: false)
+        }
+        #expect(try await answer(21_000) == .answered(stored))
+        #expect(try await answer(1_000 + 20_000 / 24) == nil)
     }
 
     @Test(arguments: Backend.all)

@@ -92,8 +92,7 @@ extension Backend {
         let store = try await backend.ready()
         var job = queued(UInt64.max - 100, UInt64.max, key: "k")
         job.sum = UInt128.max / 3
-        let (stored, created) = try await store.create(job)
-        #expect(created && stored == job)
+        #expect(try await store.submit(job) == .queued(job))
         #expect(try await store.job(id: job.id) == job)
         #expect(try await store.job(id: UUID()) == nil)
     }
@@ -101,19 +100,67 @@ extension Backend {
     @Test(arguments: Backend.all)
     func idempotencyKeyReturnsTheFirstJob(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        let first = try await store.create(queued(key: "same"))
-        let second = try await store.create(queued(2, 20, key: "same"))
-        #expect(first.created && !second.created)
-        #expect(second.job.id == first.job.id)
-        #expect(try await store.job(idempotencyKey: "same", owner: nil)?.id == first.job.id)
-        #expect(try await store.job(idempotencyKey: "same", owner: "someone else") == nil)
+        let first = queued(key: "same")
+        #expect(try await store.submit(first) == .queued(first))
+        #expect(try await store.submit(queued(2, 20, key: "same")) == .duplicate(first))
+        // Even when it may not be queued, and even once its range has a result.
+        #expect(try await store.submit(queued(key: "same"), queueing: false) == .duplicate(first))
+        var otherOwner = queued(key: "same")
+        otherOwner.owner = "someone else"
+        #expect(try await store.submit(otherOwner) == .queued(otherOwner))
+        #expect(try await store.queuedCount() == 2)
+    }
+
+    /// A range with an unexpired result is answered from it: the owner's own job as it is, or
+    /// for another owner a finished job of its own; neither is queued. A part is not answered.
+    @Test(arguments: Backend.all)
+    func aFinishedRangeIsAnsweredFromItsResult(_ backend: Backend) async throws {
+        let store = try await backend.ready()
+        func submitted(at time: Date, owner: String?, key: String? = nil) -> Job {
+            Job(
+                a: 3, b: 30, createdAt: time, expiresAt: time.addingTimeInterval(600), idempotencyKey: key,
+                owner: owner)
+        }
+        _ = try await store.submit(submitted(at: store.clock.now(), owner: "alice"))
+        let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
+        let result = try await store.complete([Completion(claimed, .finished(112))], ttl: .seconds(600))
+        let finished = try #require(result.first?.job)
+        let finishedAt = try #require(finished.finishedAt)
+        #expect(finished.status == .finished)
+
+        let later = finishedAt.addingTimeInterval(1)
+        #expect(try await store.submit(submitted(at: later, owner: "alice")) == .answered(finished))
+        let other = submitted(at: later, owner: "bob", key: "bob's")
+        let answered = try await store.submit(other).job
+        #expect(answered.id == other.id && answered.owner == "bob" && answered.idempotencyKey == "bob's")
+        #expect(answered.status == .finished && answered.sum == 112 && answered.progress == 1)
+        #expect(answered.startedAt == other.createdAt && answered.finishedAt == other.createdAt)
+        #expect(answered.expiresAt == other.expiresAt)
+        #expect(try await store.submit(other) == .duplicate(answered))
+        #expect(try await store.job(id: other.id) == answered)
+        #expect(try await store.queuedCount() == 0)
+
+        let part = Job.part(of: submitted(at: later, owner: nil), index: 0, a: 3, b: 30, now: later)
+        #expect(try await store.submit(part) == .queued(part))
+        #expect(try await store.queuedCount() == 1)
+    }
+
+    @Test(arguments: Backend.all)
+    func aJobThatMayNotBeQueuedIsStoredOnlyAsAnAnswer(_ backend: Backend) async throws {
+        let store = try await backend.ready()
+        let job = queued(4, 40, key: "refused")
+        #expect(try await store.submit(job, queueing: false) == nil)
+        #expect(try await store.job(id: job.id) == nil)
+        #expect(try await store.queuedCount() == 0)
+        // Its key was not taken either.
+        #expect(try await store.submit(job) == .queued(job))
     }
 
     @Test(arguments: Backend.all)
     func claimTakesTheOldestQueuedJobOnce(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        let older = try await store.create(queued(offset: 0)).job
-        let newer = try await store.create(queued(offset: 1)).job
+        let older = try await store.submit(queued(offset: 0)).job
+        let newer = try await store.submit(queued(offset: 1)).job
         let lease = Duration.seconds(15)
         let first = try #require(try await store.claimNext(worker: "w1", lease: lease))
         #expect(
@@ -129,7 +176,7 @@ extension Backend {
     @Test(arguments: Backend.all)
     func updateIsACompareAndSwap(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        let job = try await store.create(queued()).job
+        let job = try await store.submit(queued()).job
         var cancelled = job
         cancelled.cancel(now: now, ttl: .seconds(600))
         let stored = try #require(try await store.update(cancelled))
@@ -143,7 +190,7 @@ extension Backend {
     @Test(arguments: Backend.all)
     func concurrentClaimsNeverShareAJob(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        for index in 0..<200 { _ = try await store.create(queued(offset: Double(index))) }
+        for index in 0..<200 { _ = try await store.submit(queued(offset: Double(index))) }
         let claimed = await withTaskGroup(of: [UUID].self) { group in
             for worker in 0..<8 {
                 group.addTask {
@@ -164,7 +211,7 @@ extension Backend {
     @Test(arguments: Backend.all)
     func lapsedLeasesAreRequeuedThenFailed(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        let job = try await store.create(queued()).job
+        let job = try await store.submit(queued()).job
         for attempt in 1...2 {
             _ = try await store.claimNext(worker: "w", lease: .seconds(1))
             #expect(try await store.requeueLapsed(now: now.addingTimeInterval(2), maxAttempts: 2).count == 1)
@@ -175,17 +222,20 @@ extension Backend {
     }
 
     @Test(arguments: Backend.all)
-    func finishedResultsAreFoundByRangeUntilTheyExpire(_ backend: Backend) async throws {
+    func finishedResultsAnswerTheirRangeUntilTheyExpire(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        _ = try await store.create(queued(5, 50))
+        _ = try await store.submit(queued(5, 50))
         let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(10)))
         let job = try #require(
             try await store.complete([Completion(claimed, .finished(328))], ttl: .seconds(60))[0].job)
         let now = try #require(job.finishedAt)
         #expect(job.expiresAt == now.addingTimeInterval(60))
-        #expect(try await store.finishedJob(a: 5, b: 50, now: now)?.sum == 328)
-        #expect(try await store.finishedJob(a: 5, b: 51, now: now) == nil)
-        #expect(try await store.finishedJob(a: 5, b: 50, now: now.addingTimeInterval(61)) == nil)
+        func answer(_ b: UInt64, at time: Date) async throws -> Submission? {
+            try await store.submit(Job(a: 5, b: b, createdAt: time, expiresAt: time), queueing: false)
+        }
+        #expect(try await answer(50, at: now) == .answered(job))
+        #expect(try await answer(51, at: now) == nil)
+        #expect(try await answer(50, at: now.addingTimeInterval(61)) == nil)
         #expect(try await store.deleteExpired(now: now.addingTimeInterval(30)) == 0)
         #expect(try await store.deleteExpired(now: now.addingTimeInterval(61)) == 1)
         #expect(try await store.job(id: job.id) == nil)
@@ -194,7 +244,7 @@ extension Backend {
     @Test(arguments: Backend.all)
     func aCompletionIsRefusedOnceItsLeaseWasTakenOver(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        let job = try await store.create(queued()).job
+        let job = try await store.submit(queued()).job
         // The worker pauses past its lease; the job is requeued and claimed again by a worker
         // of the same name: only the attempt number tells the two claims apart.
         let stale = try #require(try await store.claimNext(worker: "w", lease: .seconds(1)))
@@ -225,7 +275,7 @@ extension Backend {
     @Test(arguments: Backend.all)
     func aRenewalWritesOnlyTheLeaseAndProgress(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        _ = try await store.create(queued())
+        _ = try await store.submit(queued())
         let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(5)))
         let lease = try #require(claimed.lease)
         let lost = try await store.renewLeases([LeaseRenewal(lease, progress: 0.25)], lease: .seconds(600))
@@ -249,20 +299,20 @@ extension Backend {
     @Test(arguments: Backend.all)
     func cancelEndsOnlyAJobThatHasNotEnded(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        let queuedJob = try await store.create(queued()).job
+        let queuedJob = try await store.submit(queued()).job
         let cancelled = try #require(try await store.cancel(id: queuedJob.id, ttl: .seconds(60)))
         #expect(cancelled.status == .cancelled && cancelled.version == queuedJob.version + 1)
         #expect(try await store.cancel(id: queuedJob.id, ttl: .seconds(60)) == cancelled)
         #expect(try await store.queuedCount() == 0)
         // A running job: its worker's completion is refused afterwards.
-        _ = try await store.create(queued(2, 20))
+        _ = try await store.submit(queued(2, 20))
         let running = try #require(try await store.claimNext(worker: "w", lease: .seconds(60)))
         #expect(try await store.cancel(id: running.id, ttl: .seconds(60))?.status == .cancelled)
         #expect(
             try await store.complete([Completion(running, .finished(77))], ttl: .seconds(60))[0].job == nil)
         #expect(try await store.job(id: running.id)?.status == .cancelled)
         // A finished job stays finished.
-        _ = try await store.create(queued(3, 30))
+        _ = try await store.submit(queued(3, 30))
         let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(60)))
         let finished = try #require(
             try await store.complete([Completion(claimed, .finished(5))], ttl: .seconds(60))[0].job)
@@ -273,7 +323,7 @@ extension Backend {
     @Test(arguments: Backend.all)
     func queuedJobsNeverExpire(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        let job = try await store.create(queued()).job
+        let job = try await store.submit(queued()).job
         #expect(try await store.deleteExpired(now: now.addingTimeInterval(10_000)) == 0)
         #expect(try await store.job(id: job.id) != nil)
     }
@@ -320,7 +370,7 @@ extension Backend {
     func writesWakeSubscribers(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let queue = store.changes.subscribe(.queue)
-        let job = try await store.create(queued()).job
+        let job = try await store.submit(queued()).job
         let queuedAt = ContinuousClock.now
         await queue.wait(timeout: .seconds(30))
         #expect(ContinuousClock.now - queuedAt < .seconds(30))

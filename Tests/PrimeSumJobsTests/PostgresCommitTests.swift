@@ -77,14 +77,13 @@ struct PostgresCommitTests {
         let fixture = try await Fixture()
         try await fixture.refuseCommits()
         let job = queued(key: "refused")
-        await #expect(throws: JobStoreError.self) { try await fixture.store.create(job) }
+        await #expect(throws: JobStoreError.self) { try await fixture.store.submit(job) }
         #expect(try await fixture.store.job(id: job.id) == nil)
-        #expect(try await fixture.store.job(idempotencyKey: "refused", owner: nil) == nil)
     }
 
     @Test func aCancelWhoseCommitFailsThrowsAndLeavesTheJobQueued() async throws {
         let fixture = try await Fixture()
-        let (stored, _) = try await fixture.store.create(queued())
+        let stored = try await fixture.store.submit(queued()).job
         try await fixture.refuseCommits()
         await #expect(throws: JobStoreError.self) {
             try await fixture.store.cancel(id: stored.id, ttl: .seconds(600))
@@ -94,7 +93,7 @@ struct PostgresCommitTests {
 
     @Test func aCompletionWhoseCommitFailsThrowsAndLeavesTheJobRunning() async throws {
         let fixture = try await Fixture()
-        _ = try await fixture.store.create(queued())
+        _ = try await fixture.store.submit(queued())
         let claimed = try #require(try await fixture.store.claimNext(worker: "w", lease: .seconds(15)))
         try await fixture.refuseCommits()
         await #expect(throws: JobStoreError.self) {
@@ -108,7 +107,7 @@ struct PostgresCommitTests {
     /// refused, so no result is written twice.
     @Test func aClaimWhoseCommitFailsLeavesTheJobQueuedAndItsCompletionIsRefused() async throws {
         let fixture = try await Fixture()
-        let (stored, _) = try await fixture.store.create(queued())
+        let stored = try await fixture.store.submit(queued()).job
         try await fixture.refuseCommits()
         let claimed = try? await fixture.store.claimNext(worker: "w", lease: .seconds(15))
         // postgres-nio closes the connection whose commit failed; the next call may still

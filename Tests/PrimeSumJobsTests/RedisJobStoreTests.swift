@@ -27,7 +27,7 @@ struct RedisJobStoreTests {
     func theClaimScriptIsJobClaim(createdAhead: TimeInterval) async throws {
         let store = try await store()
         let created = store.clock.now().addingTimeInterval(createdAhead)
-        let id = try await store.create(
+        let id = try await store.submit(
             Job(a: 3, b: 30, createdAt: created, expiresAt: created.addingTimeInterval(60))
         ).job.id
         let job = try #require(try await store.job(id: id))  // to the millisecond, as Redis keeps it
@@ -56,7 +56,7 @@ struct RedisJobStoreTests {
         let job = Job(
             a: 5, b: 50, createdAt: now, expiresAt: now.addingTimeInterval(60), idempotencyKey: "k:1",
             owner: "o")
-        _ = try await store.create(job)
+        _ = try await store.submit(job)
         var claimed = try #require(
             try await store.claimNext(worker: "w", lease: .seconds(9)))
         claimed.finish(sum: 328, now: now, ttl: .seconds(60))
@@ -64,7 +64,6 @@ struct RedisJobStoreTests {
         try await store.recordHeartbeat(replica: "r", document: "{}", until: now.addingTimeInterval(5))
         #expect(try await keys(admin).count >= 4)
         #expect(try await store.deleteExpired(now: now.addingTimeInterval(61)) == 1)
-        #expect(try await store.job(idempotencyKey: "k:1", owner: "o") == nil)
         let left = try await keys(admin)
         #expect(left == [], "left behind: \(left)")
     }
@@ -78,7 +77,7 @@ struct RedisJobStoreTests {
         defer { admin.close() }
         func cancelled(ttl: Duration, key: String) async throws -> Job {
             let now = Date()
-            var job = try await store.create(
+            var job = try await store.submit(
                 Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60), idempotencyKey: key)
             ).job
             job.cancel(now: now, ttl: ttl)
@@ -95,8 +94,37 @@ struct RedisJobStoreTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(try await store.job(id: brief.id) == nil)
-        #expect(try await store.job(idempotencyKey: "brief", owner: nil) == nil)
+        // Its idempotency key went with it: the key is free again.
+        let again = Job(
+            a: 1, b: 10, createdAt: brief.createdAt, expiresAt: brief.expiresAt, idempotencyKey: "brief")
+        #expect(try await store.submit(again) == .queued(again))
         #expect(try await store.job(id: lasting.id)?.status == .cancelled)
+    }
+
+    /// A job answered from another owner's result is stored finished as a terminal job is: out
+    /// of the queue, in the expiry sweep, and expiring by itself with its idempotency key.
+    @Test func anAnsweredJobExpiresLikeAnyFinishedJob() async throws {
+        let store = try await store()
+        let admin = RedisConnectionPool(url: try RedisFixture.url(prefix: prefix))
+        defer { admin.close() }
+        let now = Date(epochMilliseconds: Date().epochMilliseconds)  // as Redis keeps it
+        _ = try await store.submit(Job(a: 1, b: 10, createdAt: now, expiresAt: now, owner: "alice"))
+        let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(10)))
+        _ = try await store.complete([Completion(claimed, .finished(17))], ttl: .seconds(60))
+        let later = now.addingTimeInterval(1)
+        let job = Job(
+            a: 1, b: 10, createdAt: later, expiresAt: later.addingTimeInterval(30), idempotencyKey: "k",
+            owner: "bob")
+        #expect(try await store.submit(job) == .answered(job.answered(sum: 17)))
+        let member = job.id.uuidString.lowercased()
+        #expect(try await admin.run("ZSCORE", "\(prefix):queue", member).string == nil)
+        #expect(
+            try await admin.run("ZSCORE", "\(prefix):expiry", member).string.flatMap(Double.init)
+                == Double(job.expiresAt.epochMilliseconds))
+        for key in ["\(prefix):job:\(member)", "\(prefix):idem:3:bob:k"] {
+            let expiresAt = try #require(try await admin.run("PEXPIRETIME", key).integer)
+            #expect(expiresAt == job.expiresAt.epochMilliseconds, "\(key)")
+        }
     }
 
     /// A restarted Redis has an empty script cache: the store loads the scripts again.
@@ -106,7 +134,7 @@ struct RedisJobStoreTests {
         defer { admin.close() }
         try await admin.run("SCRIPT", "FLUSH")
         let now = Date()
-        let job = try await store.create(
+        let job = try await store.submit(
             Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60))
         ).job
         #expect(

@@ -17,7 +17,7 @@ import Testing
 
         let now = Date()
         let queued = second.changes.subscribe(.queue)
-        let job = try await first.create(
+        let job = try await first.submit(
             Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60))
         ).job
         var started = ContinuousClock.now

@@ -16,7 +16,7 @@ import Testing
     /// died), on `store`.
     func orphanedParent(on store: any CompareAndSwapJobStore) async throws -> UUID {
         let now = store.clock.now()
-        _ = try await store.create(Job(a: 10, b: 30, createdAt: now, expiresAt: now.addingTimeInterval(600)))
+        _ = try await store.submit(Job(a: 10, b: 30, createdAt: now, expiresAt: now.addingTimeInterval(600)))
         let parent = try #require(try await store.claimNext(worker: "splitter", lease: .seconds(15)))
         _ = try await store.split(parent, into: [10..<20, 20..<30], ttl: ttl)
         for sum: UInt128 in [60, 52] {

@@ -69,7 +69,7 @@ import Testing
         let ahead = try await backend.ready(
             place: place, clock: StoreClock(local: { Date().addingTimeInterval(60) }))
         let now = healthy.clock.now()
-        let job = try await healthy.create(
+        let job = try await healthy.submit(
             Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600))
         ).job
         let claimed = try #require(try await healthy.claimNext(worker: "healthy", lease: .seconds(15)))
@@ -88,7 +88,7 @@ import Testing
     func aJobCreatedAheadOfTheClaimingClockStartsAndEndsInOrder(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let ahead = store.clock.now().addingTimeInterval(3_600)
-        let created = try await store.create(
+        let created = try await store.submit(
             Job(a: 1, b: 10, createdAt: ahead, expiresAt: ahead.addingTimeInterval(600))
         ).job
         // As stored: some stores keep instants to the millisecond.

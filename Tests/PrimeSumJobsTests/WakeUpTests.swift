@@ -31,7 +31,7 @@ import Testing
                         let job = Job(
                             a: 1, b: UInt64(client * 1_000 + index + 10), createdAt: now,
                             expiresAt: now.addingTimeInterval(600))
-                        _ = try await store.create(job)
+                        _ = try await store.submit(job)
                         let givenUp = submitted + .seconds(60)
                         while ContinuousClock.now < givenUp {
                             let done = store.changes.subscribe(.job(job.id))
@@ -143,7 +143,7 @@ import Testing
             let now = Date()
             let job = Job(a: 1, b: UInt64(10 + index), createdAt: now, expiresAt: now.addingTimeInterval(600))
             let done = store.changes.subscribe(.job(job.id))
-            _ = try await store.create(job)
+            _ = try await store.submit(job)
             #expect(await done.wait(timeout: .seconds(30))?.status == .finished)
         }
         #expect(store.claims == 2 + 50)
@@ -163,14 +163,10 @@ final class ClaimCountingStore: CompareAndSwapJobStore {
         counted.add(1, ordering: .relaxed)
         return try await base.claimNext(worker: worker, lease: lease)
     }
-    func create(_ job: Job) async throws -> (job: Job, created: Bool) { try await base.create(job) }
+    func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
+        try await base.submit(job, queueing: queueing)
+    }
     func job(id: UUID) async throws -> Job? { try await base.job(id: id) }
-    func job(idempotencyKey: String, owner: String?) async throws -> Job? {
-        try await base.job(idempotencyKey: idempotencyKey, owner: owner)
-    }
-    func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
-        try await base.finishedJob(a: a, b: b, now: now)
-    }
     func update(_ job: Job) async throws -> Job? { try await base.update(job) }
     func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
         try await base.renewLeases(renewals, lease: lease)

@@ -9,8 +9,9 @@ import Testing
     @Test func aPoolCancelledMidJobHandsTheJobBack() async throws {
         let store = MemoryJobStore()
         let now = Date()
-        let (job, _) = try await store.create(
-            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600)))
+        let job = try await store.submit(
+            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600))
+        ).job
         let started = AsyncStream<Void>.makeStream()
         let stopped = AsyncStream<Void>.makeStream()
         let pool = WorkerPool(

@@ -78,6 +78,41 @@ import Testing
         }
     }
 
+    /// A submit that may not be queued is still answered when it can be: a full queue refuses a
+    /// new range but answers a range with a known result, and an `Idempotency-Key` retry of a
+    /// job already accepted.
+    @Test func aFullQueueStillAnswersKnownResultsAndRetries() async throws {
+        let store = MemoryJobStore()
+        let now = store.clock.now()
+        _ = try await store.submit(Job(a: 10, b: 1_000, createdAt: now, expiresAt: now))
+        let claimed = try #require(try await store.claimNext(worker: "test", lease: .seconds(60)))
+        _ = try await store.complete([Completion(claimed, .finished(76_110))], ttl: .seconds(600))
+        try await Self.app(store: store) {
+            $0.workers = 0
+            $0.queueCapacity = 1
+        }.test(.router) { client in
+            func submit(_ body: String, key: String? = nil) async throws -> (
+                HTTPResponse.Status, [String: Any]
+            ) {
+                var headers = Self.json
+                headers[.idempotencyKey] = key
+                return try await client.execute(
+                    uri: "/sumPrime", method: .post, headers: headers, body: ByteBuffer(string: body)
+                ) { ($0.status, try Self.object($0.body)) }
+            }
+            let (accepted, first) = try await submit(#"{"a":1,"b":100}"#, key: "first")
+            #expect(accepted == .accepted)
+            let (full, refusal) = try await submit(#"{"a":1,"b":200}"#)
+            #expect(full == .serviceUnavailable)
+            #expect((refusal["error"] as? [String: Any])?["code"] as? String == "queue_full")
+            let (retried, again) = try await submit(#"{"a":1,"b":100}"#, key: "first")
+            #expect(retried == .accepted && again["_id"] as? String == first["_id"] as? String)
+            let (answered, known) = try await submit(#"{"a":10,"b":1000}"#)
+            #expect(answered == .ok && known["sum"] as? String == "76110")
+            #expect(try await store.queuedCount() == 1)
+        }
+    }
+
     @Test func expiredResultsAre404() async throws {
         try await Self.app { $0.resultsTTL = .seconds(1) }.test(.router) { client in
             var headers = Self.json

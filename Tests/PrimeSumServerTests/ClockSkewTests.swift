@@ -32,7 +32,7 @@ import Testing
             logger: Logger(label: "test"))
         try await app.test(.router) { client in
             let now = creator.clock.now()
-            let id = try await creator.create(
+            let id = try await creator.submit(
                 Job(a: 1_000, b: 1_500, createdAt: now, expiresAt: now.addingTimeInterval(600))
             ).job.id
             var job = try #require(try await creator.job(id: id))

@@ -48,7 +48,7 @@ import Testing
             try await store.record(heartbeat, until: now.addingTimeInterval(60))
         }
         for a in UInt64(1)...3 {
-            _ = try await store.create(
+            _ = try await store.submit(
                 Job(a: a, b: 100, createdAt: now, expiresAt: now.addingTimeInterval(60)))
         }
         return store
@@ -150,8 +150,9 @@ private final class EventCollector: ResponseBodyWriter, @unchecked Sendable {
     @Test func aWatchedJobIsSentAsItChangesAndAnUnknownOneIsGone() async throws {
         let store = MemoryJobStore()
         let now = Date()
-        let (job, _) = try await store.create(
-            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60)))
+        let job = try await store.submit(
+            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60))
+        ).job
         let unknown = UUID()
         let collector = EventCollector { $0.contains(#""status":"FINISHED""#) }
         let body = try Self.events(store).stream(watching: [job.id, unknown], owner: nil)
@@ -178,7 +179,7 @@ private final class EventCollector: ResponseBodyWriter, @unchecked Sendable {
     @Test(.timeLimit(.minutes(1))) func aSplitJobIsSentWithItsPartsProgressAndAPartIsGone() async throws {
         let store = MemoryJobStore()
         let now = Date()
-        _ = try await store.create(
+        _ = try await store.submit(
             Job(a: 1_000_000, b: 3_000_000, createdAt: now, expiresAt: now.addingTimeInterval(60)))
         let parent = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
         _ = try await store.split(
@@ -202,8 +203,9 @@ private final class EventCollector: ResponseBodyWriter, @unchecked Sendable {
     @Test func anotherKeysJobIsGone() async throws {
         let store = MemoryJobStore()
         let now = Date()
-        let (job, _) = try await store.create(
-            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60), owner: "bob"))
+        let job = try await store.submit(
+            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(60), owner: "bob")
+        ).job
         let collector = EventCollector { $0.contains("event: gone") }
         let body = try Self.events(store).stream(watching: [job.id], owner: "alice")
         try? await body.write(collector)

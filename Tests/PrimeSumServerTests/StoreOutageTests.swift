@@ -23,18 +23,14 @@ final class FailingJobStore: JobStore {
 
     var changes: JobChangeFeed { base.changes }
     var clock: StoreClock { base.clock }
-    func create(_ job: Job) async throws -> (job: Job, created: Bool) { try await base.create(job) }
+    func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
+        try await base.submit(job, queueing: queueing)
+    }
     func job(id: UUID) async throws -> Job? {
         guard reads.add(1, ordering: .relaxed).newValue <= healthyReads else {
             throw JobStoreError.unavailable("injected outage")
         }
         return try await base.job(id: id)
-    }
-    func job(idempotencyKey: String, owner: String?) async throws -> Job? {
-        try await base.job(idempotencyKey: idempotencyKey, owner: owner)
-    }
-    func finishedJob(a: UInt64, b: UInt64, now: Date) async throws -> Job? {
-        try await base.finishedJob(a: a, b: b, now: now)
     }
     func claimNext(worker: String, lease: Duration) async throws -> Job? {
         try await base.claimNext(worker: worker, lease: lease)
@@ -137,8 +133,9 @@ final class FailingJobStore: JobStore {
     func aLongPollDuringAStoreOutageLeavesNoSubscription(healthyReads: Int) async throws {
         let store = FailingJobStore(healthyReads: healthyReads)
         let now = Date()
-        let (job, _) = try await store.create(
-            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600)))
+        let job = try await store.submit(
+            Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600))
+        ).job
         let app = try APITests.app(store: store) { $0.role = .api }
         try await app.test(.router) { client in
             for _ in 0..<3 {

@@ -41,7 +41,7 @@ import Testing
         #expect(try await Self.post(submit, body: #"{"a":2,"b":1000}"#) == 202)
         let metrics = try await Self.get("\(server.baseURL)/metrics")
         #expect(Self.sample("primesum_jobs_submitted_total", in: metrics) == 2, "\(metrics)")
-        #expect(metrics.contains(#"primesum_store_operation_seconds_count{operation="create"} 2"#))
+        #expect(metrics.contains(#"primesum_store_operation_seconds_count{operation="submit"} 3"#))
         #expect(metrics.contains(#"primesum_store_write_batch_size_count{store="sqlite"}"#))
         #expect(metrics.contains("primesum_queue_depth"))
     }
