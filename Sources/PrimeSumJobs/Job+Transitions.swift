@@ -66,11 +66,15 @@ extension Job {
         end(.finished, now: now, ttl: ttl)
     }
 
-    /// QUEUED → FINISHED at its creation with a `sum` already known for its range (a result
-    /// stored by an earlier job); it lives until its own expiry.
+    /// A new job (QUEUED, or claimed at its submit) → FINISHED at its creation with a `sum`
+    /// already known for its range (a result stored by an earlier job), never started by a
+    /// worker; it lives until its own expiry.
     public func answered(sum: UInt128) -> Job {
         var answered = self
         answered.status = .finished
+        answered.attempts = 0
+        answered.leaseOwner = nil
+        answered.leaseExpiresAt = nil
         answered.sum = sum
         answered.progress = 1
         answered.startedAt = createdAt

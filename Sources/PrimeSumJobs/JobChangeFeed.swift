@@ -54,10 +54,12 @@ public final class JobChangeFeed: Sendable {
     public init() {}
 
     /// Registers interest in `topic`; the subscription fires on the next `publish(topic)`, or
-    /// at once for the queue when a wake-up is held.
-    public func subscribe(_ topic: Topic) -> Subscription {
+    /// at once for the queue when a wake-up is held. An idle worker subscribing to the queue
+    /// gives its name (the lease owner of the jobs it claims): it may then be handed a job
+    /// (`reserveIdleWorker`).
+    public func subscribe(_ topic: Topic, worker: String? = nil) -> Subscription {
         let (subscription, held) = state.withLock { state -> (Subscription, Held?) in
-            let subscription = Subscription(topic: topic, token: state.nextToken, feed: self)
+            let subscription = Subscription(topic: topic, token: state.nextToken, worker: worker, feed: self)
             state.nextToken += 1
             if topic == .queue && state.heldBacklog {
                 state.heldBacklog = false
@@ -182,6 +184,59 @@ public final class JobChangeFeed: Sendable {
         fired?.fire(with: nil)
     }
 
+    /// Takes the longest-waiting idle worker off the queue's wake-ups, for a job this process
+    /// is about to submit already claimed by it (`Job.claim(by: worker.name, …)`), so that the
+    /// job costs no claim; nil when no worker waits. The caller hands it the job once stored,
+    /// or releases it.
+    public func reserveIdleWorker() -> IdleWorker? {
+        state.withLock { state -> IdleWorker? in
+            guard
+                let (token, subscription) = state.subscribers[.queue]?.filter({ $0.value.worker != nil })
+                    .min(by: { $0.key < $1.key }),
+                let name = subscription.worker
+            else { return nil }
+            state.subscribers[.queue]?[token] = nil
+            if state.subscribers[.queue]?.isEmpty == true { state.subscribers[.queue] = nil }
+            return IdleWorker(name: name, subscription: subscription, feed: self)
+        }
+    }
+
+    /// An idle worker taken off the queue's wake-ups (`reserveIdleWorker`).
+    public struct IdleWorker: Sendable {
+        /// The worker's name: the lease owner to claim the job for.
+        public let name: String
+        fileprivate let subscription: Subscription
+        fileprivate let feed: JobChangeFeed
+
+        /// Wakes the worker with `job`, stored IN_PROGRESS under its lease, to compute; false
+        /// when it stopped waiting meanwhile (its idle poll came, or it is stopping): the job
+        /// is then the caller's to hand back to the queue.
+        public func hand(_ job: Job) -> Bool { subscription.fire(with: job) }
+
+        /// Returns the worker to the queue's wake-ups, or wakes it at once when one was held
+        /// meanwhile.
+        public func release() { feed.restore(subscription) }
+    }
+
+    /// Puts a reserved worker's subscription back, unless it fired meanwhile; a wake-up held
+    /// while it was reserved goes to it now.
+    private func restore(_ subscription: Subscription) {
+        let held = state.withLock { state -> Held? in
+            guard subscription.isWaiting else { return nil }
+            if state.heldBacklog {
+                state.heldBacklog = false
+                return .backlog
+            }
+            if state.heldQueueWakeUps > 0 {
+                state.heldQueueWakeUps -= 1
+                return .job
+            }
+            state.subscribers[.queue, default: [:]][subscription.token] = subscription
+            return nil
+        }
+        if let held { subscription.fire(with: nil, backlog: held == .backlog) }
+    }
+
     fileprivate func remove(_ subscription: Subscription) {
         state.withLock { state in
             state.subscribers[subscription.topic]?[subscription.token] = nil
@@ -195,6 +250,7 @@ public final class JobChangeFeed: Sendable {
     public final class Subscription: Sendable {
         fileprivate let topic: Topic
         fileprivate let token: Int
+        fileprivate let worker: String?
         private weak let feed: JobChangeFeed?
         private enum Phase {
             case pending
@@ -209,10 +265,21 @@ public final class JobChangeFeed: Sendable {
         /// rather than one: the woken worker claims until the queue is empty.
         public var mayFindBacklog: Bool { backlog.load(ordering: .relaxed) }
 
-        fileprivate init(topic: Topic, token: Int, feed: JobChangeFeed) {
+        fileprivate init(topic: Topic, token: Int, worker: String?, feed: JobChangeFeed) {
             self.topic = topic
             self.token = token
+            self.worker = worker
             self.feed = feed
+        }
+
+        /// Not fired yet, nor cancelled.
+        fileprivate var isWaiting: Bool {
+            phase.withLock { phase in
+                switch phase {
+                case .pending, .waiting: true
+                case .fired, .done: false
+                }
+            }
         }
 
         /// Withdraws interest without waiting, so a `signal` is not spent on this subscription.
@@ -222,7 +289,8 @@ public final class JobChangeFeed: Sendable {
         }
 
         /// Returns when the topic changes, `timeout` passes or the task is cancelled: the job
-        /// the change carried (`announce`), or nil when it carried none.
+        /// the change carried (`announce`), or the job handed to an idle worker
+        /// (`IdleWorker.hand`), or nil.
         @discardableResult
         public func wait(timeout: Duration) async -> Job? {
             defer { feed?.remove(self) }
@@ -252,21 +320,24 @@ public final class JobChangeFeed: Sendable {
             }
         }
 
-        fileprivate func fire(with job: Job?, backlog: Bool = false) {
+        /// Fires the subscription with `job`; false when it had fired or was cancelled before.
+        @discardableResult
+        fileprivate func fire(with job: Job?, backlog: Bool = false) -> Bool {
             if backlog { self.backlog.store(true, ordering: .relaxed) }
-            let continuation = phase.withLock { phase -> CheckedContinuation<Job?, Never>? in
+            let (fired, continuation) = phase.withLock { phase -> (Bool, CheckedContinuation<Job?, Never>?) in
                 switch phase {
                 case .pending:
                     phase = .fired(job)
-                    return nil
+                    return (true, nil)
                 case .waiting(let continuation):
                     phase = .done(nil)
-                    return continuation
+                    return (true, continuation)
                 case .fired, .done:
-                    return nil
+                    return (false, nil)
                 }
             }
             continuation?.resume(returning: job)
+            return fired
         }
     }
 }

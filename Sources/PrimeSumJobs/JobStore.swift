@@ -18,8 +18,10 @@ public protocol JobStore: Sendable {
     /// Takes a new job in, in one step: when its idempotency key is already stored for its
     /// owner, that job (`duplicate`); else, for a job that is not a part, when its range has a
     /// FINISHED result unexpired at its `createdAt`, the owner's own finished job or the job
-    /// finished with that sum and stored (`answered`); else, when `queueing`, the job stored
-    /// QUEUED (`queued`). Nil only when not `queueing` and nothing answered it.
+    /// finished with that sum and stored (`answered`); else, when `queueing`, the job stored as
+    /// it is (`accepted`): QUEUED, or IN_PROGRESS already claimed (`Job.claim`) by an idle
+    /// worker of this process, which then computes it without a claim. Nil only when not
+    /// `queueing` and nothing answered it.
     func submit(_ job: Job, queueing: Bool) async throws -> Submission?
 
     /// The job with this id, or nil.
@@ -95,5 +97,12 @@ extension JobStore {
             throw JobStoreError.unavailable("job \(job.id) was neither queued nor answered")
         }
         return submission
+    }
+
+    /// Gives a job held under its lease back to the queue for another worker
+    /// (`JobOutcome.handedBack`); should the store not answer, the lease lapses and the cleaner
+    /// requeues the job.
+    public func handBack(_ job: Job, ttl: Duration) async {
+        _ = try? await complete([Completion(job, .handedBack)], ttl: ttl)
     }
 }

@@ -1,8 +1,9 @@
-/// What `JobStore.submit` made of a job: queued, found under its idempotency key, or answered
+/// What `JobStore.submit` made of a job: stored, found under its idempotency key, or answered
 /// by a result already stored for its range.
 public enum Submission: Sendable, Equatable {
-    /// Stored QUEUED, as submitted.
-    case queued(Job)
+    /// Stored as submitted: QUEUED, or IN_PROGRESS when it came already claimed by an idle
+    /// worker of the submitting process (`JobChangeFeed.reserveIdleWorker`).
+    case accepted(Job)
     /// Its idempotency key was already stored for its owner: the job holding it; nothing stored.
     case duplicate(Job)
     /// Its range already had an unexpired FINISHED result: the owner's own finished job, or
@@ -12,7 +13,7 @@ public enum Submission: Sendable, Equatable {
     /// The job the submission refers to.
     public var job: Job {
         switch self {
-        case .queued(let job), .duplicate(let job), .answered(let job): job
+        case .accepted(let job), .duplicate(let job), .answered(let job): job
         }
     }
 }
@@ -20,7 +21,7 @@ public enum Submission: Sendable, Equatable {
 extension Submission {
     /// The submission of `job` (no key stored yet) given `known`, the result the store found
     /// for its range (nil: none, or `job` is a part), with the job the store must insert for
-    /// it to hold; nil for both when nothing answered a job that may not be queued.
+    /// it to hold; nil for both when nothing answered a job that may not be stored.
     public static func of(_ job: Job, answeredBy known: Job?, queueing: Bool) -> (
         insert: Job?, submission: Submission?
     ) {
@@ -30,6 +31,6 @@ extension Submission {
             let answered = job.answered(sum: sum)
             return (answered, .answered(answered))
         }
-        return queueing ? (job, .queued(job)) : (nil, nil)
+        return queueing ? (job, .accepted(job)) : (nil, nil)
     }
 }

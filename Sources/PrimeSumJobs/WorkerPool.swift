@@ -109,26 +109,34 @@ public struct WorkerPool: Service {
     /// after the job, waits for the next wake-up: it asks no empty queue. At start, after each
     /// `idlePollInterval` without a wake-up (one may have been lost, or a job queued before
     /// this process started) and when woken for a backlog, it claims until the queue is empty.
+    /// A waiting worker may instead be handed a job this process's API stored already claimed
+    /// by it (`JobChangeFeed.reserveIdleWorker`): it computes that without a claim.
     /// A job's completion overlaps the claim of the next (at most one in flight per worker):
     /// with a networked store, a worker on tiny jobs otherwise waits two round trips per job.
     private func work(as worker: String, drain: Drain) async {
         await withTaskGroup(of: Void.self) { completions in
             var followBacklog = true
             while !drain.isDraining && !Task.isCancelled {
+                var handed: Job?
                 if !followBacklog {
                     let started = ContinuousClock.now
-                    let wakeUp = store.changes.subscribe(.queue)
-                    await wakeUp.wait(timeout: configuration.idlePollInterval)
-                    if drain.isDraining || Task.isCancelled { break }
+                    let wakeUp = store.changes.subscribe(.queue, worker: worker)
+                    handed = await wakeUp.wait(timeout: configuration.idlePollInterval)
+                    if drain.isDraining || Task.isCancelled {
+                        if let handed { await store.handBack(handed, ttl: configuration.resultsTTL) }
+                        break
+                    }
                     followBacklog =
-                        wakeUp.mayFindBacklog
-                        || ContinuousClock.now - started >= configuration.idlePollInterval
+                        handed == nil
+                        && (wakeUp.mayFindBacklog
+                            || ContinuousClock.now - started >= configuration.idlePollInterval)
                 }
                 do {
-                    guard
-                        let job = try await store.claimNext(
-                            worker: worker, lease: configuration.leaseDuration)
-                    else {
+                    let next =
+                        if let handed { handed } else {
+                            try await store.claimNext(worker: worker, lease: configuration.leaseDuration)
+                        }
+                    guard let job = next else {
                         followBacklog = false
                         continue
                     }
@@ -165,7 +173,7 @@ public struct WorkerPool: Service {
             logger.log(
                 level: JobStoreError.logLevel(of: error), "could not split the job",
                 metadata: ["error": "\(error)"])
-            _ = try? await store.complete([Completion(job, .handedBack)], ttl: configuration.resultsTTL)
+            await store.handBack(job, ttl: configuration.resultsTTL)
         }
     }
 

@@ -285,7 +285,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         try await ready { [self] in
             let submission = try await submissions.write(PendingSubmission(job: job, queueing: queueing))
             switch submission {
-            case .queued(let inserted): changes.announce(inserted)
+            case .accepted(let inserted): changes.announce(inserted)
             case .answered(let answered) where answered.id == job.id: changes.announce(answered)
             default: break
             }

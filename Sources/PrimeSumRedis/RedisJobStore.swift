@@ -145,7 +145,9 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
 
     public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
         try await access {
-            var scriptKeys = [keys.job(job.id), keys.queue, keys.expiry, keys.result(a: job.a, b: job.b)]
+            var scriptKeys = [
+                keys.job(job.id), keys.queue, keys.leases, keys.expiry, keys.result(a: job.a, b: job.b),
+            ]
             if let key = job.idempotencyKey {
                 scriptKeys.append(keys.idempotency(key: key, owner: job.owner))
                 if let parent = job.parent { scriptKeys.append(keys.parts(parent)) }
@@ -155,7 +157,7 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
                 RedisKeys.member(job.id), String(record.createdAt), keys.changes, writer,
                 queueing ? "1" : "0",
                 job.owner ?? "", String(record.expiresAt), job.parent == nil ? "1" : "0",
-                keys.prefix + "job:",
+                keys.prefix + "job:", record.leaseExpiresAt.map { String($0) } ?? "",
             ]
             for (column, value) in zip(JobRecord.columns, record.values) {
                 if let text = Self.text(value) { arguments += [column, text] }
@@ -163,9 +165,9 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
             let reply = try await evaluate(.submit, keys: scriptKeys, arguments: arguments).array ?? []
             let found = try reply.count > 1 ? Self.job(reply[1]) : nil
             switch (reply.first?.string, found) {
-            case ("q", _):
+            case ("s", _):
                 changes.announce(job)
-                return .queued(job)
+                return .accepted(job)
             case ("n", _): return nil
             case ("d", let holder?): return .duplicate(holder)
             case ("a", let known?): return .answered(known)

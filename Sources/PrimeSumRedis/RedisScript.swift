@@ -23,21 +23,22 @@ enum RedisScript: CaseIterable, Sendable {
     /// `HMGET`'s field list, for scripts that return a job.
     private static let columns = JobRecord.columns.map { "'\($0)'" }.joined(separator: ", ")
 
-    /// `JobStore.submit` in one step. KEYS: job, queue, expiry, result[, idempotency[, the
-    /// parent's parts]]. ARGV: id, created at (the queue score), channel, the writer's tag,
+    /// `JobStore.submit` in one step. KEYS: job, queue, leases, expiry, result[, idempotency[,
+    /// the parent's parts]]. ARGV: id, created at (the queue score), channel, the writer's tag,
     /// queueing (1 or 0), owner (empty for none), expiry, 1 when the job may be answered by a
-    /// result (it is not a part), job key prefix, then the QUEUED job's field/value pairs.
-    /// Returns {'d', fields} for the job holding the key, {'a', fields} for the owner's own
-    /// result, {'c', fields} for the job stored FINISHED with another owner's result's sum
-    /// (`Job.answered(sum:)`), {'q'} when queued, {'n'} when nothing was stored.
+    /// result (it is not a part), job key prefix, the lease expiry of a job submitted claimed
+    /// (empty for a QUEUED one), then the job's field/value pairs. Returns {'d', fields} for
+    /// the job holding the key, {'a', fields} for the owner's own result, {'c', fields} for
+    /// the job stored FINISHED with another owner's result's sum (`Job.answered(sum:)`), {'s'}
+    /// when stored as submitted, {'n'} when nothing was stored.
     private static let submitSource = """
-        if KEYS[5] then
-          local holder = redis.call('GET', KEYS[5])
+        if KEYS[6] then
+          local holder = redis.call('GET', KEYS[6])
           if holder then return {'d', redis.call('HMGET', ARGV[9] .. holder, \(columns))} end
         end
         local sum = false
         if ARGV[8] == '1' then
-          local known = redis.call('GET', KEYS[4])
+          local known = redis.call('GET', KEYS[5])
           if known then
             local found = redis.call('HMGET', ARGV[9] .. known, 'status', 'expires_at', 'owner', 'sum')
             if found[1] == 'FINISHED' and tonumber(found[2]) > tonumber(ARGV[2]) then
@@ -47,21 +48,26 @@ enum RedisScript: CaseIterable, Sendable {
           end
         end
         if not sum and ARGV[5] ~= '1' then return {'n'} end
-        if KEYS[5] then redis.call('SET', KEYS[5], ARGV[1]) end
-        if KEYS[6] then redis.call('SADD', KEYS[6], ARGV[1]) end
-        redis.call('HSET', KEYS[1], unpack(ARGV, 10))
+        if KEYS[6] then redis.call('SET', KEYS[6], ARGV[1]) end
+        if KEYS[7] then redis.call('SADD', KEYS[7], ARGV[1]) end
+        redis.call('HSET', KEYS[1], unpack(ARGV, 11))
         if sum then
           redis.call('HSET', KEYS[1], 'status', 'FINISHED', 'sum', sum, 'progress', '1', 'started_at', ARGV[2],
-            'finished_at', ARGV[2])
-          redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1])
+            'finished_at', ARGV[2], 'attempts', '0')
+          redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_expires_at')
+          redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
           redis.call('PEXPIREAT', KEYS[1], ARGV[7])
-          if KEYS[5] then redis.call('PEXPIREAT', KEYS[5], ARGV[7]) end
+          if KEYS[6] then redis.call('PEXPIREAT', KEYS[6], ARGV[7]) end
           redis.call('PUBLISH', ARGV[3], 'j:' .. ARGV[1] .. ':' .. ARGV[4])
           return {'c', redis.call('HMGET', KEYS[1], \(columns))}
         end
-        redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-        redis.call('PUBLISH', ARGV[3], 'q:' .. ARGV[1] .. ':' .. ARGV[4])
-        return {'q'}
+        if ARGV[10] ~= '' then
+          redis.call('ZADD', KEYS[3], ARGV[10], ARGV[1])
+        else
+          redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+          redis.call('PUBLISH', ARGV[3], 'q:' .. ARGV[1] .. ':' .. ARGV[4])
+        end
+        return {'s'}
         """
 
     /// KEYS: queue, leases. ARGV: job key prefix, worker, lease milliseconds. Pops the oldest

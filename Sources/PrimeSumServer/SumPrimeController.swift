@@ -63,14 +63,19 @@ struct SumPrimeController: Sendable {
             return try await respond(to: answer, waitingUpTo: waitSeconds)
         }
         let mark = store.changes.mark
-        let submission = try await store.submit(job)
-        if case .queued(let queued) = submission {
-            submitted.remember(queued, mark: mark)
-            admission.admitted()
-            // Jobs queued: not the submits refused, deduplicated or answered from a result.
+        let submission = try await store.submit(
+            job, toIdleWorkerWithLease: configuration.leaseDuration, ttl: configuration.resultsTTL)
+        if case .accepted(let accepted) = submission {
+            submitted.remember(accepted, mark: mark)
+            if accepted.status == .queued { admission.admitted() }
+            // Jobs accepted: not the submits refused, deduplicated or answered from a result.
             Counter(label: "primesum_jobs_submitted_total").increment()
             context.logger.debug(
-                "queued", metadata: ["job": "\(queued.id)", "a": "\(range.a)", "b": "\(range.b)"])
+                "accepted",
+                metadata: [
+                    "job": "\(accepted.id)", "a": "\(range.a)", "b": "\(range.b)",
+                    "worker": "\(accepted.leaseOwner ?? "-")",
+                ])
         }
         return try await respond(to: submission, waitingUpTo: waitSeconds, retryAfter: estimate.seconds)
     }

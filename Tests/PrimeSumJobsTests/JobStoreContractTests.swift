@@ -92,7 +92,7 @@ extension Backend {
         let store = try await backend.ready()
         var job = queued(UInt64.max - 100, UInt64.max, key: "k")
         job.sum = UInt128.max / 3
-        #expect(try await store.submit(job) == .queued(job))
+        #expect(try await store.submit(job) == .accepted(job))
         #expect(try await store.job(id: job.id) == job)
         #expect(try await store.job(id: UUID()) == nil)
     }
@@ -101,13 +101,13 @@ extension Backend {
     func idempotencyKeyReturnsTheFirstJob(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let first = queued(key: "same")
-        #expect(try await store.submit(first) == .queued(first))
+        #expect(try await store.submit(first) == .accepted(first))
         #expect(try await store.submit(queued(2, 20, key: "same")) == .duplicate(first))
         // Even when it may not be queued, and even once its range has a result.
         #expect(try await store.submit(queued(key: "same"), queueing: false) == .duplicate(first))
         var otherOwner = queued(key: "same")
         otherOwner.owner = "someone else"
-        #expect(try await store.submit(otherOwner) == .queued(otherOwner))
+        #expect(try await store.submit(otherOwner) == .accepted(otherOwner))
         #expect(try await store.queuedCount() == 2)
     }
 
@@ -140,9 +140,39 @@ extension Backend {
         #expect(try await store.job(id: other.id) == answered)
         #expect(try await store.queuedCount() == 0)
 
+        // A job submitted already claimed by an idle worker is answered unclaimed.
+        var claimedAtSubmit = submitted(at: later, owner: "carol")
+        claimedAtSubmit.claim(by: "idle", lease: .seconds(15), now: later)
+        let unclaimed = try await store.submit(claimedAtSubmit).job
+        #expect(unclaimed.status == .finished && unclaimed.attempts == 0 && unclaimed.leaseOwner == nil)
+        #expect(unclaimed.leaseExpiresAt == nil && unclaimed.sum == 112)
+        #expect(try await store.job(id: claimedAtSubmit.id) == unclaimed)
         let part = Job.part(of: submitted(at: later, owner: nil), index: 0, a: 3, b: 30, now: later)
-        #expect(try await store.submit(part) == .queued(part))
+        #expect(try await store.submit(part) == .accepted(part))
         #expect(try await store.queuedCount() == 1)
+    }
+
+    /// A job submitted already claimed (by an idle worker of the submitting replica) is held
+    /// under that lease from the start: no claim takes it, it is renewed like a claimed job,
+    /// and once its lease lapses it is requeued and its first worker's completion refused.
+    @Test(arguments: Backend.all)
+    func aJobSubmittedClaimedIsHeldUnderItsLease(_ backend: Backend) async throws {
+        let store = try await backend.ready()
+        let now = store.clock.now()
+        var job = Job(a: 6, b: 60, createdAt: now, expiresAt: now.addingTimeInterval(600))
+        job.claim(by: "idle", lease: .seconds(15), now: now)
+        #expect(try await store.submit(job) == .accepted(job))
+        #expect(try await store.claimNext(worker: "other", lease: .seconds(15)) == nil)
+        #expect(try await store.queuedCount() == 0)
+        let lease = try #require(job.lease)
+        #expect(
+            try await store.renewLeases([LeaseRenewal(lease, progress: 0.5)], lease: .seconds(15)).isEmpty)
+        let moved = try await store.requeueLapsed(now: now.addingTimeInterval(3_600), maxAttempts: 3)
+        #expect(moved.map(\.id) == [job.id] && moved.first?.status == .queued)
+        let claimed = try #require(try await store.claimNext(worker: "other", lease: .seconds(15)))
+        #expect(claimed.id == job.id && claimed.attempts == 2)
+        #expect(
+            try await store.complete([Completion(job, .finished(1))], ttl: .seconds(600)).first?.job == nil)
     }
 
     @Test(arguments: Backend.all)
@@ -153,7 +183,7 @@ extension Backend {
         #expect(try await store.job(id: job.id) == nil)
         #expect(try await store.queuedCount() == 0)
         // Its key was not taken either.
-        #expect(try await store.submit(job) == .queued(job))
+        #expect(try await store.submit(job) == .accepted(job))
     }
 
     @Test(arguments: Backend.all)

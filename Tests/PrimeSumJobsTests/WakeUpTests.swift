@@ -150,12 +150,102 @@ import Testing
     }
 }
 
-/// A memory store that counts its claims.
+/// An idle worker can be handed a job its replica's API stored already claimed by it.
+@Suite struct IdleWorkerTests {
+    func job() -> Job {
+        let now = Date()
+        return Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600))
+    }
+
+    /// Only a worker that named itself is reserved; while reserved it is no longer woken by
+    /// signals (they are held), and on release a wake-up held meanwhile wakes it at once.
+    @Test func aReservedWorkerIsOffTheWakeUpsUntilReleased() async {
+        let feed = JobChangeFeed()
+        let anonymous = feed.subscribe(.queue)
+        #expect(feed.reserveIdleWorker() == nil)
+        anonymous.cancel()
+        let named = feed.subscribe(.queue, worker: "w-0")
+        let idle = feed.reserveIdleWorker()
+        #expect(idle?.name == "w-0")
+        #expect(feed.reserveIdleWorker() == nil)
+        feed.signal(.queue)
+        let started = ContinuousClock.now
+        idle?.release()
+        #expect(await named.wait(timeout: .seconds(10)) == nil)
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    /// A handed job wakes the worker with the job; a worker that stopped waiting first (its
+    /// idle poll came) refuses it, so the caller gives the job back to the queue.
+    @Test func aHandedJobReachesAWaitingWorkerOnly() async {
+        let feed = JobChangeFeed()
+        let waiting = feed.subscribe(.queue, worker: "w-0")
+        let handed = job()
+        #expect(feed.reserveIdleWorker()?.hand(handed) == true)
+        #expect(await waiting.wait(timeout: .seconds(10)) == handed)
+
+        let polling = feed.subscribe(.queue, worker: "w-1")
+        let idle = feed.reserveIdleWorker()
+        #expect(await polling.wait(timeout: .milliseconds(10)) == nil)
+        #expect(idle?.hand(job()) == false)
+    }
+
+    /// A job submitted on a replica whose worker waits is stored already claimed by it and
+    /// computed without a claim; one whose worker stopped waiting is handed back and claimed.
+    @Test func aJobSubmittedToAnIdleWorkerCostsNoClaim() async throws {
+        let store = ClaimCountingStore()
+        let pool = WorkerPool(
+            store: store, configuration: .init(workers: 2, idlePollInterval: .seconds(3_600)),
+            logger: Logger(label: "test")
+        ) { job, _ in UInt128(job.b) }
+        let workers = Task { try await pool.run() }
+        defer { workers.cancel() }
+        for _ in 0..<1_000 where store.changes.subscriberCount < 2 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(store.claims == 2)
+        for index in 0..<50 {
+            let now = Date()
+            let job = Job(a: 1, b: UInt64(10 + index), createdAt: now, expiresAt: now.addingTimeInterval(600))
+            let done = store.changes.subscribe(.job(job.id))
+            let accepted = try await store.submit(
+                job, toIdleWorkerWithLease: .seconds(15), ttl: .seconds(600))
+            #expect(accepted.job.status == .inProgress && accepted.job.leaseOwner != nil)
+            let finished = await done.wait(timeout: .seconds(30))
+            #expect(
+                finished?.status == .finished && finished?.sum == UInt128(job.b) && finished?.attempts == 1)
+            for _ in 0..<1_000 where store.changes.subscriberCount < 2 {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        #expect(store.claims == 2)
+    }
+
+    /// The worker a job was stored for stopped waiting before it was handed the job: the job
+    /// goes back to the queue at once (not after its lease) for a claim.
+    @Test func aJobWhoseWorkerStoppedWaitingIsHandedBack() async throws {
+        let store = ClaimCountingStore()
+        let waiting = store.changes.subscribe(.queue, worker: "stopping")
+        // It stops waiting (its idle poll came) while the job is being stored for it.
+        store.beforeEachSubmit { waiting.cancel() }
+        let job = job()
+        let accepted = try await store.submit(job, toIdleWorkerWithLease: .seconds(15), ttl: .seconds(600))
+        #expect(accepted.job.leaseOwner == "stopping")
+        let stored = try #require(try await store.job(id: job.id))
+        #expect(stored.status == .queued && stored.attempts == 0 && stored.leaseOwner == nil)
+        #expect(try await store.claimNext(worker: "other", lease: .seconds(15))?.id == job.id)
+    }
+}
+
+/// A memory store that counts its claims, and runs a step given by the test before each submit.
 final class ClaimCountingStore: CompareAndSwapJobStore {
     private let base = MemoryJobStore()
     private let counted = Atomic(0)
+    private let submitStep = Mutex<(@Sendable () -> Void)?>(nil)
 
     var claims: Int { counted.load(ordering: .relaxed) }
+
+    func beforeEachSubmit(_ step: @escaping @Sendable () -> Void) { submitStep.withLock { $0 = step } }
 
     var changes: JobChangeFeed { base.changes }
     var clock: StoreClock { base.clock }
@@ -164,7 +254,8 @@ final class ClaimCountingStore: CompareAndSwapJobStore {
         return try await base.claimNext(worker: worker, lease: lease)
     }
     func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
-        try await base.submit(job, queueing: queueing)
+        submitStep.withLock { $0 }?()
+        return try await base.submit(job, queueing: queueing)
     }
     func job(id: UUID) async throws -> Job? { try await base.job(id: id) }
     func update(_ job: Job) async throws -> Job? { try await base.update(job) }

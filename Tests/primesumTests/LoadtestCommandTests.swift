@@ -52,15 +52,23 @@ import Testing
     }
 
     /// A client over its rate (429) and a full queue (503): both answers are counted, and the
-    /// tool waits their Retry-After and submits again until every job is in.
+    /// tool waits their Retry-After and submits again until every job is in. The first job
+    /// keeps the only worker busy for a second or more, so the next fills the queue.
     @Test(arguments: [
         (["--rate-limit-submits-per-second", "4", "--rate-limit-submit-burst", "2"], "429"),
-        (["--queue-capacity", "1", "--workers-count", "1"], "503"),
+        (["--queue-capacity", "1", "--workers-count", "1", "--engine-threads", "1"], "503"),
     ])
     func refusedSubmitsAreCountedAndRetriedAfterRetryAfter(_ flags: [String], code: String) async throws {
         let server = try await ServerProcess.start(["--store-url", "memory:"] + flags)
+        let payload = FileManager.default.temporaryDirectory.appendingPathComponent("payload-\(UUID()).csv")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: payload) }
+        let tiny = (1...9).map { "\($0 * 1_000),\($0 * 1_000 + 1_000)" }
+        try (["a,b", "0,100000000000000"] + tiny).joined(separator: "\n").write(
+            toFile: payload, atomically: true, encoding: .utf8)
         let summary = try Self.loadtest([
             "--target", server.baseURL, "--rate", "10", "--duration", "1", "--mode", "long-poll",
+            "--payload", payload,
         ])
         #expect((summary["statusCodes"] as? [String: Int])?[code] ?? 0 > 0)
         #expect(summary["finished"] as? Int == 10)

@@ -21,13 +21,15 @@ import Testing
         cluster.environment["PRIMESUM_PG_FSYNC"] = "on"
         defer { cluster.tearDown() }
         try #require(try cluster.run("start", "2") == 0)
-        let outcome = try await SubmitThroughFaults.run(cluster, keyPrefix: "restart") {
+        // Each restart once 30 more jobs were accepted: however loaded the machine, the
+        // restarts hit a stream of submits, and enough of them to say something.
+        let outcome = try await SubmitThroughFaults.run(cluster, keyPrefix: "restart") { submits in
             for restart in 0..<Self.restarts {
-                try await Task.sleep(for: .milliseconds(1_500))
+                try await submits.awaitAccepted(atLeast: 30 * (restart + 1))
                 let mode = restart.isMultiple(of: 2) ? "fast" : "immediate"
                 try #require(try cluster.run("restart-postgres", mode) == 0)
             }
-            try await Task.sleep(for: .milliseconds(1_000))
+            try await submits.awaitAccepted(atLeast: 30 * (Self.restarts + 1))
         }
         outcome.expectNothingLost("PostgresRestartTests", detail: " across \(Self.restarts) restarts")
     }

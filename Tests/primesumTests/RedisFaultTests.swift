@@ -19,16 +19,17 @@ import Testing
         cluster.environment["PRIMESUM_REDIS_PORT"] = "\(cluster.port + 101)"
         defer { cluster.tearDown() }
         try #require(try cluster.run("start", "3") == 0)
-        let outcome = try await SubmitThroughFaults.run(cluster, keyPrefix: "redis-fault") {
-            try await Task.sleep(for: .milliseconds(1_500))
+        // Each fault once 30 more jobs were accepted (not after a time a loaded machine stretches).
+        let outcome = try await SubmitThroughFaults.run(cluster, keyPrefix: "redis-fault") { submits in
+            try await submits.awaitAccepted(atLeast: 30)
             try #require(try cluster.run("kill", "2") == 0)
-            try await Task.sleep(for: .milliseconds(1_000))
+            try await submits.awaitAccepted(atLeast: 60)
             try #require(try cluster.run("revive", "2") == 0)
-            try await Task.sleep(for: .milliseconds(1_500))
+            try await submits.awaitAccepted(atLeast: 90)
             try #require(try cluster.run("restart-redis", "kill") == 0)
-            try await Task.sleep(for: .milliseconds(2_000))
+            try await submits.awaitAccepted(atLeast: 120)
             try #require(try cluster.run("restart-redis", "graceful") == 0)
-            try await Task.sleep(for: .milliseconds(1_500))
+            try await submits.awaitAccepted(atLeast: 150)
         }
         outcome.expectNothingLost("RedisFaultTests")
         let finishes = try cluster.finishCounts()

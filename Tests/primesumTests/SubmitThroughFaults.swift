@@ -34,8 +34,11 @@ struct SubmitThroughFaults {
         try PrimeRange(a: UInt64(index) * 1_009, b: UInt64(index) * 1_009 + 5_000)
     }
 
+    /// `faults` may pace itself by the jobs accepted so far (`Submits.awaitAccepted(atLeast:)`)
+    /// rather than by the clock, which a loaded machine stretches.
     static func run(
-        _ cluster: TestCluster, keyPrefix: String, clients: Int = 16, faults: () async throws -> Void
+        _ cluster: TestCluster, keyPrefix: String, clients: Int = 16,
+        faults: (_ submits: Submits) async throws -> Void
     ) async throws -> Outcome {
         let client = PrimeSumClient(baseURL: cluster.balancer, timeout: .seconds(30))
         let serverErrors = ErrorCounter()
@@ -55,7 +58,7 @@ struct SubmitThroughFaults {
                     }
                 }
             }
-            try await faults()
+            try await faults(submits)
             submits.stopping.store(true, ordering: .relaxed)
             try await group.waitForAll()
         }
@@ -96,9 +99,20 @@ struct SubmitThroughFaults {
     private enum Result { case right, wrong, lost }
 
     /// What the submitting clients share: the next index, the ids accepted, and when to stop.
-    private final class Submits: Sendable {
-        let next = Atomic<Int>(0)
-        let accepted = Mutex<[Int: String]>([:])
-        let stopping = Atomic<Bool>(false)
+    final class Submits: Sendable {
+        fileprivate let next = Atomic<Int>(0)
+        fileprivate let accepted = Mutex<[Int: String]>([:])
+        fileprivate let stopping = Atomic<Bool>(false)
+
+        /// Returns once `count` jobs were accepted; throws when they were not within 60 s.
+        func awaitAccepted(atLeast count: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while accepted.withLock({ $0.count }) < count {
+                guard ContinuousClock.now < deadline else {
+                    throw ServerProcessError(message: "fewer than \(count) jobs accepted in 60 s")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
     }
 }
