@@ -277,24 +277,26 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
         }
     }
 
+    /// Two round trips whatever the number: one script reads the lapsed jobs (`RedisScript`'s
+    /// `lapsed`), then their compare-and-swap writes go out pipelined together.
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         let lapsed = try await access {
-            try await pool.run(
-                "ZRANGEBYSCORE", keys.leases, "-inf", "(\(now.epochMilliseconds)", "LIMIT", "0", "500"
-            )
-            .array?.compactMap { $0.string.flatMap(UUID.init(uuidString:)) } ?? []
+            try
+                (try await evaluate(
+                    .lapsed, keys: [keys.leases],
+                    arguments: [keys.prefix + "job:", String(now.epochMilliseconds), "500"]
+                ).array ?? []).compactMap(Self.job)
         }
-        var moved: [Job] = []
-        for id in lapsed {
-            guard var job = try await self.job(id: id) else {
-                try await access { try await pool.run("ZREM", keys.leases, RedisKeys.member(id)) }
-                continue
+        return try await withThrowingTaskGroup(of: Job?.self) { group in
+            for job in lapsed {
+                guard job.status == .inProgress, let lease = job.leaseExpiresAt, lease < now else { continue }
+                var next = job
+                next.requeueAfterLapse(now: now, maxAttempts: maxAttempts)
+                group.addTask { try await self.update(next) }
             }
-            guard job.status == .inProgress, let lease = job.leaseExpiresAt, lease < now else { continue }
-            job.requeueAfterLapse(now: now, maxAttempts: maxAttempts)
-            if let stored = try await update(job) { moved.append(stored) }
+            return try await group.reduce(into: []) { moved, stored in if let stored { moved.append(stored) }
+            }
         }
-        return moved
     }
 
     public func deleteExpired(now: Date) async throws -> Int {

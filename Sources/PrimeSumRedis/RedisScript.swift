@@ -7,7 +7,7 @@ import PrimeSumJobs
 /// idempotency keys of an expired job) are built inside it, so the store needs a single Redis
 /// server (or a primary with replicas), not Redis Cluster.
 enum RedisScript: CaseIterable, Sendable {
-    case submit, claim, update, renewLeases, parts, deleteExpired, cleanerLease,
+    case submit, claim, update, renewLeases, lapsed, parts, deleteExpired, cleanerLease,
         recordHeartbeat,
         heartbeats
 
@@ -177,6 +177,17 @@ enum RedisScript: CaseIterable, Sendable {
         return lost
         """
 
+    /// KEYS: leases. ARGV: job key prefix, now, batch size. The fields of up to a batch of
+    /// jobs whose lease lapsed before now; an id whose job is gone leaves the set.
+    private static let lapsedSource = """
+        local jobs = {}
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
+          local fields = redis.call('HMGET', ARGV[1] .. id, \(columns))
+          if fields[1] then jobs[#jobs + 1] = fields else redis.call('ZREM', KEYS[1], id) end
+        end
+        return jobs
+        """
+
     /// KEYS: a job's parts. ARGV: job key prefix. Each part's fields.
     private static let partsSource = """
         local parts = {}
@@ -266,6 +277,7 @@ enum RedisScript: CaseIterable, Sendable {
         case .claim: Self.claimSource
         case .update: Self.updateSource
         case .renewLeases: Self.renewLeasesSource
+        case .lapsed: Self.lapsedSource
         case .parts: Self.partsSource
         case .deleteExpired: Self.deleteExpiredSource
         case .cleanerLease: Self.cleanerLeaseSource
