@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "PrimeSumServer",
             dependencies: [
-                "PrimeSum", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
+                "PrimeSum", "PrimeSumAPI", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
                 "PrimeSumRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -102,14 +102,15 @@ let package = Package(
                 .embedInCode("Console/console.css"),
             ]
         ),
+        .target(name: "PrimeSumAPI"),
         .target(
             name: "PrimeSumClient",
-            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: ["PrimeSumAPI", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
         .target(
             name: "PrimeSumLoadTest",
             dependencies: [
-                "PrimeSum",
+                "PrimeSum", "PrimeSumAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -119,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "primesum",
             dependencies: [
-                "PrimeSum", "PrimeSumServer", "PrimeSumClient", "PrimeSumLoadTest",
+                "PrimeSum", "PrimeSumAPI", "PrimeSumServer", "PrimeSumClient", "PrimeSumLoadTest",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -157,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "primesumTests",
-            dependencies: ["primesum", "PrimeSum", "PrimeSumClient", "PrimeSumLoadTest"]),
+            dependencies: ["primesum", "PrimeSum", "PrimeSumAPI", "PrimeSumClient", "PrimeSumLoadTest"]),
     ],
     swiftLanguageModes: [.v6]
 )

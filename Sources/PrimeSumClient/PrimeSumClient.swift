@@ -2,13 +2,14 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PrimeSumAPI
 
 /// A client of the primesum HTTP API, used by `primesum submit`, `status` and `loadtest`.
 public struct PrimeSumClient: Sendable {
     /// One answer: the HTTP status, the job document and the server's Retry-After.
     public struct Answer: Sendable {
         public let status: Int
-        public let job: JobSnapshot
+        public let job: JobDocument
         public let retryAfter: Int?
     }
 
@@ -80,7 +81,7 @@ public struct PrimeSumClient: Sendable {
         }
         do {
             return Answer(
-                status: status, job: try JSONDecoder().decode(JobSnapshot.self, from: data),
+                status: status, job: try JSONDecoder().decode(JobDocument.self, from: data),
                 retryAfter: retryAfter)
         } catch {
             throw .unexpectedResponse(
@@ -89,6 +90,6 @@ public struct PrimeSumClient: Sendable {
     }
 
     private struct ErrorEnvelope: Decodable {
-        let error: JobSnapshot.Failure
+        let error: JobDocument.Failure
     }
 }

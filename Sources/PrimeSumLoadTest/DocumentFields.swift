@@ -2,8 +2,10 @@
 // of a flat document the server wrote, twice per job, and a full decode costs more CPU than the
 // rest of the job's client side together.
 import NIOCore
+import PrimeSumAPI
 
-/// The string fields a load-test flow needs from a job document or an error envelope.
+/// The string fields a load-test flow needs from a job document (`JobDocument`, whose field
+/// names it reads by) or an error envelope.
 struct DocumentFields {
     var id: String?
     var status: String?
@@ -13,9 +15,9 @@ struct DocumentFields {
 
     init(_ body: ByteBuffer) {
         let bytes = Array(body.readableBytesView)
-        id = Self.string(named: "_id", in: bytes)
-        status = Self.string(named: "status", in: bytes)
-        sum = Self.string(named: "sum", in: bytes)
+        id = Self.string(named: JobDocument.CodingKeys.id.rawValue, in: bytes)
+        status = Self.string(named: JobDocument.CodingKeys.status.rawValue, in: bytes)
+        sum = Self.string(named: JobDocument.CodingKeys.sum.rawValue, in: bytes)
         code = Self.string(named: "code", in: bytes)
     }
 

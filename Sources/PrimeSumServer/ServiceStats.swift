@@ -1,4 +1,5 @@
 import Foundation
+import PrimeSumAPI
 import PrimeSumJobs
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Foundation
 import PrimeSum
+import PrimeSumAPI
 import PrimeSumJobs
 
 /// The document of a job as the API and the console's events show it; for a job split into

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PrimeSumAPI
 import PrimeSumJobs
 
 /// What the console reads, under `/v1`: the service's figures (`stats`), the replicas seen

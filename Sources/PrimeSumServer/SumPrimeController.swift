@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Metrics
 import PrimeSum
+import PrimeSumAPI
 import PrimeSumJobs
 
 /// The job routes: submit, read (with long-poll), cancel. A job's way in reads top to bottom in

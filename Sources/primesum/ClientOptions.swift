@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PrimeSumAPI
 import PrimeSumClient
 
 /// Where the client commands find the server.
@@ -21,7 +22,7 @@ struct ClientOptions: ParsableArguments {
     }
 
     /// Prints the job: JSON, the sum when finished, else a status line.
-    func show(_ job: JobSnapshot) {
+    func show(_ job: JobDocument) {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -36,7 +37,7 @@ struct ClientOptions: ParsableArguments {
     }
 
     /// Long-polls until the job is terminal, drawing a progress bar on a terminal.
-    func follow(_ start: JobSnapshot, client: PrimeSumClient) async throws -> JobSnapshot {
+    func follow(_ start: JobDocument, client: PrimeSumClient) async throws -> JobDocument {
         var job = start
         let bar = ProgressBar(label: "[\(job.a), \(job.b))")
         while !job.isTerminal {

@@ -1,5 +1,6 @@
 import Foundation
 import PrimeSum
+import PrimeSumAPI
 import PrimeSumClient
 import Synchronization
 import Testing
@@ -72,7 +73,7 @@ import Testing
         let client = PrimeSumClient(baseURL: server.baseURL)
         let engine = PrimeSumEngine(threads: 1)
         var wrong = 0
-        func read(_ id: String, wait: Int? = nil) async throws -> JobSnapshot {
+        func read(_ id: String, wait: Int? = nil) async throws -> JobDocument {
             do {
                 return try await client.job(id: id, wait: wait).job
             } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import PrimeSumAPI
 import PrimeSumClient
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
             try await client.submit(a: Self.a, b: Self.b, idempotencyKey: "split-fault")
         }.job.id
 
-        var halfway: JobSnapshot.Parts?
+        var halfway: JobDocument.Parts?
         let deadline = ContinuousClock.now + .seconds(300)
         while halfway == nil && ContinuousClock.now < deadline {
             let job = try await TestCluster.retrying(serverErrors) { () async throws(PrimeSumClientError) in

@@ -1,5 +1,6 @@
 import Foundation
 import PrimeSum
+import PrimeSumAPI
 import PrimeSumClient
 import Synchronization
 import Testing
@@ -72,7 +73,7 @@ struct SubmitThroughFaults {
                 if position >= 16, let (done, result) = try await group.next() { results[done] = result }
                 group.addTask {
                     let deadline = ContinuousClock.now + .seconds(60)
-                    var job: JobSnapshot? = nil
+                    var job: JobDocument? = nil
                     while job?.isTerminal != true && ContinuousClock.now < deadline {
                         do {
                             job = try await TestCluster.retrying(serverErrors) {
