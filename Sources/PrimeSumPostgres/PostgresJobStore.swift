@@ -752,22 +752,32 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         return stored
     }
 
-    /// The job in a `RETURNING *` or `SELECT *` row, read by position (the table's columns are
-    /// `JobRecord.columns`).
+    /// The job in a `RETURNING *` or `SELECT *` row, read by column name; a row without one of
+    /// `JobRecord.columns` is corrupt (not a crash).
     private static func job(_ row: PostgresRow) throws -> Job {
         let cells = row.makeRandomAccess()
+        func cell(_ name: String) throws -> PostgresCell {
+            guard cells.contains(name) else { throw JobStoreError.corrupt("a job row has no column \(name)") }
+            return cells[name]
+        }
         return try JobRecord(
-            id: try cells[0].decode(UUID.self), status: try cells[1].decode(String.self),
-            a: try cells[2].decode(String.self), b: try cells[3].decode(String.self),
-            sum: try cells[4].decode(String?.self), progress: try cells[5].decode(Double.self),
-            createdAt: try cells[6].decode(Int64.self), startedAt: try cells[7].decode(Int64?.self),
-            finishedAt: try cells[8].decode(Int64?.self), expiresAt: try cells[9].decode(Int64.self),
-            attempts: try cells[10].decode(Int.self), errorCode: try cells[11].decode(String?.self),
-            errorMessage: try cells[12].decode(String?.self), version: Int(try cells[13].decode(Int64.self)),
-            leaseOwner: try cells[14].decode(String?.self), leaseExpiresAt: try cells[15].decode(Int64?.self),
-            idempotencyKey: try cells[16].decode(String?.self), owner: try cells[17].decode(String?.self),
-            parentID: try cells[18].decode(String?.self).flatMap(UUID.init(uuidString:)),
-            partCount: try cells[19].decode(Int.self)
+            id: try cell("id").decode(UUID.self), status: try cell("status").decode(String.self),
+            a: try cell("a").decode(String.self), b: try cell("b").decode(String.self),
+            sum: try cell("sum").decode(String?.self), progress: try cell("progress").decode(Double.self),
+            createdAt: try cell("created_at").decode(Int64.self),
+            startedAt: try cell("started_at").decode(Int64?.self),
+            finishedAt: try cell("finished_at").decode(Int64?.self),
+            expiresAt: try cell("expires_at").decode(Int64.self),
+            attempts: try cell("attempts").decode(Int.self),
+            errorCode: try cell("error_code").decode(String?.self),
+            errorMessage: try cell("error_message").decode(String?.self),
+            version: Int(try cell("version").decode(Int64.self)),
+            leaseOwner: try cell("lease_owner").decode(String?.self),
+            leaseExpiresAt: try cell("lease_expires_at").decode(Int64?.self),
+            idempotencyKey: try cell("idempotency_key").decode(String?.self),
+            owner: try cell("owner").decode(String?.self),
+            parentID: try cell("parent_id").decode(String?.self).flatMap(UUID.init(uuidString:)),
+            partCount: try cell("part_count").decode(Int.self)
         ).job()
     }
 
