@@ -131,11 +131,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PrimeSumTests", dependencies: ["PrimeSum"]),
+        // Test support shared by the test targets, never linked into the product.
+        .target(name: "PrimeSumJobsTestSupport", dependencies: ["PrimeSumJobs"], path: "Tests/Support"),
         .testTarget(
             name: "PrimeSumJobsTests",
             dependencies: [
-                "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB", "PrimeSumRedis",
-                "PrimeSumRedisClient", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "PrimeSumJobs", "PrimeSumJobsTestSupport", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
+                "PrimeSumRedis", "PrimeSumRedisClient", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -152,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "PrimeSumServerTests",
             dependencies: [
-                "PrimeSumServer", "PrimeSumRedis", "PrimeSumSQLite",
+                "PrimeSumServer", "PrimeSumJobsTestSupport", "PrimeSumRedis", "PrimeSumSQLite",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

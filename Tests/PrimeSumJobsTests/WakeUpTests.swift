@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PrimeSumJobs
+import PrimeSumJobsTestSupport
 import Synchronization
 import Testing
 
@@ -128,7 +129,7 @@ import Testing
     /// asking the store: a job costs one claim, where it cost two (the claim, and an empty one
     /// after the job).
     @Test func aJobCostsOneClaim() async throws {
-        let store = ClaimCountingStore()
+        let store = InstrumentedJobStore()
         let pool = WorkerPool(
             store: store, configuration: .init(workers: 2, idlePollInterval: .seconds(3_600)),
             logger: Logger(label: "test")
@@ -136,9 +137,9 @@ import Testing
         let workers = Task { try await pool.run() }
         defer { workers.cancel() }
         // Both workers look at the empty queue once at start, then wait.
-        for _ in 0..<1_000 where store.claims < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<1_000 where store.count(of: .claim) < 2 { try await Task.sleep(for: .milliseconds(10)) }
         try await Task.sleep(for: .milliseconds(100))
-        #expect(store.claims == 2)
+        #expect(store.count(of: .claim) == 2)
         for index in 0..<50 {
             let now = Date()
             let job = Job(a: 1, b: UInt64(10 + index), createdAt: now, expiresAt: now.addingTimeInterval(600))
@@ -146,7 +147,7 @@ import Testing
             _ = try await store.submit(job)
             #expect(await done.wait(timeout: .seconds(30))?.status == .finished)
         }
-        #expect(store.claims == 2 + 50)
+        #expect(store.count(of: .claim) == 2 + 50)
     }
 }
 
@@ -193,7 +194,7 @@ import Testing
     /// A job submitted on a replica whose worker waits is stored already claimed by it and
     /// computed without a claim; one whose worker stopped waiting is handed back and claimed.
     @Test func aJobSubmittedToAnIdleWorkerCostsNoClaim() async throws {
-        let store = ClaimCountingStore()
+        let store = InstrumentedJobStore()
         let pool = WorkerPool(
             store: store, configuration: .init(workers: 2, idlePollInterval: .seconds(3_600)),
             logger: Logger(label: "test")
@@ -203,7 +204,7 @@ import Testing
         for _ in 0..<1_000 where store.changes.subscriberCount < 2 {
             try await Task.sleep(for: .milliseconds(10))
         }
-        #expect(store.claims == 2)
+        #expect(store.count(of: .claim) == 2)
         for index in 0..<50 {
             let now = Date()
             let job = Job(a: 1, b: UInt64(10 + index), createdAt: now, expiresAt: now.addingTimeInterval(600))
@@ -218,16 +219,16 @@ import Testing
                 try await Task.sleep(for: .milliseconds(1))
             }
         }
-        #expect(store.claims == 2)
+        #expect(store.count(of: .claim) == 2)
     }
 
     /// The worker a job was stored for stopped waiting before it was handed the job: the job
     /// goes back to the queue at once (not after its lease) for a claim.
     @Test func aJobWhoseWorkerStoppedWaitingIsHandedBack() async throws {
-        let store = ClaimCountingStore()
+        let store = InstrumentedJobStore()
         let waiting = store.changes.subscribe(.queue, worker: "stopping")
         // It stops waiting (its idle poll came) while the job is being stored for it.
-        store.beforeEachSubmit { waiting.cancel() }
+        store.before(.submit) { _ in waiting.cancel() }
         let job = job()
         let accepted = try await store.submit(job, toIdleWorkerWithLease: .seconds(15), ttl: .seconds(600))
         #expect(accepted.job.leaseOwner == "stopping")
@@ -235,43 +236,4 @@ import Testing
         #expect(stored.status == .queued && stored.attempts == 0 && stored.leaseOwner == nil)
         #expect(try await store.claimNext(worker: "other", lease: .seconds(15))?.id == job.id)
     }
-}
-
-/// A memory store that counts its claims, and runs a step given by the test before each submit.
-final class ClaimCountingStore: CompareAndSwapJobStore {
-    private let base = MemoryJobStore()
-    private let counted = Atomic(0)
-    private let submitStep = Mutex<(@Sendable () -> Void)?>(nil)
-
-    var claims: Int { counted.load(ordering: .relaxed) }
-
-    func beforeEachSubmit(_ step: @escaping @Sendable () -> Void) { submitStep.withLock { $0 = step } }
-
-    var changes: JobChangeFeed { base.changes }
-    var clock: StoreClock { base.clock }
-    func claimNext(worker: String, lease: Duration) async throws -> Job? {
-        counted.add(1, ordering: .relaxed)
-        return try await base.claimNext(worker: worker, lease: lease)
-    }
-    func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
-        submitStep.withLock { $0 }?()
-        return try await base.submit(job, queueing: queueing)
-    }
-    func job(id: UUID) async throws -> Job? { try await base.job(id: id) }
-    func update(_ job: Job) async throws -> Job? { try await base.update(job) }
-    func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
-        try await base.renewLeases(renewals, lease: lease)
-    }
-    func parts(of parent: UUID) async throws -> [Job] { try await base.parts(of: parent) }
-    func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
-        try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
-    }
-    func deleteExpired(now: Date) async throws -> Int { try await base.deleteExpired(now: now) }
-    func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
-        try await base.acquireCleanerLease(holder: holder, until: until, now: now)
-    }
-    func queuedCount() async throws -> Int { try await base.queuedCount() }
-    func ping() async throws {}
-    func recordHeartbeat(replica: String, document: String, until: Date) async throws {}
-    func heartbeats(now: Date) async throws -> [String] { [] }
 }

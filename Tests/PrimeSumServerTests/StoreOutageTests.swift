@@ -3,66 +3,10 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import PrimeSumJobs
-import Synchronization
+import PrimeSumJobsTestSupport
 import Testing
 
 @testable import PrimeSumServer
-
-/// A memory store that counts its reads of a job by id, and whose reads start failing after
-/// `healthyReads` of them, as a store going down mid-request does (fault injection around the
-/// real memory store).
-final class FailingJobStore: JobStore {
-    let base = MemoryJobStore()
-    private let reads = Atomic(0)
-    let healthyReads: Int
-
-    init(healthyReads: Int = .max) { self.healthyReads = healthyReads }
-
-    /// How many times a job was read by id.
-    var readCount: Int { reads.load(ordering: .relaxed) }
-
-    var changes: JobChangeFeed { base.changes }
-    var clock: StoreClock { base.clock }
-    func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
-        try await base.submit(job, queueing: queueing)
-    }
-    func job(id: UUID) async throws -> Job? {
-        guard reads.add(1, ordering: .relaxed).newValue <= healthyReads else {
-            throw JobStoreError.unavailable("injected outage")
-        }
-        return try await base.job(id: id)
-    }
-    func claimNext(worker: String, lease: Duration) async throws -> Job? {
-        try await base.claimNext(worker: worker, lease: lease)
-    }
-    func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
-        try await base.complete(completions, ttl: ttl)
-    }
-    func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
-        try await base.renewLeases(renewals, lease: lease)
-    }
-    func cancel(id: UUID, ttl: Duration) async throws -> Job? { try await base.cancel(id: id, ttl: ttl) }
-    func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job? {
-        try await base.split(parent, into: ranges, ttl: ttl)
-    }
-    func settle(parentID: UUID, ttl: Duration) async throws -> Job? {
-        try await base.settle(parentID: parentID, ttl: ttl)
-    }
-    func parts(of parent: UUID) async throws -> [Job] { try await base.parts(of: parent) }
-    func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
-        try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
-    }
-    func deleteExpired(now: Date) async throws -> Int { try await base.deleteExpired(now: now) }
-    func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
-        try await base.acquireCleanerLease(holder: holder, until: until, now: now)
-    }
-    func queuedCount() async throws -> Int { try await base.queuedCount() }
-    func ping() async throws { try await base.ping() }
-    func recordHeartbeat(replica: String, document: String, until: Date) async throws {
-        try await base.recordHeartbeat(replica: replica, document: document, until: until)
-    }
-    func heartbeats(now: Date) async throws -> [String] { try await base.heartbeats(now: now) }
-}
 
 @Suite struct LongPollReadTests {
     /// POSTs `range` (a JSON body) and returns the new job's id.
@@ -75,24 +19,24 @@ final class FailingJobStore: JobStore {
     /// A long-poll that follows this replica's own submit starts from the job as submitted,
     /// and is woken by this replica's worker with the ended job: nobody reads the job.
     @Test func aLongPollAfterItsOwnSubmitReadsNothing() async throws {
-        let store = FailingJobStore()
+        let store = InstrumentedJobStore()
         let app = try APITests.app(store: store)
         try await app.test(.router) { client in
             // About a second of sieving: the long-poll is waiting when the job ends.
             let id = try await submit(#"{"a":"1000000000000","b":"1002000000000"}"#, with: client)
-            let readsBefore = store.readCount
+            let readsBefore = store.count(of: .read)
             try await client.execute(uri: "/sumPrime/\(id)?wait=60", method: .get) { response in
                 let status = try APITests.object(response.body)["status"] as? String
                 #expect(status == "FINISHED")
             }
-            #expect(store.readCount - readsBefore == 0)
+            #expect(store.count(of: .read) - readsBefore == 0)
         }
     }
 
     /// A tiny job ends before its long-poll arrives: the change that ended it carried it, and
     /// the long-poll answers with that, reading nothing.
     @Test func aLongPollOnAJobThisReplicaEndedReadsNothing() async throws {
-        let store = FailingJobStore()
+        let store = InstrumentedJobStore()
         let app = try APITests.app(store: store)
         try await app.test(.router) { client in
             let id = try await submit(#"{"a":"1","b":"1000"}"#, with: client)
@@ -100,19 +44,19 @@ final class FailingJobStore: JobStore {
             if try await store.base.job(id: try #require(UUID(uuidString: id)))?.status.isTerminal != true {
                 await ended.wait(timeout: .seconds(30))
             }
-            let readsBefore = store.readCount
+            let readsBefore = store.count(of: .read)
             try await client.execute(uri: "/sumPrime/\(id)?wait=10", method: .get) { response in
                 let sum = try APITests.object(response.body)["sum"] as? String
                 #expect(sum == "76127")
             }
-            #expect(store.readCount - readsBefore == 0)
+            #expect(store.count(of: .read) - readsBefore == 0)
         }
     }
 
     /// A job that changed after its submit (here cancelled in the store behind the API's back)
     /// is read at once: the long-poll does not wait on the state it submitted.
     @Test func aLongPollOnAJobThatChangedSinceItsSubmitReadsIt() async throws {
-        let store = FailingJobStore()
+        let store = InstrumentedJobStore()
         let app = try APITests.app(store: store) { $0.role = .api }
         try await app.test(.router) { client in
             let id = try await submit(#"{"a":"1","b":"1000"}"#, with: client)
@@ -131,7 +75,10 @@ final class FailingJobStore: JobStore {
     /// 0: the store fails at the request's own read; 1: at the long-poll's read after a wait.
     @Test(arguments: [0, 1])
     func aLongPollDuringAStoreOutageLeavesNoSubscription(healthyReads: Int) async throws {
-        let store = FailingJobStore(healthyReads: healthyReads)
+        let store = InstrumentedJobStore()
+        store.before(.read) { call in
+            if call > healthyReads { throw JobStoreError.unavailable("injected outage") }
+        }
         let now = Date()
         let job = try await store.submit(
             Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600))

@@ -1,0 +1,81 @@
+import Foundation
+import PrimeSumJobs
+import Synchronization
+
+/// A memory store for tests that counts its operations and runs a test's step before any of
+/// them: to fail it, as a store going down mid-request does, or to race it (fault injection
+/// around the real memory store).
+public final class InstrumentedJobStore: JobStore {
+    /// The operations a test counts or steps into.
+    public enum Operation: Hashable, Sendable {
+        case submit, read, claim
+    }
+
+    /// The memory store underneath, for a test to read without counting.
+    public let base = MemoryJobStore()
+    private let counts = Mutex<[Operation: Int]>([:])
+    private let steps = Mutex<[Operation: @Sendable (_ call: Int) throws -> Void]>([:])
+
+    public init() {}
+
+    /// How many times `operation` ran.
+    public func count(of operation: Operation) -> Int { counts.withLock { $0[operation, default: 0] } }
+
+    /// Runs `step` before each `operation`, with the call's number (1 for the first); what it
+    /// throws, the operation throws.
+    public func before(_ operation: Operation, _ step: @escaping @Sendable (_ call: Int) throws -> Void) {
+        steps.withLock { $0[operation] = step }
+    }
+
+    private func enter(_ operation: Operation) throws {
+        let call = counts.withLock { counts in
+            counts[operation, default: 0] += 1
+            return counts[operation, default: 0]
+        }
+        try steps.withLock { $0[operation] }?(call)
+    }
+
+    public var changes: JobChangeFeed { base.changes }
+    public var clock: StoreClock { base.clock }
+    public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
+        try enter(.submit)
+        return try await base.submit(job, queueing: queueing)
+    }
+    public func job(id: UUID) async throws -> Job? {
+        try enter(.read)
+        return try await base.job(id: id)
+    }
+    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
+        try enter(.claim)
+        return try await base.claimNext(worker: worker, lease: lease)
+    }
+    public func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
+        try await base.complete(completions, ttl: ttl)
+    }
+    public func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
+        try await base.renewLeases(renewals, lease: lease)
+    }
+    public func cancel(id: UUID, ttl: Duration) async throws -> Job? {
+        try await base.cancel(id: id, ttl: ttl)
+    }
+    public func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job? {
+        try await base.split(parent, into: ranges, ttl: ttl)
+    }
+    public func settle(parentID: UUID, ttl: Duration) async throws -> Job? {
+        try await base.settle(parentID: parentID, ttl: ttl)
+    }
+    public func parts(of parent: UUID) async throws -> [Job] { try await base.parts(of: parent) }
+    public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
+        try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
+    }
+    public func deleteExpired(now: Date) async throws -> Int { try await base.deleteExpired(now: now) }
+    public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
+        try await base.acquireCleanerLease(holder: holder, until: until, now: now)
+    }
+    public func queuedCount() async throws -> Int { try await base.queuedCount() }
+    public func ping() async throws { try await base.ping() }
+    public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
+        try await base.recordHeartbeat(replica: replica, document: document, until: until)
+    }
+    public func heartbeats(now: Date) async throws -> [String] { try await base.heartbeats(now: now) }
+}
