@@ -233,6 +233,36 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
                     """,
                 ]
             ),
+            (
+                5,
+                [
+                    // A job's end carries the row itself (`NotifiedJobRow`) when it fits in a
+                    // notification (8,000 bytes), so a long-poll on another replica answers
+                    // without reading it.
+                    """
+                    CREATE OR REPLACE FUNCTION notify_job_change() RETURNS trigger AS $$
+                    DECLARE
+                        payload text;
+                        document text;
+                    BEGIN
+                        IF (TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status)
+                            AND NEW.status <> 'IN_PROGRESS' THEN
+                            payload := CASE WHEN NEW.status = 'QUEUED' THEN 'q:' ELSE 'j:' END || NEW.id::text
+                                || ':' || current_setting('application_name');
+                            IF NEW.status IN ('FINISHED', 'FAILED', 'CANCELLED') THEN
+                                document := row_to_json(NEW)::text;
+                                IF length(payload) + length(document) < 7900 THEN
+                                    payload := payload || ':' || document;
+                                END IF;
+                            END IF;
+                            PERFORM pg_notify('\(channel)', payload);
+                        END IF;
+                        RETURN NULL;
+                    END;
+                    $$ LANGUAGE plpgsql
+                    """
+                ]
+            ),
         ]
     }
 
@@ -267,13 +297,15 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         }
     }
 
-    /// `q:ID:TAG` (queued) or `j:ID:TAG` (ended); this store's own writes (its tag) were
-    /// announced when they were made (`JobChangeFeed.announce`).
+    /// `q:ID:TAG` (queued) or `j:ID:TAG[:ROW]` (ended, with the row as JSON when it fit); this
+    /// store's own writes (its tag) were announced when they were made
+    /// (`JobChangeFeed.announce`).
     private func publish(_ payload: String) {
-        let fields = payload.split(separator: ":")
+        let fields = payload.split(separator: ":", maxSplits: 3)
         guard fields.count >= 2, let id = UUID(uuidString: String(fields[1])) else { return }
         if fields.count > 2 && fields[2] == "primesum-\(writer)" { return }
-        changes.publish(.job(id))
+        let ended = fields.count > 3 ? NotifiedJobRow.job(in: fields[3]) : nil
+        changes.publish(.job(id), job: ended?.id == id && ended?.status.isTerminal == true ? ended : nil)
         if fields[0] == "q" { changes.signal(.queue) }
     }
 

@@ -12,6 +12,8 @@ struct Backend: CustomTestStringConvertible, Sendable {
     /// Whether the store is a server that replicas share, and so reads the server's clock
     /// rather than this replica's (`StoreClock`).
     var isShared = false
+    /// Whether the notification of a job's end carries the job to the other replicas.
+    var carriesEndedJobs = false
     /// A store on `place` (a database, schema, key prefix or file of its own; stores made on
     /// the same place share their jobs, as replicas do) reading `clock`.
     let make: @Sendable (_ place: String, _ clock: StoreClock) throws -> any CompareAndSwapJobStore
@@ -52,7 +54,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
         + (PostgresFixture.url == nil
             ? []
             : [
-                Backend(name: "postgres", isShared: true) {
+                Backend(name: "postgres", isShared: true, carriesEndedJobs: true) {
                     try PostgresFixture.makeStore(schema: $0, clock: $1)
                 }
             ])

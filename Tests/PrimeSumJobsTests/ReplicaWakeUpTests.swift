@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct ReplicaWakeUpTests {
     /// Two replicas on one namespace: a job queued through one wakes the other's idle workers,
-    /// and a job finished through one wakes a `?wait=` long-poll on the other.
+    /// and a job finished through one wakes a `?wait=` long-poll on the other, with the
+    /// finished job itself where the store's notification carries it (no read needed).
     @Test(
         .enabled(
             if: !Backend.shared.isEmpty, Backend.noSharedStore),
@@ -29,12 +30,18 @@ import Testing
             try await first.claimNext(worker: "w", lease: .seconds(60)))
         try await Task.sleep(for: .milliseconds(500))  // let the IN_PROGRESS change pass
         let finished = second.changes.subscribe(.job(job.id))
+        let mark = second.changes.mark
         claimed.finish(sum: 17, now: Date(), ttl: .seconds(60))
         _ = try await first.update(claimed)
         started = ContinuousClock.now
-        await finished.wait(timeout: .seconds(20))
+        let carried = await finished.wait(timeout: .seconds(20))
         #expect(
             ContinuousClock.now - started < .seconds(5), "a long-poll on the other replica was not woken")
+        if backend.carriesEndedJobs {
+            #expect(carried?.id == job.id && carried?.status == .finished && carried?.sum == 17)
+            let known = second.changes.change(of: job.id, since: mark)
+            #expect(known == carried.map { .carried($0) })
+        }
         #expect(try await second.job(id: job.id)?.status == .finished)
     }
 }
