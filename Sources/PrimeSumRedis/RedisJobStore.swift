@@ -131,14 +131,27 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
         }
     }
 
-    /// `q:ID:WRITER` (queued) or `j:ID:WRITER` (ended, or another change of status); this
-    /// store's own writes were announced when they were made (`JobChangeFeed.announce`).
+    /// `q:ID:WRITER` (queued) or `j:ID:WRITER[:FIELDS]` (another change of status; an end
+    /// carries the job's fields as a JSON object, so a long-poll here answers without reading
+    /// it); this store's own writes were announced when they were made
+    /// (`JobChangeFeed.announce`).
     private func publish(_ payload: String) {
-        let fields = payload.split(separator: ":")
+        let fields = payload.split(separator: ":", maxSplits: 3)
         guard fields.count >= 2, let id = UUID(uuidString: String(fields[1])) else { return }
         if fields.count > 2 && fields[2] == writer { return }
-        changes.publish(.job(id))
+        let ended = fields.count > 3 ? Self.job(publishedFields: fields[3]) : nil
+        changes.publish(.job(id), job: ended?.id == id && ended?.status.isTerminal == true ? ended : nil)
         if fields[0] == "q" { changes.signal(.queue) }
+    }
+
+    /// The job in a published JSON object of its hash's fields, or nil when it is not one.
+    private static func job(publishedFields json: Substring) -> Job? {
+        guard let fields = try? JSONDecoder().decode([String: String].self, from: Data(json.utf8)) else {
+            return nil
+        }
+        return try? job(
+            .array(
+                JobRecord.columns.map { fields[$0].map { .bulkString(Array($0.utf8)) } ?? .bulkString(nil) }))
     }
 
     // MARK: - JobStore

@@ -102,8 +102,9 @@ enum RedisScript: CaseIterable, Sendable {
     /// tag, then field/value pairs where a value is `=TEXT`, or empty to delete the field. Keeps the
     /// queue, leases and expiry sets in step with the status; a terminal job's keys expire at
     /// its expiry, its parts' (and their idempotency keys) with them. A part never expires on
-    /// its own, nor is it a result. Returns the new version, or 0 when the condition failed or
-    /// the job is gone.
+    /// its own, nor is it a result. A change of status is published, an end with the job's
+    /// fields as a JSON object. Returns the new version, or 0 when the condition failed or the
+    /// job is gone.
     private static let updateSource = """
         \(idempotencyKeyFunction)
         local condition = string.sub(ARGV[1], 3)
@@ -149,10 +150,17 @@ enum RedisScript: CaseIterable, Sendable {
           end
           redis.call('PEXPIREAT', parts, ARGV[7])
         end
+        local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
         if previous ~= status then
-          redis.call('PUBLISH', ARGV[3], (status == 'QUEUED' and 'q:' or 'j:') .. id .. ':' .. ARGV[9])
+          local message = (status == 'QUEUED' and 'q:' or 'j:') .. id .. ':' .. ARGV[9]
+          if status == 'FINISHED' or status == 'FAILED' or status == 'CANCELLED' then
+            local fields, all = {}, redis.call('HGETALL', KEYS[1])
+            for i = 1, #all, 2 do fields[all[i]] = all[i + 1] end
+            message = message .. ':' .. cjson.encode(fields)
+          end
+          redis.call('PUBLISH', ARGV[3], message)
         end
-        return redis.call('HINCRBY', KEYS[1], 'version', 1)
+        return version
         """
 
     /// KEYS: leases. ARGV: job key prefix, lease milliseconds, then id, owner, attempt,

@@ -61,7 +61,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
         + (RedisFixture.url == nil
             ? []
             : [
-                Backend(name: "redis", isShared: true) {
+                Backend(name: "redis", isShared: true, carriesEndedJobs: true) {
                     try RedisFixture.makeStore(prefix: $0, clock: $1)
                 }
             ])
