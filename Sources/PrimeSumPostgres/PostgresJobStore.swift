@@ -5,10 +5,11 @@ import PrimeSumJobs
 import ServiceLifecycle
 import Synchronization
 
-/// The `postgres://` store, for many replicas: jobs in one table, claims with
-/// `FOR UPDATE SKIP LOCKED`, compare-and-swap updates on `version`, and a trigger that sends
-/// NOTIFY on every status change, which each replica's listener turns into local wake-ups for
-/// idle workers and `?wait=` long-polls.
+/// The `postgres://` store, for many replicas: jobs in one table; submits and completions
+/// group-committed, each completion fenced by its lease in its statement; claims with
+/// `FOR UPDATE SKIP LOCKED`; the rarer writes compare-and-swaps on `version`; and a trigger
+/// that sends NOTIFY when a job is queued or ends (an end with the row), which each replica's
+/// listener turns into local wake-ups for idle workers and `?wait=` long-polls.
 ///
 /// It is also a `Service`: its connection pool and its listener run for the application's life.
 public final class PostgresJobStore: CompareAndSwapJobStore, Service {

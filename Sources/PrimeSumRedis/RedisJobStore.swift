@@ -7,10 +7,11 @@ import Synchronization
 
 /// The `redis://` store, for many replicas: each job a hash, the queue and the leases sorted
 /// sets, every operation one Lua script (atomic in Redis, one round trip), every write
-/// conditional on the job's version or on the lease its worker holds. Terminal jobs expire through Redis's own key expiry;
-/// the cleaner's sweep also removes them at their expiry, with their result and idempotency
-/// keys. Each status change is published on a channel that every replica subscribes to and
-/// turns into local wake-ups for idle workers and `?wait=` long-polls.
+/// conditional on the job's version or on the lease its worker holds. Terminal jobs expire
+/// through Redis's own key expiry; the cleaner's sweep also removes them at their expiry, with
+/// their result and idempotency keys. Each status change is published (an end with the job's
+/// fields) on a channel that every replica subscribes to and turns into local wake-ups for
+/// idle workers and `?wait=` long-polls.
 ///
 /// It is also a `Service`: it loads the scripts, then keeps the subscription, for the
 /// application's life.
