@@ -151,22 +151,33 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
         }
     }
 
+    /// An end carries the job (the feed includes the document), so a long-poll here answers
+    /// without reading it.
     private func publish(_ change: Change) {
-        guard let id = change.id.flatMap(UUID.init(uuidString:)),
-            let status = change.doc?.status.flatMap(JobStatus.init(rawValue:))
+        guard let id = change.id.flatMap(UUID.init(uuidString:)), let job = try? change.doc?.job(),
+            job.id == id
         else { return }
-        if status.isTerminal { changes.publish(.job(id)) }
-        if status == .queued { changes.signal(.queue) }
+        if job.status.isTerminal { changes.publish(.job(id), job: job) }
+        if job.status == .queued { changes.signal(.queue) }
     }
 
-    /// One line of the feed (`last_seq` ends it).
+    /// One line of the feed (`last_seq` ends it); a document that is not a job reads as none.
     private struct Change: Decodable {
         var seq: Sequence?
         var last_seq: Sequence?
         var id: String?
-        var doc: Status?
+        var doc: CouchDBJobDocument?
 
-        struct Status: Decodable { var status: String? }
+        private enum CodingKeys: String, CodingKey { case seq, last_seq, id, doc }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            seq = try container.decodeIfPresent(Sequence.self, forKey: .seq)
+            last_seq = try container.decodeIfPresent(Sequence.self, forKey: .last_seq)
+            id = try container.decodeIfPresent(String.self, forKey: .id)
+            doc = try? container.decodeIfPresent(CouchDBJobDocument.self, forKey: .doc)
+        }
+
         /// A string in CouchDB 2+, a number in 1.x.
         struct Sequence: Decodable {
             var text: String

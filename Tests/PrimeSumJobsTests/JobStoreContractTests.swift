@@ -68,7 +68,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
         + (CouchDBFixture.url == nil
             ? []
             : [
-                Backend(name: "couchdb", isShared: true) {
+                Backend(name: "couchdb", isShared: true, carriesEndedJobs: true) {
                     try CouchDBFixture.makeStore(database: $0, clock: $1)
                 }
             ])
