@@ -126,3 +126,15 @@ public struct JobRecord: Sendable, Equatable {
         return job
     }
 }
+
+/// A row as JSON keyed by its column names (`columns`), as PostgreSQL's `row_to_json` writes it
+/// into the notification of a job's end.
+extension JobRecord: Decodable {
+    private enum CodingKeys: String, CodingKey {
+        case id, status, a, b, sum, progress, attempts, version, owner
+        case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
+        case expiresAt = "expires_at", errorCode = "error_code", errorMessage = "error_message"
+        case leaseOwner = "lease_owner", leaseExpiresAt = "lease_expires_at"
+        case idempotencyKey = "idempotency_key", parentID = "parent_id", partCount = "part_count"
+    }
+}

@@ -237,7 +237,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
             (
                 5,
                 [
-                    // A job's end carries the row itself (`NotifiedJobRow`) when it fits in a
+                    // A job's end carries the row itself (`JobRecord` decodes it) when it fits in a
                     // notification (8,000 bytes), so a long-poll on another replica answers
                     // without reading it.
                     """
@@ -305,7 +305,9 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         let fields = payload.split(separator: ":", maxSplits: 3)
         guard fields.count >= 2, let id = UUID(uuidString: String(fields[1])) else { return }
         if fields.count > 2 && fields[2] == "primesum-\(writer)" { return }
-        let ended = fields.count > 3 ? NotifiedJobRow.job(in: fields[3]) : nil
+        let ended =
+            fields.count > 3
+            ? try? JSONDecoder().decode(JobRecord.self, from: Data(fields[3].utf8)).job() : nil
         changes.publish(.job(id), job: ended?.id == id && ended?.status.isTerminal == true ? ended : nil)
         if fields[0] == "q" { changes.signal(.queue) }
     }

@@ -31,6 +31,23 @@ import Testing
         #expect(try record.job() == job)
     }
 
+    /// A row as JSON by column name (PostgreSQL's `row_to_json`, in a notification) reads back
+    /// as the record: every column is decoded from its own name.
+    @Test func aRowAsJSONByColumnNameDecodesToTheRecord() throws {
+        let record = JobRecord(Self.edgeJob())
+        var row: [String: Any] = [:]
+        for (column, value) in zip(JobRecord.columns, record.values) {
+            switch value {
+            case .uuid(let uuid): row[column] = uuid.uuidString
+            case .text(let text): row[column] = text ?? NSNull()
+            case .integer(let integer): row[column] = integer.map { NSNumber(value: $0) } ?? NSNull()
+            case .real(let real): row[column] = real
+            }
+        }
+        let json = try JSONSerialization.data(withJSONObject: row)
+        #expect(try JSONDecoder().decode(JobRecord.self, from: json) == record)
+    }
+
     @Test func eachValueIsBoundToItsColumn() {
         let job = Self.edgeJob()
         let values = JobRecord(job).values

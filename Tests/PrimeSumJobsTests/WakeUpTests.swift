@@ -12,12 +12,7 @@ import Testing
     @Test(arguments: Backend.all)
     func everyJobFindsAnIdleWorkerWithoutTheFallbackPoll(_ backend: Backend) async throws {
         let store = try await backend.ready()
-        let pool = WorkerPool(
-            store: store,
-            configuration: .init(workers: 4, idlePollInterval: .seconds(3_600)),
-            logger: Logger(label: "test")
-        ) { job, _ in UInt128(job.b) }
-        let workers = Task { try await pool.run() }
+        let workers = startedPool(on: store, workers: 4)
         defer { workers.cancel() }
         // Every worker is idle, subscribed and waiting before the first job arrives.
         try await Task.sleep(for: .milliseconds(200))
@@ -130,11 +125,7 @@ import Testing
     /// after the job).
     @Test func aJobCostsOneClaim() async throws {
         let store = InstrumentedJobStore()
-        let pool = WorkerPool(
-            store: store, configuration: .init(workers: 2, idlePollInterval: .seconds(3_600)),
-            logger: Logger(label: "test")
-        ) { job, _ in UInt128(job.b) }
-        let workers = Task { try await pool.run() }
+        let workers = startedPool(on: store, workers: 2)
         defer { workers.cancel() }
         // Both workers look at the empty queue once at start, then wait.
         for _ in 0..<1_000 where store.count(of: .claim) < 2 { try await Task.sleep(for: .milliseconds(10)) }
@@ -192,14 +183,10 @@ import Testing
     }
 
     /// A job submitted on a replica whose worker waits is stored already claimed by it and
-    /// computed without a claim; one whose worker stopped waiting is handed back and claimed.
+    /// computed without a claim.
     @Test func aJobSubmittedToAnIdleWorkerCostsNoClaim() async throws {
         let store = InstrumentedJobStore()
-        let pool = WorkerPool(
-            store: store, configuration: .init(workers: 2, idlePollInterval: .seconds(3_600)),
-            logger: Logger(label: "test")
-        ) { job, _ in UInt128(job.b) }
-        let workers = Task { try await pool.run() }
+        let workers = startedPool(on: store, workers: 2)
         defer { workers.cancel() }
         for _ in 0..<1_000 where store.changes.subscriberCount < 2 {
             try await Task.sleep(for: .milliseconds(10))
@@ -236,4 +223,14 @@ import Testing
         #expect(stored.status == .queued && stored.attempts == 0 && stored.leaseOwner == nil)
         #expect(try await store.claimNext(worker: "other", lease: .seconds(15))?.id == job.id)
     }
+}
+
+/// A pool of `workers` on `store`, each summing a job as its `b`, whose idle workers poll the
+/// store only hourly (so a lost wake-up shows), running until the task is cancelled.
+func startedPool(on store: any JobStore, workers: Int) -> Task<Void, any Error> {
+    let pool = WorkerPool(
+        store: store, configuration: .init(workers: workers, idlePollInterval: .seconds(3_600)),
+        logger: Logger(label: "test")
+    ) { job, _ in UInt128(job.b) }
+    return Task { try await pool.run() }
 }
