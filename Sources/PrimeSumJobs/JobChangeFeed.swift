@@ -41,6 +41,18 @@ public final class JobChangeFeed: Sendable {
         mutating func holdQueueWakeUp() {
             heldQueueWakeUps = min(heldQueueWakeUps + 1, JobChangeFeed.heldQueueWakeUpLimit)
         }
+
+        /// A held wake-up of the queue for a worker that looks for work now, if any: a backlog
+        /// before a single job.
+        mutating func takeHeldQueueWakeUp() -> Held? {
+            if heldBacklog {
+                heldBacklog = false
+                return .backlog
+            }
+            guard heldQueueWakeUps > 0 else { return nil }
+            heldQueueWakeUps -= 1
+            return .job
+        }
     }
 
     /// At most this many wake-ups are held: enough for a backlog to reach every worker as
@@ -61,14 +73,7 @@ public final class JobChangeFeed: Sendable {
         let (subscription, held) = state.withLock { state -> (Subscription, Held?) in
             let subscription = Subscription(topic: topic, token: state.nextToken, worker: worker, feed: self)
             state.nextToken += 1
-            if topic == .queue && state.heldBacklog {
-                state.heldBacklog = false
-                return (subscription, .backlog)
-            }
-            if topic == .queue && state.heldQueueWakeUps > 0 {
-                state.heldQueueWakeUps -= 1
-                return (subscription, .job)
-            }
+            if topic == .queue, let held = state.takeHeldQueueWakeUp() { return (subscription, held) }
             state.subscribers[topic, default: [:]][subscription.token] = subscription
             return (subscription, nil)
         }
@@ -76,10 +81,13 @@ public final class JobChangeFeed: Sendable {
         return subscription
     }
 
-    private enum Held { case job, backlog }
+    fileprivate enum Held { case job, backlog }
 
-    /// Fires every subscription of `topic`, handing it `job` when the change carried it.
+    /// Fires every subscription of `topic`, handing it `job` when the change carried it: an
+    /// ended job of this topic (anything else a store's notification held is not handed on).
     public func publish(_ topic: Topic, job: Job? = nil) {
+        // Only an ended job of this topic is carried (a store's notification may hold another).
+        let job = job.flatMap { topic == .job($0.id) && $0.status.isTerminal ? $0 : nil }
         let fired = state.withLock { state -> [Int: Subscription] in
             let fired = state.subscribers.removeValue(forKey: topic)
             switch topic {
@@ -223,14 +231,7 @@ public final class JobChangeFeed: Sendable {
     private func restore(_ subscription: Subscription) {
         let held = state.withLock { state -> Held? in
             guard subscription.isWaiting else { return nil }
-            if state.heldBacklog {
-                state.heldBacklog = false
-                return .backlog
-            }
-            if state.heldQueueWakeUps > 0 {
-                state.heldQueueWakeUps -= 1
-                return .job
-            }
+            if let held = state.takeHeldQueueWakeUp() { return held }
             state.subscribers[.queue, default: [:]][subscription.token] = subscription
             return nil
         }

@@ -308,7 +308,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         let ended =
             fields.count > 3
             ? try? JSONDecoder().decode(JobRecord.self, from: Data(fields[3].utf8)).job() : nil
-        changes.publish(.job(id), job: ended?.id == id && ended?.status.isTerminal == true ? ended : nil)
+        changes.publish(.job(id), job: ended)
         if fields[0] == "q" { changes.signal(.queue) }
     }
 

@@ -141,7 +141,7 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
         guard fields.count >= 2, let id = UUID(uuidString: String(fields[1])) else { return }
         if fields.count > 2 && fields[2] == writer { return }
         let ended = fields.count > 3 ? Self.job(publishedFields: fields[3]) : nil
-        changes.publish(.job(id), job: ended?.id == id && ended?.status.isTerminal == true ? ended : nil)
+        changes.publish(.job(id), job: ended)
         if fields[0] == "q" { changes.signal(.queue) }
     }
 

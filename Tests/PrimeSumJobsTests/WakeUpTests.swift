@@ -167,6 +167,22 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    /// A change carries only an ended job of its own topic: another job, or one still running,
+    /// wakes the waiter without it (it reads the job instead).
+    @Test func onlyAnEndedJobOfTheTopicIsCarried() async {
+        let feed = JobChangeFeed()
+        var ended = job()
+        ended.finish(sum: 17, now: ended.createdAt, ttl: .seconds(60))
+        let running = job()
+        for (topic, carried, expected) in [
+            (ended.id, ended, Optional(ended)), (UUID(), ended, nil), (running.id, running, nil),
+        ] {
+            let waiter = feed.subscribe(.job(topic))
+            feed.publish(.job(topic), job: carried)
+            #expect(await waiter.wait(timeout: .seconds(10)) == expected)
+        }
+    }
+
     /// A handed job wakes the worker with the job; a worker that stopped waiting first (its
     /// idle poll came) refuses it, so the caller gives the job back to the queue.
     @Test func aHandedJobReachesAWaitingWorkerOnly() async {
