@@ -94,18 +94,24 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
     /// queue index stays as small as the queue.
     private static let indexes: [JSONValue] = [
         index("queue", fields: ["createdAt"], status: .string(JobStatus.queued.rawValue)),
+        index(
+            "whole-queue", fields: ["createdAt"], status: .string(JobStatus.queued.rawValue),
+            also: ["parentId": ["$exists": false]]),
         index("leases", fields: ["leaseExpiresAt"], status: .string(JobStatus.inProgress.rawValue)),
         index("results", fields: ["a", "b"], status: .string(JobStatus.finished.rawValue)),
         index("expiry", fields: ["expiresAt"], status: ["$in": terminal]),
         index("parts", fields: ["parentId"], status: ["$exists": true]),
     ]
 
-    private static func index(_ name: String, fields: [JSONValue], status: JSONValue) -> JSONValue {
-        [
+    /// An index of the jobs in `status` that also match `also`.
+    private static func index(
+        _ name: String, fields: [JSONValue], status: JSONValue, also: [String: JSONValue] = [:]
+    ) -> JSONValue {
+        let filter: [String: JSONValue] = ["type": "job", "status": status].merging(also) { first, _ in first
+        }
+        return [
             "ddoc": "primesum-mango", "name": .string(name), "type": "json",
-            "index": [
-                "fields": .array(fields), "partial_filter_selector": ["type": "job", "status": status],
-            ],
+            "index": ["fields": .array(fields), "partial_filter_selector": .object(filter)],
         ]
     }
 
@@ -273,13 +279,16 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
         return try await find(selector, index: "results", limit: 1).first?.job()
     }
 
-    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
-        let selector: JSONValue = [
+    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
+        var selector: [String: JSONValue] = [
             "type": "job", "status": .string(JobStatus.queued.rawValue), "createdAt": ["$gte": 0],
         ]
+        if !includingParts { selector["parentId"] = ["$exists": false] }
         while true {
             try Task.checkCancellation()
-            let candidates = try await find(selector, index: "queue", sort: "createdAt", limit: 16)
+            let candidates = try await find(
+                .object(selector), index: includingParts ? "queue" : "whole-queue", sort: "createdAt",
+                limit: 16)
             if candidates.isEmpty { return nil }
             var attempted = false
             for document in candidates {

@@ -27,10 +27,12 @@ public protocol JobStore: Sendable {
     /// The job with this id, or nil.
     func job(id: UUID) async throws -> Job?
 
-    /// Atomically takes the oldest QUEUED job: IN_PROGRESS (`Job.claim`), leased to `worker`
-    /// for `lease` from the store clock's `now()` read when the claim lands, attempts + 1. Nil
-    /// when nothing is queued.
-    func claimNext(worker: String, lease: Duration) async throws -> Job?
+    /// Atomically takes the oldest QUEUED job, or when not `includingParts` the oldest that is
+    /// not a part of a split job: IN_PROGRESS (`Job.claim`), leased to `worker` for `lease`
+    /// from the store clock's `now()` read when the claim lands, attempts + 1. Nil when nothing
+    /// such is queued. (A worker pool keeps a worker off parts this way, so that a split job
+    /// never holds every worker while other jobs wait: see `WorkerPool`.)
+    func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job?
 
     /// Ends each job as its worker reports (`Job.complete`), but only while it is still held
     /// under the lease it was claimed with; a terminal job lives for `ttl`. A part's completion
@@ -91,6 +93,11 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
+    /// Takes the oldest QUEUED job, a part or not (`claimNext(worker:lease:includingParts:)`).
+    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
+        try await claimNext(worker: worker, lease: lease, includingParts: true)
+    }
+
     /// Submits a job that may be queued (`submit(_:queueing:)`).
     public func submit(_ job: Job) async throws -> Submission {
         guard let submission = try await submit(job, queueing: true) else {

@@ -39,9 +39,9 @@ public struct MeasuredJobStore: JobStore {
         try await measure("get") { try await base.job(id: id) }
     }
 
-    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
         try await measure("claimNext") {
-            try await base.claimNext(worker: worker, lease: lease)
+            try await base.claimNext(worker: worker, lease: lease, includingParts: includingParts)
         }
     }
 

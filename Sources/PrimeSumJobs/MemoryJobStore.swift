@@ -6,13 +6,15 @@ import Synchronization
 /// For tests and single-process use.
 ///
 /// It keeps every job for its TTL (rate × 600 s of them), so no operation on the request path
-/// scans them: the queue is a heap by creation time, and idempotency keys, finished results
+/// scans them: the queue is two heaps by creation time (whole jobs, parts), and idempotency keys, finished results
 /// and running jobs have indexes of their own. Only the cleaner's expiry sweep walks every job.
 public final class MemoryJobStore: CompareAndSwapJobStore {
     private struct State {
         var jobs: [UUID: Job] = [:]
-        /// QUEUED jobs by creation time; an entry whose job moved on is skipped when popped.
-        var queue = Heap<QueueEntry>()
+        /// QUEUED jobs by creation time, parts apart so that a claim may pass them by; an entry
+        /// whose job moved on is skipped when popped.
+        var wholeJobQueue = Heap<QueueEntry>()
+        var partQueue = Heap<QueueEntry>()
         var insertions: UInt64 = 0
         var queued = 0
         var running: Set<UUID> = []
@@ -29,8 +31,9 @@ public final class MemoryJobStore: CompareAndSwapJobStore {
             if job.status == .queued {
                 queued += 1
                 insertions += 1
-                queue.insert(
-                    QueueEntry(createdAt: job.createdAt, order: insertions, id: job.id, version: job.version))
+                let entry = QueueEntry(
+                    createdAt: job.createdAt, order: insertions, id: job.id, version: job.version)
+                if job.parent == nil { wholeJobQueue.insert(entry) } else { partQueue.insert(entry) }
             }
             if job.status == .inProgress { running.insert(job.id) } else { running.remove(job.id) }
             if job.status == .finished, job.parent == nil {
@@ -40,6 +43,14 @@ public final class MemoryJobStore: CompareAndSwapJobStore {
                 byKey[OwnedKey(key: key, owner: job.owner)] = job.id
             }
             if previous == nil, let parent = job.parent { partsByParent[parent, default: []].insert(job.id) }
+        }
+
+        /// Takes the oldest entry of the queue, or of its whole jobs only.
+        mutating func popQueued(includingParts: Bool) -> QueueEntry? {
+            if includingParts, let part = partQueue.min, wholeJobQueue.min.map({ part < $0 }) ?? true {
+                return partQueue.popMin()
+            }
+            return wholeJobQueue.popMin()
         }
 
         /// The FINISHED job (not a part) for [a, b) unexpired at `now`.
@@ -115,10 +126,10 @@ public final class MemoryJobStore: CompareAndSwapJobStore {
 
     public func job(id: UUID) async throws -> Job? { state.withLock { $0.jobs[id] } }
 
-    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
         let now = clock.now()
         return state.withLock { state -> Job? in
-            while let entry = state.queue.popMin() {
+            while let entry = state.popQueued(includingParts: includingParts) {
                 guard let previous = state.jobs[entry.id], previous.status == .queued,
                     previous.version == entry.version
                 else { continue }

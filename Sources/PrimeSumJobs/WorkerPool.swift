@@ -21,10 +21,14 @@ public typealias JobSplitter = @Sendable (Job) -> [Range<UInt64>]
 /// graceful shutdown no new job is claimed; running jobs get `drainTimeout` to finish, then go
 /// back to QUEUED for another replica. A job that `split` cuts into parts is not computed by the
 /// worker that claimed it: its parts go into the queue (`JobStore.split`), and the completion
-/// of the last of them settles it.
+/// of the last of them settles it. At most `partWorkers` workers compute parts at once; the
+/// others claim whole jobs only, so that a split job's parts, queued ahead of every job
+/// submitted after it, never hold every worker while those jobs wait.
 public struct WorkerPool: Service {
     public struct Configuration: Sendable {
         public var workers: Int
+        /// How many workers may compute parts of split jobs at once.
+        public var partWorkers: Int
         public var leaseDuration: Duration
         /// How often the pool renews the leases of its running jobs (and writes their progress).
         public var heartbeatInterval: Duration
@@ -34,13 +38,17 @@ public struct WorkerPool: Service {
         public var resultsTTL: Duration
         public var drainTimeout: Duration
 
+        /// `partWorkers` defaults to all workers but one (at least one): with an engine
+        /// thread per core, one part keeps the cores busy and a worker stays free for the jobs
+        /// submitted meanwhile.
         public init(
-            workers: Int, leaseDuration: Duration = .seconds(15),
+            workers: Int, partWorkers: Int? = nil, leaseDuration: Duration = .seconds(15),
             heartbeatInterval: Duration = .milliseconds(250),
             idlePollInterval: Duration = .seconds(5), resultsTTL: Duration = .seconds(600),
             drainTimeout: Duration = .seconds(20)
         ) {
             self.workers = workers
+            self.partWorkers = partWorkers ?? max(1, workers - 1)
             self.leaseDuration = leaseDuration
             self.heartbeatInterval = heartbeatInterval
             self.idlePollInterval = idlePollInterval
@@ -57,6 +65,7 @@ public struct WorkerPool: Service {
     private let logger: Logger
     private let name: String
     private let activity: ReplicaActivity
+    private let partSlots: PartSlots
     private let metrics: any MetricsFactory
     private let inProgress: Meter
     private let queueWait: Timer
@@ -84,6 +93,7 @@ public struct WorkerPool: Service {
         self.logger = logger
         self.name = name
         self.activity = activity
+        partSlots = PartSlots(configuration.partWorkers)
     }
 
     public func run() async throws {
@@ -132,19 +142,32 @@ public struct WorkerPool: Service {
                             || ContinuousClock.now - started >= configuration.idlePollInterval)
                 }
                 do {
+                    // A worker claims parts only while it can take one of the pool's part slots.
+                    var holdsPartSlot = handed == nil && partSlots.take()
+                    defer { if holdsPartSlot { partSlots.give() } }
                     let next =
                         if let handed { handed } else {
-                            try await store.claimNext(worker: worker, lease: configuration.leaseDuration)
+                            try await store.claimNext(
+                                worker: worker, lease: configuration.leaseDuration,
+                                includingParts: holdsPartSlot)
                         }
                     guard let job = next else {
                         followBacklog = false
                         continue
+                    }
+                    if holdsPartSlot && job.parent == nil {
+                        holdsPartSlot = false
+                        // A worker refused a slot meanwhile may have passed by a queued part.
+                        if partSlots.give() { store.changes.signal(.queue) }
                     }
                     if job.parent == nil, job.partCount == 0, case let ranges = split(job), ranges.count > 1 {
                         await splitJob(job, into: ranges)
                         continue
                     }
                     let ending = await run(job, drain: drain)
+                    // The next part is this worker's to look for: the wake-ups of queued parts
+                    // may have gone to workers that take whole jobs only.
+                    if job.parent != nil { followBacklog = true }
                     // The previous job's completion, if still running (returns at once if none).
                     await completions.next()
                     if let ending { completions.addTask { await record(ending) } }
@@ -314,6 +337,42 @@ private final class Drain: Sendable {
         Task {
             try? await Task.sleep(for: timeout)
             passed.store(true, ordering: .relaxed)
+        }
+    }
+}
+
+/// The pool's part slots: a worker computes a part only while it holds one (see `WorkerPool`).
+private final class PartSlots: Sendable {
+    private struct State {
+        var free: Int
+        /// A worker was refused a slot since the last `give`.
+        var refused = false
+    }
+    private let state: Mutex<State>
+
+    init(_ count: Int) {
+        state = Mutex(State(free: count))
+    }
+
+    /// Takes a slot, or false when every slot is held.
+    func take() -> Bool {
+        state.withLock { state in
+            guard state.free > 0 else {
+                state.refused = true
+                return false
+            }
+            state.free -= 1
+            return true
+        }
+    }
+
+    /// Returns a slot; true when a worker was refused one meanwhile.
+    @discardableResult
+    func give() -> Bool {
+        state.withLock { state in
+            state.free += 1
+            defer { state.refused = false }
+            return state.refused
         }
     }
 }

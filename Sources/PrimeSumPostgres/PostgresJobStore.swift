@@ -264,6 +264,13 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
                     """
                 ]
             ),
+            (
+                6,
+                [
+                    // A claim that passes parts by (`includingParts: false`) reads this one.
+                    "CREATE INDEX jobs_whole_queue ON jobs (created_at) WHERE status = 'QUEUED' AND parent_id IS NULL"
+                ]
+            ),
         ]
     }
 
@@ -332,7 +339,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         try await ready { [self] in try await fetchOne("SELECT * FROM jobs WHERE id = \(id)") }
     }
 
-    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
         try await ready { [self] in
             // One statement, on the server's clock: the SET list is `Job.claim` (the contract
             // suite checks they agree). Autocommitted, unlike the writes that report a job's
@@ -348,7 +355,8 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
                     lease_expires_at = \(unescaped: Self.serverMilliseconds) + \(leaseMilliseconds),
                     version = version + 1
                 WHERE id = (
-                    SELECT id FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                    SELECT id FROM jobs WHERE status = 'QUEUED' \(unescaped: includingParts ? "" : "AND parent_id IS NULL")
+                    ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
                 )
                 RETURNING *
                 """, logger: logger

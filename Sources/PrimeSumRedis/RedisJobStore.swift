@@ -160,7 +160,8 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
     public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
         try await access {
             var scriptKeys = [
-                keys.job(job.id), keys.queue, keys.leases, keys.expiry, keys.result(a: job.a, b: job.b),
+                keys.job(job.id), keys.queue(of: job), keys.leases, keys.expiry,
+                keys.result(a: job.a, b: job.b),
             ]
             if let key = job.idempotencyKey {
                 scriptKeys.append(keys.idempotency(key: key, owner: job.owner))
@@ -200,11 +201,11 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
         }
     }
 
-    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
         try await access {
             try Self.job(
                 try await evaluate(
-                    .claim, keys: [keys.queue, keys.leases],
+                    .claim, keys: [keys.queue, keys.leases] + (includingParts ? [keys.partQueue] : []),
                     arguments: [
                         keys.prefix + "job:", worker, String(Int64(saturating: lease.timeInterval * 1000)),
                     ]))
@@ -253,7 +254,8 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
         try await access {
             let record = JobRecord(job)
             var scriptKeys = [
-                keys.job(job.id), keys.queue, keys.leases, keys.expiry, keys.result(a: job.a, b: job.b),
+                keys.job(job.id), keys.queue(of: job), keys.leases, keys.expiry,
+                keys.result(a: job.a, b: job.b),
             ]
             if let key = job.idempotencyKey {
                 scriptKeys.append(keys.idempotency(key: key, owner: job.owner))
@@ -340,7 +342,10 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
     }
 
     public func queuedCount() async throws -> Int {
-        try await access { Int(try await pool.run("ZCARD", keys.queue).integer ?? 0) }
+        try await access {
+            let whole = try await pool.run("ZCARD", keys.queue).integer ?? 0
+            return Int(whole + (try await pool.run("ZCARD", keys.partQueue).integer ?? 0))
+        }
     }
 
     public func recordHeartbeat(replica: String, document: String, until: Date) async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import PrimeSumJobs
 
 /// The names of everything the store keeps in Redis, all under one prefix (`primesum:` by
 /// default). The scripts of `RedisScript` build the same job, result and idempotency names
@@ -13,8 +14,12 @@ struct RedisKeys: Sendable {
 
     /// A job's hash, its fields named as `JobRecord.columns`.
     func job(_ id: UUID) -> String { prefix + "job:" + Self.member(id) }
-    /// QUEUED job ids by creation instant (ms): the queue.
+    /// QUEUED job ids by creation instant (ms): the queue of whole jobs.
     var queue: String { prefix + "queue" }
+    /// QUEUED parts of split jobs, likewise: apart, so that a claim may pass them by.
+    var partQueue: String { prefix + "part-queue" }
+    /// The queue `job` waits in when QUEUED.
+    func queue(of job: Job) -> String { job.parent == nil ? queue : partQueue }
     /// IN_PROGRESS job ids by lease expiry (ms).
     var leases: String { prefix + "leases" }
     /// Terminal job ids by expiry (ms), for the cleaner; Redis also expires each key itself.

@@ -23,7 +23,7 @@ enum RedisScript: CaseIterable, Sendable {
     /// `HMGET`'s field list, for scripts that return a job.
     private static let columns = JobRecord.columns.map { "'\($0)'" }.joined(separator: ", ")
 
-    /// `JobStore.submit` in one step. KEYS: job, queue, leases, expiry, result[, idempotency[,
+    /// `JobStore.submit` in one step. KEYS: job, the job's queue (`RedisKeys.queue(of:)`), leases, expiry, result[, idempotency[,
     /// the parent's parts]]. ARGV: id, created at (the queue score), channel, the writer's tag,
     /// queueing (1 or 0), owner (empty for none), expiry, 1 when the job may be answered by a
     /// result (it is not a part), job key prefix, the lease expiry of a job submitted claimed
@@ -70,9 +70,9 @@ enum RedisScript: CaseIterable, Sendable {
         return {'s'}
         """
 
-    /// KEYS: queue, leases. ARGV: job key prefix, worker, lease milliseconds. Pops the oldest
-    /// QUEUED job and applies `Job.claim` at Redis's `TIME` (`RedisJobStoreTests` checks they
-    /// agree); returns the
+    /// KEYS: queue, leases[, part queue]. ARGV: job key prefix, worker, lease milliseconds.
+    /// Pops the oldest QUEUED job (of both queues when the part queue is given) and applies
+    /// `Job.claim` at Redis's `TIME` (`RedisJobStoreTests` checks they agree); returns the
     /// job's fields, or nil when nothing is queued. Nothing is published: waiters wait for a
     /// job to be queued or to end, and a claim is neither.
     private static let claimSource = """
@@ -80,7 +80,13 @@ enum RedisScript: CaseIterable, Sendable {
         local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
         local leaseUntil = string.format('%d', now + tonumber(ARGV[3]))
         while true do
-          local popped = redis.call('ZPOPMIN', KEYS[1])
+          local queue = KEYS[1]
+          if KEYS[3] then
+            local whole = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+            local part = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+            if #part > 0 and (#whole == 0 or tonumber(part[2]) < tonumber(whole[2])) then queue = KEYS[3] end
+          end
+          local popped = redis.call('ZPOPMIN', queue)
           if #popped == 0 then return false end
           local id = popped[1]
           local key = ARGV[1] .. id
@@ -96,7 +102,7 @@ enum RedisScript: CaseIterable, Sendable {
         end
         """
 
-    /// The conditional write. KEYS: job, queue, leases, expiry, result[, idempotency]. ARGV:
+    /// The conditional write. KEYS: job, the job's queue, leases, expiry, result[, idempotency]. ARGV:
     /// the condition (`v:VERSION`, a compare-and-swap, or `l:ATTEMPT:OWNER`, held under that
     /// lease), id, channel, status, created at, lease expiry, expiry, key prefix, the writer's
     /// tag, then field/value pairs where a value is `=TEXT`, or empty to delete the field. Keeps the

@@ -117,6 +117,13 @@ public final class SQLiteJobStore: CompareAndSwapJobStore {
                     "UPDATE jobs SET lease_expires_at = 0 WHERE status = 'IN_PROGRESS' AND part_count > 0 AND lease_expires_at IS NULL"
             )
         }
+        migrator.registerMigration("v5: the queue of whole jobs") { db in
+            // A claim that passes parts by (`includingParts: false`) reads this one.
+            try db.execute(
+                sql:
+                    "CREATE INDEX jobs_whole_queue ON jobs(created_at) WHERE status = 'QUEUED' AND parent_id IS NULL"
+            )
+        }
         return migrator
     }
 
@@ -145,25 +152,27 @@ public final class SQLiteJobStore: CompareAndSwapJobStore {
         try read { db in try Self.fetch(db, id: id) }
     }
 
-    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
+        let queued = includingParts ? "status = 'QUEUED'" : "status = 'QUEUED' AND parent_id IS NULL"
         // Most claims find nothing (a worker woken for a job another took, or done with its
         // own): a read sees that without a write transaction.
-        guard try read({ db in try Bool.fetchOne(db.cachedStatement(sql: Self.anyQueued)) ?? false }) else {
-            return nil
-        }
+        guard
+            try read({ db in
+                try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE \(queued))"))
+                    ?? false
+            })
+        else { return nil }
         return try await write { [clock] db -> Job? in
             guard
                 var job = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql: "SELECT * FROM jobs WHERE status = 'QUEUED' ORDER BY created_at LIMIT 1")
+                    db.cachedStatement(sql: "SELECT * FROM jobs WHERE \(queued) ORDER BY created_at LIMIT 1")
                 ).map(Self.job)
             else { return nil }
             job.claim(by: worker, lease: lease, now: clock.now())
             return try Self.overwrite(db, job)
         }
     }
-
-    private static let anyQueued = "SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'QUEUED')"
 
     public func update(_ job: Job) async throws -> Job? {
         let stored = try await write { db in try Self.overwrite(db, job) }

@@ -29,7 +29,8 @@ public func buildApplication(
     let started = store.clock.now()
     if configuration.role != .api {
         let pool = WorkerPool.Configuration(
-            workers: configuration.workers, leaseDuration: configuration.leaseDuration,
+            workers: configuration.workers, partWorkers: configuration.partWorkers,
+            leaseDuration: configuration.leaseDuration,
             idlePollInterval: configuration.idlePollInterval, resultsTTL: configuration.resultsTTL,
             drainTimeout: configuration.drainTimeout)
         services.append(

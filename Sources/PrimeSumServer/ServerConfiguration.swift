@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     public var role = Role.all
     /// Workers in this process (default: the cores).
     public var workers = ProcessInfo.processInfo.activeProcessorCount
+    /// Workers that may compute parts of split jobs at once (default: all but one, at least
+    /// one); the others take whole jobs only (`WorkerPool`).
+    public var partWorkers: Int?
     /// How long an idle worker waits for a wake-up before it asks the store anyway; wake-ups
     /// are level-triggered, so this is only the last line of defence.
     public var idlePollInterval = Duration.seconds(5)
@@ -104,6 +107,10 @@ public struct ServerConfiguration: Sendable {
         ("role", "api, worker or all (all)"),
         ("workers.count", "workers in this process (the cores)"),
         (
+            "workers.forParts",
+            "workers that may compute parts of split jobs at once; the others take whole jobs only (workers.count - 1, at least 1)"
+        ),
+        (
             "workers.idlePollSeconds",
             "seconds an idle worker waits for a wake-up before asking the store anyway (5)"
         ),
@@ -178,6 +185,7 @@ public struct ServerConfiguration: Sendable {
             role = parsed
         }
         workers = try values.integer("workers.count", in: 0...1_024) ?? workers
+        partWorkers = try values.integer("workers.forParts", in: 1...1_024) ?? partWorkers
         idlePollInterval =
             try values.integer("workers.idlePollSeconds", in: 1...3_600).map { .seconds($0) }
             ?? idlePollInterval

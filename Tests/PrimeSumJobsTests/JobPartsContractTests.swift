@@ -67,6 +67,37 @@ import Testing
         #expect(try await store.job(id: parent.id)?.status == .inProgress)
     }
 
+    /// A claim of whole jobs only (a worker pool's last worker free of parts) passes the
+    /// queued parts by for a job submitted after them; a claim of any takes the oldest of all.
+    @Test(arguments: Backend.all)
+    func aClaimOfWholeJobsOnlyPassesQueuedPartsBy(_ backend: Backend) async throws {
+        let (store, parent) = try await claimedParent(on: backend)
+        _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 3), ttl: ttl)
+        let now = store.clock.now()
+        func whole(_ offset: TimeInterval, _ a: UInt64) -> Job {
+            Job(
+                a: a, b: a + 10, createdAt: now.addingTimeInterval(offset),
+                expiresAt: now.addingTimeInterval(600))
+        }
+        let earlier = try await store.submit(whole(-60, 50_000)).job
+        let later = try await store.submit(whole(60, 60_000)).job
+        let lease = Duration.seconds(15)
+        #expect(try await store.claimNext(worker: "w", lease: lease, includingParts: true)?.id == earlier.id)
+        #expect(try await store.claimNext(worker: "w", lease: lease, includingParts: false)?.id == later.id)
+        #expect(try await store.claimNext(worker: "w", lease: lease, includingParts: false) == nil)
+        #expect(try await store.queuedCount() == 3)
+        var parts: [Job] = []
+        while let part = try await store.claimNext(worker: "w", lease: lease, includingParts: true) {
+            parts.append(part)
+        }
+        #expect(parts.count == 3 && parts.allSatisfy { $0.parent == parent.id && $0.status == .inProgress })
+        #expect(try await store.queuedCount() == 0)
+        // A part handed back waits in the parts' queue again.
+        try #require(try await store.complete([Completion(parts[0], .handedBack)], ttl: ttl)[0].job != nil)
+        #expect(try await store.claimNext(worker: "w", lease: lease, includingParts: false) == nil)
+        #expect(try await store.claimNext(worker: "w", lease: lease)?.id == parts[0].id)
+    }
+
     @Test(arguments: Backend.all)
     func concurrentWorkersFinishThePartsAndTheParentOnceWithTheSum(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)

@@ -57,6 +57,8 @@ import Testing
         let app = try APITests.app(store: store, engine: engine) {
             $0.splitSeconds = 0.3
             $0.partSetUpShare = 0.25
+            // Both workers on parts: the DELETE must stop two computations.
+            $0.partWorkers = 2
         }
         try await app.test(.router) { client in
             // About 3.5 s of sieving on one thread, in parts of about 0.3 s.

@@ -45,9 +45,9 @@ public final class InstrumentedJobStore: JobStore {
         try enter(.read)
         return try await base.job(id: id)
     }
-    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
+    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
         try enter(.claim)
-        return try await base.claimNext(worker: worker, lease: lease)
+        return try await base.claimNext(worker: worker, lease: lease, includingParts: includingParts)
     }
     public func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
         try await base.complete(completions, ttl: ttl)
