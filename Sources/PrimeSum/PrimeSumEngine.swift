@@ -21,11 +21,17 @@ public struct PrimeSumEngine: Sendable {
     /// BENCHMARKS.md): larger moves work from its sieve to its tables.
     public let prefixAlpha: Double?
 
+    /// The nice value (0-19) of the threads a computation starts: above 0, the process's other
+    /// threads (a server's API) run first whenever they have work, and the computation takes
+    /// the rest of the cores. A computation run inline on the caller's thread keeps its priority.
+    public let niceness: Int32
+
     /// An engine using `threads` threads (default: every active core).
-    public init(threads: Int? = nil, prefixAlpha: Double? = nil) {
+    public init(threads: Int? = nil, prefixAlpha: Double? = nil, niceness: Int32 = 0) {
         let threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.threads = threads
         self.prefixAlpha = prefixAlpha
+        self.niceness = min(max(niceness, 0), 19)
         self.costModel = CostModel(threads: threads)
     }
 
@@ -62,6 +68,10 @@ public struct PrimeSumEngine: Sendable {
             await withCheckedContinuation { continuation in
                 guard resumer.install(continuation) else { return }
                 let thread = Thread { [self] in
+                    // Linux's nice is per thread; the pool's helpers inherit it from this one.
+                    if niceness > 0 {
+                        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+                    }
                     resumer.resume(
                         with: Result { () throws(PrimeSumError) in
                             try compute(range, method: chosen, control: control)

@@ -15,7 +15,8 @@ public func buildApplication(
     configuration: ServerConfiguration, store: any JobStore, engine: PrimeSumEngine? = nil,
     drain: DrainState = DrainState(), metrics: PrometheusCollectorRegistry, logger: Logger
 ) throws -> some ApplicationProtocol {
-    let engine = engine ?? PrimeSumEngine(threads: configuration.engineThreads)
+    let engine =
+        engine ?? PrimeSumEngine(threads: configuration.engineThreads, niceness: configuration.engineNiceness)
     // A store with connections of its own runs first, so it is the last to stop.
     var services: [any Service] = (store as? any Service).map { [$0] } ?? []
     let store = MeasuredJobStore(store)

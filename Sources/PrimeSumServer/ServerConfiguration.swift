@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     /// Threads one computation uses (default: the cores); workers × threads near the core
     /// count keeps the API responsive while every worker computes.
     public var engineThreads: Int?
+    /// The nice value of computations' threads: the API's threads run first, so a replica
+    /// answers promptly while its workers keep the cores busy (0 = the same priority).
+    public var engineNiceness: Int32 = 10
     /// QUEUED jobs beyond which submits answer 503.
     public var queueCapacity = 10_000
     /// How long a finished result stays readable (the seed's 600 s).
@@ -115,6 +118,10 @@ public struct ServerConfiguration: Sendable {
             "seconds an idle worker waits for a wake-up before asking the store anyway (5)"
         ),
         ("engine.threads", "threads one computation uses (the cores)"),
+        (
+            "engine.nice",
+            "nice value (0-19) of computations' threads, so the API answers first while workers compute (10)"
+        ),
         ("queue.capacity", "queued jobs before submits get 503 (10000)"),
         ("results.ttl", "seconds a result stays readable (600)"),
         (
@@ -190,6 +197,7 @@ public struct ServerConfiguration: Sendable {
             try values.integer("workers.idlePollSeconds", in: 1...3_600).map { .seconds($0) }
             ?? idlePollInterval
         engineThreads = try values.integer("engine.threads", in: 1...1_024) ?? engineThreads
+        engineNiceness = try values.integer("engine.nice", in: 0...19).map(Int32.init) ?? engineNiceness
         queueCapacity = try values.integer("queue.capacity", in: 0...100_000_000) ?? queueCapacity
         resultsTTL = try values.integer("results.ttl", in: 1...31_536_000).map { .seconds($0) } ?? resultsTTL
         splitSeconds = try values.number("jobs.splitSeconds", atLeast: 0) ?? splitSeconds
