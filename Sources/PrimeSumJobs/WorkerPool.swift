@@ -121,11 +121,12 @@ public struct WorkerPool: Service {
     /// this process started) and when woken for a backlog, it claims until the queue is empty.
     /// A waiting worker may instead be handed a job this process's API stored already claimed
     /// by it (`JobChangeFeed.reserveIdleWorker`): it computes that without a claim.
-    /// A job's completion overlaps the claim of the next (at most one in flight per worker):
-    /// with a networked store, a worker on tiny jobs otherwise waits two round trips per job.
+    /// A job's completion overlaps the next jobs (up to `completionsInFlight` per worker): with
+    /// a networked store, a worker on tiny jobs otherwise computes one job a round trip.
     private func work(as worker: String, drain: Drain) async {
         await withTaskGroup(of: Void.self) { completions in
             var followBacklog = true
+            var inFlight = 0
             while !drain.isDraining && !Task.isCancelled {
                 var handed: Job?
                 if !followBacklog {
@@ -168,9 +169,11 @@ public struct WorkerPool: Service {
                     // The next part is this worker's to look for: the wake-ups of queued parts
                     // may have gone to workers that take whole jobs only.
                     if job.parent != nil { followBacklog = true }
-                    // The previous job's completion, if still running (returns at once if none).
-                    await completions.next()
-                    if let ending { completions.addTask { await record(ending) } }
+                    if inFlight == Self.completionsInFlight, await completions.next() != nil { inFlight -= 1 }
+                    if let ending {
+                        completions.addTask { await record(ending) }
+                        inFlight += 1
+                    }
                 } catch {
                     followBacklog = false
                     logger.log(
@@ -180,6 +183,11 @@ public struct WorkerPool: Service {
             }
         }
     }
+
+    /// Completions a worker sends before it waits for the oldest: enough for a store a few
+    /// milliseconds away to complete tiny jobs as fast as they are computed; few enough that a
+    /// store that stops answering stops the worker soon.
+    static let completionsInFlight = 16
 
     /// Puts a claimed job's parts into the queue instead of computing it; on a store error the
     /// job goes back to the queue (or its lease lapses) and is split again, finding the parts

@@ -4,17 +4,20 @@ import Synchronization
 
 /// A memory store for tests that counts its operations and runs a test's step before any of
 /// them: to fail it, as a store going down mid-request does, or to race it (fault injection
-/// around the real memory store).
+/// around the real memory store); it can also slow an operation down, as a store across a
+/// network is, and count how many of its calls overlap.
 public final class InstrumentedJobStore: JobStore {
     /// The operations a test counts or steps into.
     public enum Operation: Hashable, Sendable {
-        case submit, read, claim
+        case submit, read, claim, complete
     }
 
     /// The memory store underneath, for a test to read without counting.
     public let base = MemoryJobStore()
     private let counts = Mutex<[Operation: Int]>([:])
     private let steps = Mutex<[Operation: @Sendable (_ call: Int) throws -> Void]>([:])
+    private let delays = Mutex<[Operation: Duration]>([:])
+    private let overlap = Mutex<[Operation: (now: Int, most: Int)]>([:])
 
     public init() {}
 
@@ -27,30 +30,50 @@ public final class InstrumentedJobStore: JobStore {
         steps.withLock { $0[operation] = step }
     }
 
-    private func enter(_ operation: Operation) throws {
+    /// Makes each `operation` take `delay` longer.
+    public func delay(_ operation: Operation, by delay: Duration) {
+        delays.withLock { $0[operation] = delay }
+    }
+
+    /// The most calls of `operation` that were running at once.
+    public func mostConcurrent(_ operation: Operation) -> Int {
+        overlap.withLock { $0[operation]?.most ?? 0 }
+    }
+
+    private func enter<Result>(_ operation: Operation, _ body: () async throws -> Result) async throws
+        -> Result
+    {
         let call = counts.withLock { counts in
             counts[operation, default: 0] += 1
             return counts[operation, default: 0]
         }
         try steps.withLock { $0[operation] }?(call)
+        overlap.withLock { overlap in
+            var calls = overlap[operation] ?? (0, 0)
+            calls.now += 1
+            calls.most = max(calls.most, calls.now)
+            overlap[operation] = calls
+        }
+        defer { overlap.withLock { $0[operation]?.now -= 1 } }
+        if let delay = delays.withLock({ $0[operation] }) { try await Task.sleep(for: delay) }
+        return try await body()
     }
 
     public var changes: JobChangeFeed { base.changes }
     public var clock: StoreClock { base.clock }
     public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {
-        try enter(.submit)
-        return try await base.submit(job, queueing: queueing)
+        try await enter(.submit) { try await base.submit(job, queueing: queueing) }
     }
     public func job(id: UUID) async throws -> Job? {
-        try enter(.read)
-        return try await base.job(id: id)
+        try await enter(.read) { try await base.job(id: id) }
     }
     public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
-        try enter(.claim)
-        return try await base.claimNext(worker: worker, lease: lease, includingParts: includingParts)
+        try await enter(.claim) {
+            try await base.claimNext(worker: worker, lease: lease, includingParts: includingParts)
+        }
     }
     public func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
-        try await base.complete(completions, ttl: ttl)
+        try await enter(.complete) { try await base.complete(completions, ttl: ttl) }
     }
     public func renewLeases(_ renewals: [LeaseRenewal], lease: Duration) async throws -> Set<UUID> {
         try await base.renewLeases(renewals, lease: lease)
