@@ -304,6 +304,38 @@ extension Backend {
                 == nil)
     }
 
+    /// Many completions in one call (one statement on PostgreSQL): each is fenced on its own
+    /// lease and answered in its place, the held ones written with every field, a stale one and
+    /// a second completion of the same job refused.
+    @Test(arguments: Backend.all)
+    func aBatchOfCompletionsIsFencedOneByOne(_ backend: Backend) async throws {
+        let store = try await backend.ready()
+        var claimed: [Job] = []
+        for index in 0..<4 {
+            _ = try await store.submit(queued(1, 10 + UInt64(index), offset: Double(index)))
+            claimed.append(try #require(try await store.claimNext(worker: "w\(index)", lease: .seconds(60))))
+        }
+        var stale = claimed[2]
+        stale.attempts = 7
+        let failure = JobFailure(code: "computation_failed", message: "it broke")
+        let results = try await store.complete(
+            [
+                Completion(claimed[0], .finished(UInt128.max - 1)), Completion(stale, .finished(5)),
+                Completion(claimed[1], .failed(failure)), Completion(claimed[3], .handedBack),
+                Completion(claimed[0], .finished(3)),
+            ], ttl: .seconds(60))
+        #expect(results.count == 5)
+        #expect(results[0].job?.status == .finished && results[0].job?.sum == UInt128.max - 1)
+        #expect(results[1].job == nil)
+        #expect(results[2].job?.status == .failed && results[2].job?.failure == failure)
+        #expect(results[3].job?.status == .queued && results[3].job?.lease == nil)
+        #expect(results[4].job == nil, "a job completed twice in one call")
+        for (index, result) in results.enumerated() where index != 1 && index != 4 {
+            #expect(try await store.job(id: try #require(result.job?.id)) == result.job)
+        }
+        #expect(try await store.job(id: claimed[2].id)?.status == .inProgress)
+    }
+
     @Test(arguments: Backend.all)
     func aRenewalWritesOnlyTheLeaseAndProgress(_ backend: Backend) async throws {
         let store = try await backend.ready()
