@@ -47,11 +47,11 @@ public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
                 state.flushing += 1
                 return true
             }
-            if starts { Task { await self.drain() } }
+            if starts { Task { await self.flushUntilEmpty() } }
         }
     }
 
-    private func drain() async {
+    private func flushUntilEmpty() async {
         while true {
             let batch = state.withLock { state -> [Waiting] in
                 let batch = Array(state.waiting.prefix(maximumBatch))

@@ -31,7 +31,7 @@ public struct WorkerPool: Service {
         public var partWorkers: Int
         public var leaseDuration: Duration
         /// How often the pool renews the leases of its running jobs (and writes their progress).
-        public var heartbeatInterval: Duration
+        public var leaseRenewalInterval: Duration
         /// How long an idle worker waits for a wake-up before it asks the store anyway: the
         /// fallback for a lost notification, so it can be slow.
         public var idlePollInterval: Duration
@@ -43,14 +43,14 @@ public struct WorkerPool: Service {
         /// submitted meanwhile.
         public init(
             workers: Int, partWorkers: Int? = nil, leaseDuration: Duration = .seconds(15),
-            heartbeatInterval: Duration = .milliseconds(250),
+            leaseRenewalInterval: Duration = .milliseconds(250),
             idlePollInterval: Duration = .seconds(5), resultsTTL: Duration = .seconds(600),
             drainTimeout: Duration = .seconds(20)
         ) {
             self.workers = workers
             self.partWorkers = partWorkers ?? max(1, workers - 1)
             self.leaseDuration = leaseDuration
-            self.heartbeatInterval = heartbeatInterval
+            self.leaseRenewalInterval = leaseRenewalInterval
             self.idlePollInterval = idlePollInterval
             self.resultsTTL = resultsTTL
             self.drainTimeout = drainTimeout
@@ -88,7 +88,7 @@ public struct WorkerPool: Service {
         self.compute = compute
         self.split = split
         leases = LeaseKeeper(
-            store: store, lease: configuration.leaseDuration, interval: configuration.heartbeatInterval,
+            store: store, lease: configuration.leaseDuration, interval: configuration.leaseRenewalInterval,
             logger: logger)
         self.logger = logger
         self.name = name

@@ -65,7 +65,7 @@ public func buildApplication(
                 workers: configuration.role == .api ? 0 : configuration.workers,
                 version: PrimeSumVersion.current,
                 startedAt: started, seenAt: started),
-            activity: activity, interval: configuration.heartbeatInterval, logger: logger))
+            activity: activity, interval: configuration.replicaHeartbeatInterval, logger: logger))
     let connections = ConnectionLimit(maximum: configuration.maxConnections)
     return Application(
         router: router,

@@ -61,7 +61,7 @@ public struct ServerConfiguration: Sendable {
     public var cleanerInterval = Duration.seconds(1)
     /// How often this replica writes its heartbeat (the console's list of replicas and their
     /// figures); a replica is listed for three heartbeats.
-    public var heartbeatInterval = Duration.seconds(2)
+    public var replicaHeartbeatInterval = Duration.seconds(2)
     public var drainTimeout = Duration.seconds(20)
     /// Per-client token buckets; a rate of 0 turns that limit off.
     public var submitLimit = RateLimit(perSecond: 100, burst: 200)
@@ -216,9 +216,9 @@ public struct ServerConfiguration: Sendable {
             try values.integer("lease.seconds", in: 1...3_600).map { .seconds($0) } ?? leaseDuration
         maxAttempts = try values.integer("lease.maxAttempts", in: 1...100) ?? maxAttempts
         drainTimeout = try values.integer("drain.timeout", in: 0...3_600).map { .seconds($0) } ?? drainTimeout
-        heartbeatInterval =
+        replicaHeartbeatInterval =
             try values.integer("replicas.heartbeatSeconds", in: 1...600).map { .seconds($0) }
-            ?? heartbeatInterval
+            ?? replicaHeartbeatInterval
         submitLimit.perSecond =
             try values.number("rateLimit.submitsPerSecond", atLeast: 0) ?? submitLimit.perSecond
         submitLimit.burst = try values.number("rateLimit.submitBurst", atLeast: 1) ?? submitLimit.burst

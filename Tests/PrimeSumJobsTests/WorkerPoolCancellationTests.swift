@@ -15,7 +15,7 @@ import Testing
         let started = AsyncStream<Void>.makeStream()
         let stopped = AsyncStream<Void>.makeStream()
         let pool = WorkerPool(
-            store: store, configuration: .init(workers: 1, heartbeatInterval: .milliseconds(50)),
+            store: store, configuration: .init(workers: 1, leaseRenewalInterval: .milliseconds(50)),
             logger: Logger(label: "test")
         ) { _, _ in
             started.continuation.yield()
