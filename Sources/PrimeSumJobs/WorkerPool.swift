@@ -184,7 +184,7 @@ public struct WorkerPool: Service {
         }
     }
 
-    /// Completions a worker sends before it waits for the oldest: enough for a store a few
+    /// Completions a worker has sent before it waits for one of them to land: enough for a store a few
     /// milliseconds away to complete tiny jobs as fast as they are computed; few enough that a
     /// store that stops answering stops the worker soon.
     static let completionsInFlight = 16
