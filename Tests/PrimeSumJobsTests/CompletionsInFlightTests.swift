@@ -9,9 +9,11 @@ import Testing
 @Suite struct CompletionsInFlightTests {
     @Test func aWorkersCompletionsOverlapTheJobsAfterThem() async throws {
         let store = InstrumentedJobStore()
-        store.delay(.complete, by: .milliseconds(100))
+        // A completion is held until another one runs beside it (20 s at most): a worker that
+        // waited for each completion before the next job would never have two.
+        store.hold(.complete, untilConcurrent: 2, atMost: .seconds(20))
         let now = Date()
-        let jobs = (0..<12).map { index in
+        let jobs = (0..<3).map { index in
             Job(a: 10, b: 20 + UInt64(index), createdAt: now, expiresAt: now.addingTimeInterval(600))
         }
         for job in jobs { _ = try await store.submit(job) }
@@ -22,7 +24,7 @@ import Testing
         let workers = Task { try await pool.run() }
         defer { workers.cancel() }
 
-        let givenUp = ContinuousClock.now + .seconds(30)
+        let givenUp = ContinuousClock.now + .seconds(120)
         while try await !jobs.asyncAllSatisfy({ try await store.base.job(id: $0.id)?.status == .finished }) {
             try #require(ContinuousClock.now < givenUp, "the jobs did not all finish")
             try await Task.sleep(for: .milliseconds(10))

@@ -4,8 +4,8 @@ import Synchronization
 
 /// A memory store for tests that counts its operations and runs a test's step before any of
 /// them: to fail it, as a store going down mid-request does, or to race it (fault injection
-/// around the real memory store); it can also slow an operation down, as a store across a
-/// network is, and count how many of its calls overlap.
+/// around the real memory store); it can also hold an operation's calls until enough of them
+/// overlap, and count how many did.
 public final class InstrumentedJobStore: JobStore {
     /// The operations a test counts or steps into.
     public enum Operation: Hashable, Sendable {
@@ -16,7 +16,7 @@ public final class InstrumentedJobStore: JobStore {
     public let base = MemoryJobStore()
     private let counts = Mutex<[Operation: Int]>([:])
     private let steps = Mutex<[Operation: @Sendable (_ call: Int) throws -> Void]>([:])
-    private let delays = Mutex<[Operation: Duration]>([:])
+    private let holds = Mutex<[Operation: (calls: Int, atMost: Duration)]>([:])
     private let overlap = Mutex<[Operation: (now: Int, most: Int)]>([:])
 
     public init() {}
@@ -30,9 +30,10 @@ public final class InstrumentedJobStore: JobStore {
         steps.withLock { $0[operation] = step }
     }
 
-    /// Makes each `operation` take `delay` longer.
-    public func delay(_ operation: Operation, by delay: Duration) {
-        delays.withLock { $0[operation] = delay }
+    /// Holds each call of `operation` until `calls` of them have run at once, or `atMost`
+    /// passed: a caller that waits for one call before it makes the next is held every time.
+    public func hold(_ operation: Operation, untilConcurrent calls: Int, atMost: Duration) {
+        holds.withLock { $0[operation] = (calls, atMost) }
     }
 
     /// The most calls of `operation` that were running at once.
@@ -55,7 +56,12 @@ public final class InstrumentedJobStore: JobStore {
             overlap[operation] = calls
         }
         defer { overlap.withLock { $0[operation]?.now -= 1 } }
-        if let delay = delays.withLock({ $0[operation] }) { try await Task.sleep(for: delay) }
+        if let hold = holds.withLock({ $0[operation] }) {
+            let givenUp = ContinuousClock.now + hold.atMost
+            while mostConcurrent(operation) < hold.calls && ContinuousClock.now < givenUp {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
         return try await body()
     }
 
