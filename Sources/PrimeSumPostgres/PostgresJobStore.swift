@@ -707,14 +707,13 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         try await client.query(query, logger: logger).collect().first.map(Self.job)
     }
 
-    /// Writes every column of `job` when the stored version is `job.version`, or, given a
-    /// `lease`, while the job is held under it; the new job (version + 1), or nil when another
-    /// writer came first.
-    private static func overwrite(
-        _ job: Job, heldUnder lease: JobLease? = nil, on connection: PostgresConnection, logger: Logger
-    ) async throws -> Job? {
+    /// Writes every column of `job` when the stored version is `job.version`; the new job
+    /// (version + 1), or nil when another writer came first. (A write fenced by a lease instead
+    /// is `endHeld`.)
+    private static func overwrite(_ job: Job, on connection: PostgresConnection, logger: Logger) async throws
+        -> Job?
+    {
         let record = JobRecord(job)
-        let version = lease == nil ? Int64(job.version) : nil
         for try await stored in try await connection.query(
             """
             UPDATE jobs SET status = \(record.status), sum = \(record.sum), progress = \(record.progress),
@@ -722,9 +721,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
                 attempts = \(record.attempts), error_code = \(record.errorCode), error_message = \(record.errorMessage),
                 version = version + 1, lease_owner = \(record.leaseOwner),
                 lease_expires_at = \(record.leaseExpiresAt), part_count = \(record.partCount)
-            WHERE id = \(job.id) AND (version = \(version)
-                OR (\(version)::bigint IS NULL AND status = 'IN_PROGRESS' AND lease_owner = \(lease?.owner)
-                    AND attempts = \(lease.map { Int64($0.attempt) })))
+            WHERE id = \(job.id) AND version = \(Int64(job.version))
             RETURNING version
             """, logger: logger
         ).decode(Int64.self) {
@@ -750,15 +747,23 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
     ) async throws -> [CompletionResult] {
         var results = [CompletionResult](repeating: CompletionResult(job: nil), count: batch.count)
         var wholeJobs: [(index: Int, job: Job, lease: JobLease)] = []
+        // A job twice in one statement would be ended once and reported twice: its repeats go
+        // after it, one at a time (and find it no longer held unless the first was stale).
+        var repeats: [(index: Int, job: Job, lease: JobLease)] = []
+        var seen = Set<UUID>()
         for (index, pending) in batch.enumerated() {
             guard let lease = pending.completion.claimed.lease else { continue }
             var job = pending.completion.claimed
             job.complete(pending.completion.outcome, now: now, ttl: pending.ttl)
             if job.parent == nil {
-                wholeJobs.append((index, job, lease))
+                if seen.insert(job.id).inserted {
+                    wholeJobs.append((index, job, lease))
+                } else {
+                    repeats.append((index, job, lease))
+                }
                 continue
             }
-            let ended = try await overwrite(job, heldUnder: lease, on: connection, logger: logger)
+            let ended = try await endHeld([(job, lease)], on: connection, logger: logger)[0]
             guard let ended, let parent = ended.parent, ended.status.isTerminal else {
                 results[index] = CompletionResult(job: ended)
                 continue
@@ -768,16 +773,11 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
                 settledParent: try await settle(
                     parent, now: now, ttl: pending.ttl, on: connection, logger: logger))
         }
-        // A job twice in one statement would be ended once and reported twice: one at a time then.
-        if Set(wholeJobs.map(\.job.id)).count < wholeJobs.count {
-            for (index, job, lease) in wholeJobs {
-                results[index] = CompletionResult(
-                    job: try await overwrite(job, heldUnder: lease, on: connection, logger: logger))
-            }
-        } else {
-            let ended = try await endHeld(
-                wholeJobs.map { ($0.job, $0.lease) }, on: connection, logger: logger)
-            for (whole, job) in zip(wholeJobs, ended) { results[whole.index] = CompletionResult(job: job) }
+        let ended = try await endHeld(wholeJobs.map { ($0.job, $0.lease) }, on: connection, logger: logger)
+        for (whole, job) in zip(wholeJobs, ended) { results[whole.index] = CompletionResult(job: job) }
+        for (index, job, lease) in repeats {
+            results[index] = CompletionResult(
+                job: try await endHeld([(job, lease)], on: connection, logger: logger)[0])
         }
         return results
     }
@@ -789,6 +789,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         _ jobs: [(job: Job, lease: JobLease)], on connection: PostgresConnection, logger: Logger
     ) async throws -> [Job?] {
         guard !jobs.isEmpty else { return [] }
+        // The SQL types of the values bound below, in their order.
         let types = [
             "uuid", "text", "text", "float8", "int8", "int8", "int8", "int8", "text", "text", "text", "int8",
             "int8",
