@@ -64,7 +64,16 @@ public struct PrimeSumClient: Sendable {
         let retryAfter: Int?
         let body: ByteBuffer
         do {
-            let response = try await http.execute(request, timeout: timeout)
+            let response: HTTPClientResponse
+            do {
+                response = try await http.execute(request, timeout: timeout)
+            } catch let error as HTTPClientError
+                where error == .remoteConnectionClosed && request.method == .GET
+            {
+                // A pooled connection the server closed as idle (http.idleTimeout) just as it was
+                // reused: a read is safe to send once more, on a new connection.
+                response = try await http.execute(request, timeout: timeout)
+            }
             status = Int(response.status.code)
             retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0) }
             body = try await response.body.collect(upTo: 1 << 20)
