@@ -279,37 +279,67 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
         return try await find(selector, index: "results", limit: 1).first?.job()
     }
 
-    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
+    /// One request writes the claims, each over the revision it was read at: a job another
+    /// replica claimed first is refused alone (409), and its worker is left without one.
+    public func claim(for workers: [String], lease: Duration, parts: Int) async throws -> [Job] {
+        guard !workers.isEmpty else { return [] }
+        let http = try ready()
         var selector: [String: JSONValue] = [
             "type": "job", "status": .string(JobStatus.queued.rawValue), "createdAt": ["$gte": 0],
         ]
-        if !includingParts { selector["parentId"] = ["$exists": false] }
+        if parts == 0 { selector["parentId"] = ["$exists": false] }
         while true {
             try Task.checkCancellation()
             let candidates = try await find(
-                .object(selector), index: includingParts ? "queue" : "whole-queue", sort: "createdAt",
-                limit: 16)
-            if candidates.isEmpty { return nil }
-            var attempted = false
-            for document in candidates {
+                .object(selector), index: parts > 0 ? "queue" : "whole-queue", sort: "createdAt",
+                limit: workers.count + 16)
+            if candidates.isEmpty { return [] }
+            var chosen: [(document: CouchDBJobDocument, revision: String)] = []
+            var partsLeft = parts
+            for document in candidates where chosen.count < workers.count {
+                let isPart = document.parentId != nil
+                if isPart && partsLeft == 0 { continue }
                 // A revision, not a job: a job requeued later is a new revision, claimable again.
                 let revision = "\(document._id) \(document._rev ?? "")"
                 guard claimed.withLock({ $0.set((), for: revision) }) else { continue }
-                attempted = true
-                var job = try document.job()
-                // The clock read for this attempt: earlier ones may have lost races for a while.
-                job.claim(by: worker, lease: lease, now: clock.now())
-                do {
-                    if let job = try await write(job, over: document._rev) { return job }
-                } catch {
-                    // Still queued as far as we know: leave it to the next claim.
-                    claimed.withLock { $0.remove(revision) }
-                    throw error
+                if isPart { partsLeft -= 1 }
+                chosen.append((document, revision))
+            }
+            // Every candidate is being claimed by this replica's other workers: look again.
+            if chosen.isEmpty {
+                try await Task.sleep(for: .milliseconds(2))
+                continue
+            }
+            let now = clock.now()
+            let jobs = try chosen.enumerated().map { index, candidate in
+                var job = try candidate.document.job()
+                job.claim(by: workers[index], lease: lease, now: now)
+                job.version += 1
+                return job
+            }
+            let results: [BulkResult]
+            do {
+                results = try await http.send(
+                    .POST, http.databasePath("_bulk_docs"),
+                    json: BulkWrite(
+                        docs: zip(jobs, chosen).map { CouchDBJobDocument($0, revision: $1.document._rev) })
+                ).decode([BulkResult].self)
+            } catch {
+                // Still queued as far as we know: leave them to the next claim.
+                claimed.withLock { cache in for candidate in chosen { cache.remove(candidate.revision) } }
+                throw error
+            }
+            var written: [Job] = []
+            for (job, result) in zip(jobs, results) {
+                if result.ok == true, let revision = result.rev {
+                    revisions.remember(job.id, version: job.version, revision: revision)
+                    written.append(JobRecord.stored(job))
+                } else {
+                    revisions.forget(job.id)
                 }
             }
-            // Every candidate went to another worker, or was listed before this replica's own
-            // claim of it landed: look again.
-            if !attempted { try await Task.sleep(for: .milliseconds(2)) }
+            // Every one went to another replica: look again.
+            if !written.isEmpty { return written }
         }
     }
 
@@ -616,9 +646,11 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
         var _deleted = true
     }
     private struct BulkDelete: Encodable { var docs: [Tombstone] }
+    private struct BulkWrite: Encodable { var docs: [CouchDBJobDocument] }
     private struct BulkResult: Decodable {
         var id: String
         var ok: Bool?
+        var rev: String?
     }
     private struct AllDocuments: Decodable {
         struct Row: Decodable { var doc: Holder? }

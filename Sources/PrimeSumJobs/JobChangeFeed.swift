@@ -9,9 +9,10 @@ import Synchronization
 /// is not missed. The queue's wake-ups are level-triggered: one that finds no idle worker (every
 /// worker busy) is held, and the next worker to subscribe to the queue is woken by it at once,
 /// so a worker that ends a job asks the store again only when something was queued meanwhile.
-/// A `signal` stands for one queued job; a `publish` of the queue for any number (a feed that
+/// A `signal` stands for one queued job; a `signalBacklog` for any number (a feed that
 /// reopened after changes may have been missed, a batch of requeued jobs), and the worker it
-/// wakes looks for a backlog (`Subscription.mayFindBacklog`).
+/// wakes looks for a backlog (`Subscription.mayFindBacklog`); a `publish` of the queue wakes
+/// every idle worker (a pool that stops).
 public final class JobChangeFeed: Sendable {
     /// What a waiter waits for.
     public enum Topic: Hashable, Sendable {
@@ -26,7 +27,7 @@ public final class JobChangeFeed: Sendable {
         var subscribers: [Topic: [Int: Subscription]] = [:]
         /// Wake-ups of the queue that found no idle worker, for the next ones to subscribe.
         var heldQueueWakeUps = 0
-        /// A `publish` of the queue found no idle worker.
+        /// A backlog's wake-up (`signalBacklog`, a `publish` of the queue) found no idle worker.
         var heldBacklog = false
         /// The jobs whose topic was published lately, with the job the change carried
         /// (`change(of:since:)`).
@@ -165,11 +166,11 @@ public final class JobChangeFeed: Sendable {
         }
     }
 
-    /// The store's feed (re)opened: changes may have been missed while it was closed, so every
+    /// The store's feed (re)opened: changes may have been missed while it was closed, so an
     /// idle worker looks for a backlog and every waiting long-poll reads its job again.
     func reopened() {
         state.withLock { $0.openings += 1 }
-        publish(.queue)
+        signalBacklog()
         publishEveryJob()
     }
 
@@ -180,27 +181,43 @@ public final class JobChangeFeed: Sendable {
     /// waking them all makes every one of them ask the store. With no worker idle, the queue's
     /// wake-up is held for the next one.
     public func signal(_ topic: Topic) {
+        fireOldest(topic, backlog: false)
+    }
+
+    /// Wakes the longest-waiting idle worker to look for a backlog (any number of queued jobs:
+    /// a batch requeued, a feed that reopened after changes may have been missed); its claim
+    /// takes jobs for the pool's other idle workers too (`WorkerPool`), so they need not all
+    /// ask the store. With no worker idle, the backlog is held for the next one.
+    public func signalBacklog() {
+        fireOldest(.queue, backlog: true)
+    }
+
+    private func fireOldest(_ topic: Topic, backlog: Bool) {
         let fired = state.withLock { state -> Subscription? in
             guard let token = state.subscribers[topic]?.keys.min() else {
-                if topic == .queue { state.holdQueueWakeUp() }
+                if topic == .queue {
+                    if backlog { state.heldBacklog = true } else { state.holdQueueWakeUp() }
+                }
                 return nil
             }
             let subscription = state.subscribers[topic]?.removeValue(forKey: token)
             if state.subscribers[topic]?.isEmpty == true { state.subscribers[topic] = nil }
             return subscription
         }
-        fired?.fire(with: nil)
+        fired?.fire(with: nil, backlog: backlog)
     }
 
     /// Takes the longest-waiting idle worker off the queue's wake-ups, for a job this process
     /// is about to submit already claimed by it (`Job.claim(by: worker.name, …)`), so that the
-    /// job costs no claim; nil when no worker waits. The caller hands it the job once stored,
-    /// or releases it.
-    public func reserveIdleWorker() -> IdleWorker? {
+    /// job costs no claim, or for a job a worker pool claims for it; nil when no worker waits
+    /// (of those named `among`, when given). The caller hands it the job once stored, or
+    /// releases it.
+    public func reserveIdleWorker(among names: Set<String>? = nil) -> IdleWorker? {
         state.withLock { state -> IdleWorker? in
             guard
-                let (token, subscription) = state.subscribers[.queue]?.filter({ $0.value.worker != nil })
-                    .min(by: { $0.key < $1.key }),
+                let (token, subscription) = state.subscribers[.queue]?.filter({ _, subscription in
+                    subscription.worker.map { names?.contains($0) ?? true } ?? false
+                }).min(by: { $0.key < $1.key }),
                 let name = subscription.worker
             else { return nil }
             state.subscribers[.queue]?[token] = nil
@@ -216,10 +233,13 @@ public final class JobChangeFeed: Sendable {
         fileprivate let subscription: Subscription
         fileprivate let feed: JobChangeFeed
 
-        /// Wakes the worker with `job`, stored IN_PROGRESS under its lease, to compute; false
-        /// when it stopped waiting meanwhile (its idle poll came, or it is stopping): the job
-        /// is then the caller's to hand back to the queue.
-        public func hand(_ job: Job) -> Bool { subscription.fire(with: job) }
+        /// Wakes the worker with `job`, stored IN_PROGRESS under its lease, to compute (and,
+        /// when the job came from a `backlog`, to look for more after it); false when it
+        /// stopped waiting meanwhile (its idle poll came, or it is stopping): the job is then
+        /// the caller's to hand back to the queue.
+        public func hand(_ job: Job, backlog: Bool = false) -> Bool {
+            subscription.fire(with: job, backlog: backlog)
+        }
 
         /// Returns the worker to the queue's wake-ups, or wakes it at once when one was held
         /// meanwhile.

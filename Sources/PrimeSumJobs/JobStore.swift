@@ -27,12 +27,16 @@ public protocol JobStore: Sendable {
     /// The job with this id, or nil.
     func job(id: UUID) async throws -> Job?
 
-    /// Atomically takes the oldest QUEUED job, or when not `includingParts` the oldest that is
-    /// not a part of a split job: IN_PROGRESS (`Job.claim`), leased to `worker` for `lease`
-    /// from the store clock's `now()` read when the claim lands, attempts + 1. Nil when nothing
-    /// such is queued. (A worker pool keeps a worker off parts this way, so that a split job
-    /// never holds every worker while other jobs wait: see `WorkerPool`.)
-    func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job?
+    /// Atomically takes up to `workers.count` of the oldest QUEUED jobs, at most `parts` of
+    /// them parts of split jobs (once that many are taken, the parts still queued are passed
+    /// by): each IN_PROGRESS (`Job.claim`), the oldest leased to `workers[0]`, the next to
+    /// `workers[1]` and so on, for `lease` from the store clock's `now()` read when the claim
+    /// lands, attempts + 1. Fewer when fewer such are queued, none when nothing is; a store
+    /// that writes each claim on its own (CouchDB) may lose some to other replicas, and their
+    /// workers go without, so a worker looks for its job by lease owner. (A worker
+    /// pool claims for its idle workers in one round trip this way, and keeps workers off parts
+    /// so that a split job never holds every worker while other jobs wait: see `WorkerPool`.)
+    func claim(for workers: [String], lease: Duration, parts: Int) async throws -> [Job]
 
     /// Ends each job as its worker reports (`Job.complete`), but only while it is still held
     /// under the lease it was claimed with; a terminal job lives for `ttl`. A part's completion
@@ -93,9 +97,10 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
-    /// Takes the oldest QUEUED job, a part or not (`claimNext(worker:lease:includingParts:)`).
-    public func claimNext(worker: String, lease: Duration) async throws -> Job? {
-        try await claimNext(worker: worker, lease: lease, includingParts: true)
+    /// Takes the oldest QUEUED job for `worker`, or when not `includingParts` the oldest that
+    /// is not a part (`claim(for:lease:parts:)`).
+    public func claimNext(worker: String, lease: Duration, includingParts: Bool = true) async throws -> Job? {
+        try await claim(for: [worker], lease: lease, parts: includingParts ? 1 : 0).first
     }
 
     /// Submits a job that may be queued (`submit(_:queueing:)`).

@@ -10,7 +10,7 @@ public struct MeasuredJobStore: JobStore {
     public init(_ base: any JobStore) {
         self.base = base
         let operations = [
-            "submit", "get", "claimNext", "complete", "renewLeases", "cancel",
+            "submit", "get", "claim", "complete", "renewLeases", "cancel",
             "split",
             "settle", "parts", "requeueLapsed",
             "deleteExpired",
@@ -39,10 +39,8 @@ public struct MeasuredJobStore: JobStore {
         try await measure("get") { try await base.job(id: id) }
     }
 
-    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
-        try await measure("claimNext") {
-            try await base.claimNext(worker: worker, lease: lease, includingParts: includingParts)
-        }
+    public func claim(for workers: [String], lease: Duration, parts: Int) async throws -> [Job] {
+        try await measure("claim") { try await base.claim(for: workers, lease: lease, parts: parts) }
     }
 
     public func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {

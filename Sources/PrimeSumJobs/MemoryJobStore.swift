@@ -126,20 +126,23 @@ public final class MemoryJobStore: CompareAndSwapJobStore {
 
     public func job(id: UUID) async throws -> Job? { state.withLock { $0.jobs[id] } }
 
-    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
+    public func claim(for workers: [String], lease: Duration, parts: Int) async throws -> [Job] {
         let now = clock.now()
-        return state.withLock { state -> Job? in
-            while let entry = state.popQueued(includingParts: includingParts) {
+        return state.withLock { state -> [Job] in
+            var claimed: [Job] = []
+            var partsLeft = parts
+            while claimed.count < workers.count, let entry = state.popQueued(includingParts: partsLeft > 0) {
                 guard let previous = state.jobs[entry.id], previous.status == .queued,
                     previous.version == entry.version
                 else { continue }
                 var job = previous
-                job.claim(by: worker, lease: lease, now: now)
+                job.claim(by: workers[claimed.count], lease: lease, now: now)
                 job.version += 1
                 state.put(job, replacing: previous)
-                return job
+                if job.parent != nil { partsLeft -= 1 }
+                claimed.append(job)
             }
-            return nil
+            return claimed
         }
     }
 
@@ -212,7 +215,7 @@ public final class MemoryJobStore: CompareAndSwapJobStore {
             }
         }
         for job in moved { changes.publish(.job(job.id)) }
-        if !moved.isEmpty { changes.publish(.queue) }
+        if !moved.isEmpty { changes.signalBacklog() }
         return moved
     }
 

@@ -118,9 +118,11 @@ public struct WorkerPool: Service {
     /// (`JobChangeFeed`'s queue wake-ups, held while every worker is busy) claims once and,
     /// after the job, waits for the next wake-up: it asks no empty queue. At start, after each
     /// `idlePollInterval` without a wake-up (one may have been lost, or a job queued before
-    /// this process started) and when woken for a backlog, it claims until the queue is empty.
-    /// A waiting worker may instead be handed a job this process's API stored already claimed
-    /// by it (`JobChangeFeed.reserveIdleWorker`): it computes that without a claim.
+    /// this process started) and when woken for a backlog, it claims until the queue is empty,
+    /// each time for the pool's idle workers too (`claim(as:forIdleWorkers:)`).
+    /// A waiting worker may instead be handed a job: one this process's API stored already
+    /// claimed by it (`JobChangeFeed.reserveIdleWorker`), or one another worker claimed for it;
+    /// it computes that without a claim of its own.
     /// A job's completion overlaps the next jobs (up to `completionsInFlight` per worker): with
     /// a networked store, a worker on tiny jobs otherwise computes one job a round trip.
     private func work(as worker: String, drain: Drain) async {
@@ -134,33 +136,29 @@ public struct WorkerPool: Service {
                     let wakeUp = store.changes.subscribe(.queue, worker: worker)
                     handed = await wakeUp.wait(timeout: configuration.idlePollInterval)
                     if drain.isDraining || Task.isCancelled {
-                        if let handed { await store.handBack(handed, ttl: configuration.resultsTTL) }
+                        if let handed { await giveBack(handed) }
                         break
                     }
+                    // A job another worker claimed from a backlog for this one leaves it to
+                    // look for more after it; one its API handed it does not.
                     followBacklog =
-                        handed == nil
-                        && (wakeUp.mayFindBacklog
-                            || ContinuousClock.now - started >= configuration.idlePollInterval)
+                        wakeUp.mayFindBacklog
+                        || (handed == nil && ContinuousClock.now - started >= configuration.idlePollInterval)
                 }
                 do {
-                    // A worker claims parts only while it can take one of the pool's part slots.
-                    var holdsPartSlot = handed == nil && partSlots.take()
-                    defer { if holdsPartSlot { partSlots.give() } }
-                    let next =
-                        if let handed { handed } else {
-                            try await store.claimNext(
-                                worker: worker, lease: configuration.leaseDuration,
-                                includingParts: holdsPartSlot)
-                        }
-                    guard let job = next else {
-                        followBacklog = false
-                        continue
+                    let next: Job?
+                    if let handed {
+                        next = handed
+                    } else {
+                        let claim = try await claim(as: worker, forIdleWorkers: followBacklog)
+                        next = claim.own
+                        // The backlog ends with a claim that found nothing for any worker.
+                        if claim.own == nil && !claim.handedOn { followBacklog = false }
                     }
-                    if holdsPartSlot && job.parent == nil {
-                        holdsPartSlot = false
-                        // A worker refused a slot meanwhile may have passed by a queued part.
-                        if partSlots.give() { store.changes.signal(.queue) }
-                    }
+                    guard let job = next else { continue }
+                    // A worker computes a part only while it holds one of the pool's part
+                    // slots, taken for it by the claim.
+                    defer { if job.parent != nil { partSlots.give() } }
                     if job.parent == nil, job.partCount == 0, case let ranges = split(job), ranges.count > 1 {
                         await splitJob(job, into: ranges)
                         continue
@@ -182,6 +180,51 @@ public struct WorkerPool: Service {
                 }
             }
         }
+    }
+
+    /// Claims the next job for `worker` and, when `forIdleWorkers`, one for each of the pool's
+    /// workers that waits idle, in one round trip, and hands those over: draining a backlog
+    /// costs a claim per busy spell of the pool, not per job. Takes part slots for as many of
+    /// them as it can, and keeps one for each part claimed. Returns `worker`'s job, and whether
+    /// any other worker was handed one.
+    private func claim(as worker: String, forIdleWorkers: Bool) async throws -> (own: Job?, handedOn: Bool) {
+        var idle: [JobChangeFeed.IdleWorker] = []
+        while forIdleWorkers, idle.count < configuration.workers - 1,
+            let reserved = store.changes.reserveIdleWorker(among: workerNames)
+        {
+            idle.append(reserved)
+        }
+        let slots = partSlots.take(upTo: 1 + idle.count)
+        let jobs: [Job]
+        do {
+            jobs = try await store.claim(
+                for: [worker] + idle.map(\.name), lease: configuration.leaseDuration, parts: slots)
+        } catch {
+            partSlots.give(slots)
+            for reserved in idle { reserved.release() }
+            throw error
+        }
+        // A worker refused a slot meanwhile may have passed by a queued part.
+        if partSlots.give(slots - jobs.count { $0.parent != nil }) { store.changes.signal(.queue) }
+        var handedOn = false
+        for reserved in idle {
+            guard let job = jobs.first(where: { $0.lease?.owner == reserved.name }) else {
+                reserved.release()
+                continue
+            }
+            if reserved.hand(job, backlog: true) { handedOn = true } else { await giveBack(job) }
+        }
+        return (jobs.first { $0.lease?.owner == worker }, handedOn)
+    }
+
+    /// The pool's worker names, the lease owners of its jobs.
+    private var workerNames: Set<String> { Set((0..<configuration.workers).map { "\(name)-\($0)" }) }
+
+    /// Hands a job claimed for a worker that will not compute it back to the queue, with its
+    /// part slot.
+    private func giveBack(_ job: Job) async {
+        await store.handBack(job, ttl: configuration.resultsTTL)
+        if job.parent != nil { partSlots.give() }
     }
 
     /// Completions a worker has sent before it waits for one of them to land: enough for a store a few
@@ -353,7 +396,7 @@ private final class Drain: Sendable {
 private final class PartSlots: Sendable {
     private struct State {
         var free: Int
-        /// A worker was refused a slot since the last `give`.
+        /// A claim got no slot since the last `give`.
         var refused = false
     }
     private let state: Mutex<State>
@@ -362,23 +405,25 @@ private final class PartSlots: Sendable {
         state = Mutex(State(free: count))
     }
 
-    /// Takes a slot, or false when every slot is held.
-    func take() -> Bool {
+    /// Takes up to `count` slots; how many it took. A claim that got none is noted: it passes
+    /// queued parts by. (One that got fewer than it asked for leaves the rest of the parts to
+    /// the workers that end parts, which look for the next ones themselves.)
+    func take(upTo count: Int) -> Int {
         state.withLock { state in
-            guard state.free > 0 else {
-                state.refused = true
-                return false
-            }
-            state.free -= 1
-            return true
+            let taken = min(count, state.free)
+            if taken == 0 && count > 0 { state.refused = true }
+            state.free -= taken
+            return taken
         }
     }
 
-    /// Returns a slot; true when a worker was refused one meanwhile.
+    /// Returns `count` slots; true when some were returned and a worker was refused one
+    /// meanwhile.
     @discardableResult
-    func give() -> Bool {
-        state.withLock { state in
-            state.free += 1
+    func give(_ count: Int = 1) -> Bool {
+        guard count > 0 else { return false }
+        return state.withLock { state in
+            state.free += count
             defer { state.refused = false }
             return state.refused
         }

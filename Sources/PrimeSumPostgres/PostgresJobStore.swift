@@ -267,8 +267,16 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
             (
                 6,
                 [
-                    // A claim that passes parts by (`includingParts: false`) reads this one.
+                    // A claim reads the oldest queued whole jobs apart from the parts.
                     "CREATE INDEX jobs_whole_queue ON jobs (created_at) WHERE status = 'QUEUED' AND parent_id IS NULL"
+                ]
+            ),
+            (
+                7,
+                [
+                    // A claim reads the oldest queued parts apart from the whole jobs: without
+                    // it, a backlog of whole jobs is scanned to find the first part.
+                    "CREATE INDEX jobs_part_queue ON jobs (created_at) WHERE status = 'QUEUED' AND parent_id IS NOT NULL"
                 ]
             ),
         ]
@@ -339,28 +347,37 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         try await ready { [self] in try await fetchOne("SELECT * FROM jobs WHERE id = \(id)") }
     }
 
-    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
-        try await ready { [self] in
+    public func claim(for workers: [String], lease: Duration, parts: Int) async throws -> [Job] {
+        guard !workers.isEmpty else { return [] }
+        return try await ready { [self] in
             // One statement, on the server's clock: the SET list is `Job.claim` (the contract
-            // suite checks they agree). Autocommitted, unlike the writes that report a job's
-            // state (`committed`): should its commit fail after the row came back, the job is
-            // still QUEUED, another worker takes it, and this worker's completion is refused
-            // by its lease.
+            // suite checks they agree), the n-th oldest job leased to the n-th worker.
+            // Autocommitted, unlike the writes that report a job's state (`committed`): should
+            // its commit fail after the rows came back, the jobs are still QUEUED, other workers
+            // take them, and these workers' completions are refused by their leases.
             let leaseMilliseconds = Int64(saturating: lease.timeInterval * 1000)
             return try await client.query(
                 """
+                WITH whole AS (
+                    SELECT id, created_at FROM jobs WHERE status = 'QUEUED' AND parent_id IS NULL
+                    ORDER BY created_at LIMIT \(workers.count) FOR UPDATE SKIP LOCKED
+                ), part AS (
+                    SELECT id, created_at FROM jobs WHERE status = 'QUEUED' AND parent_id IS NOT NULL
+                    ORDER BY created_at LIMIT \(min(parts, workers.count)) FOR UPDATE SKIP LOCKED
+                ), chosen AS (
+                    SELECT id, row_number() OVER (ORDER BY created_at) AS place
+                    FROM (SELECT * FROM whole UNION ALL SELECT * FROM part) AS queued
+                    ORDER BY created_at LIMIT \(workers.count)
+                )
                 UPDATE jobs SET status = 'IN_PROGRESS', progress = 0,
                     started_at = GREATEST(created_at, \(unescaped: Self.serverMilliseconds)),
-                    attempts = attempts + 1, lease_owner = \(worker),
+                    attempts = attempts + 1, lease_owner = (\(workers)::text[])[chosen.place],
                     lease_expires_at = \(unescaped: Self.serverMilliseconds) + \(leaseMilliseconds),
                     version = version + 1
-                WHERE id = (
-                    SELECT id FROM jobs WHERE status = 'QUEUED' \(unescaped: includingParts ? "" : "AND parent_id IS NULL")
-                    ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
-                )
-                RETURNING *
+                FROM chosen WHERE jobs.id = chosen.id
+                RETURNING jobs.*
                 """, logger: logger
-            ).collect().first.map(Self.job)
+            ).collect().map(Self.job).sorted { $0.createdAt < $1.createdAt }
         }
     }
 

@@ -201,14 +201,16 @@ public final class RedisJobStore: CompareAndSwapJobStore, Service {
         }
     }
 
-    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
-        try await access {
-            try Self.job(
-                try await evaluate(
-                    .claim, keys: [keys.queue, keys.leases] + (includingParts ? [keys.partQueue] : []),
-                    arguments: [
-                        keys.prefix + "job:", worker, String(Int64(saturating: lease.timeInterval * 1000)),
-                    ]))
+    public func claim(for workers: [String], lease: Duration, parts: Int) async throws -> [Job] {
+        guard !workers.isEmpty else { return [] }
+        return try await access {
+            let reply = try await evaluate(
+                .claim, keys: [keys.queue, keys.leases, keys.partQueue],
+                arguments: [
+                    keys.prefix + "job:", String(Int64(saturating: lease.timeInterval * 1000)), String(parts),
+                ]
+                    + workers)
+            return try (reply.array ?? []).compactMap(Self.job)
         }
     }
 

@@ -70,36 +70,41 @@ enum RedisScript: CaseIterable, Sendable {
         return {'s'}
         """
 
-    /// KEYS: queue, leases[, part queue]. ARGV: job key prefix, worker, lease milliseconds.
-    /// Pops the oldest QUEUED job (of both queues when the part queue is given) and applies
-    /// `Job.claim` at Redis's `TIME` (`RedisJobStoreTests` checks they agree); returns the
-    /// job's fields, or nil when nothing is queued. Nothing is published: waiters wait for a
-    /// job to be queued or to end, and a claim is neither.
+    /// KEYS: queue, leases, part queue. ARGV: job key prefix, lease milliseconds, how many
+    /// parts may be taken, then one worker name per job to take. Pops the oldest QUEUED jobs
+    /// (of both queues while parts may still be taken), applying `Job.claim` at Redis's `TIME`
+    /// with the n-th worker as the n-th job's lease owner (`RedisJobStoreTests` checks they
+    /// agree); returns each job's fields, oldest first. Nothing is published: waiters wait for
+    /// a job to be queued or to end, and a claim is neither.
     private static let claimSource = """
         local time = redis.call('TIME')
         local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-        local leaseUntil = string.format('%d', now + tonumber(ARGV[3]))
-        while true do
+        local leaseUntil = string.format('%d', now + tonumber(ARGV[2]))
+        local partsLeft = tonumber(ARGV[3])
+        local claimed = {}
+        while #claimed < #ARGV - 3 do
           local queue = KEYS[1]
-          if KEYS[3] then
+          if partsLeft > 0 then
             local whole = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
             local part = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
             if #part > 0 and (#whole == 0 or tonumber(part[2]) < tonumber(whole[2])) then queue = KEYS[3] end
           end
           local popped = redis.call('ZPOPMIN', queue)
-          if #popped == 0 then return false end
+          if #popped == 0 then break end
           local id = popped[1]
           local key = ARGV[1] .. id
           if redis.call('HGET', key, 'status') == 'QUEUED' then
             local started = math.max(now, tonumber(redis.call('HGET', key, 'created_at')))
             redis.call('HSET', key, 'status', 'IN_PROGRESS', 'started_at', string.format('%d', started),
-              'progress', '0', 'lease_owner', ARGV[2], 'lease_expires_at', leaseUntil)
+              'progress', '0', 'lease_owner', ARGV[4 + #claimed], 'lease_expires_at', leaseUntil)
             redis.call('HINCRBY', key, 'attempts', 1)
             redis.call('HINCRBY', key, 'version', 1)
             redis.call('ZADD', KEYS[2], leaseUntil, id)
-            return redis.call('HMGET', key, \(columns))
+            if queue == KEYS[3] then partsLeft = partsLeft - 1 end
+            claimed[#claimed + 1] = redis.call('HMGET', key, \(columns))
           end
         end
+        return claimed
         """
 
     /// The conditional write. KEYS: job, the job's queue, leases, expiry, result[, idempotency]. ARGV:

@@ -152,26 +152,41 @@ public final class SQLiteJobStore: CompareAndSwapJobStore {
         try read { db in try Self.fetch(db, id: id) }
     }
 
-    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
-        let queued = includingParts ? "status = 'QUEUED'" : "status = 'QUEUED' AND parent_id IS NULL"
+    public func claim(for workers: [String], lease: Duration, parts: Int) async throws -> [Job] {
         // Most claims find nothing (a worker woken for a job another took, or done with its
         // own): a read sees that without a write transaction.
-        guard
-            try read({ db in
-                try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE \(queued))"))
-                    ?? false
-            })
-        else { return nil }
-        return try await write { [clock] db -> Job? in
-            guard
-                var job = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT * FROM jobs WHERE \(queued) ORDER BY created_at LIMIT 1")
-                ).map(Self.job)
-            else { return nil }
-            job.claim(by: worker, lease: lease, now: clock.now())
-            return try Self.overwrite(db, job)
+        guard !workers.isEmpty,
+            try read({ db in try Bool.fetchOne(db.cachedStatement(sql: Self.anyQueued(parts > 0))) ?? false })
+        else { return [] }
+        return try await write { [clock] db -> [Job] in
+            let now = clock.now()
+            var claimed: [Job] = []
+            var partsLeft = parts
+            while claimed.count < workers.count,
+                var job = try Row.fetchOne(db.cachedStatement(sql: Self.oldestQueued(partsLeft > 0))).map(
+                    Self.job)
+            {
+                job.claim(by: workers[claimed.count], lease: lease, now: now)
+                guard let stored = try Self.overwrite(db, job) else { break }
+                if stored.parent != nil { partsLeft -= 1 }
+                claimed.append(stored)
+            }
+            return claimed
         }
+    }
+
+    /// Whether a job is QUEUED, a part or not, or one that is not a part.
+    private static func anyQueued(_ includingParts: Bool) -> String {
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE \(queued(includingParts)))"
+    }
+
+    /// The oldest QUEUED job, a part or not, or the oldest that is not a part.
+    private static func oldestQueued(_ includingParts: Bool) -> String {
+        "SELECT * FROM jobs WHERE \(queued(includingParts)) ORDER BY created_at LIMIT 1"
+    }
+
+    private static func queued(_ includingParts: Bool) -> String {
+        includingParts ? "status = 'QUEUED'" : "status = 'QUEUED' AND parent_id IS NULL"
     }
 
     public func update(_ job: Job) async throws -> Job? {
@@ -274,7 +289,7 @@ public final class SQLiteJobStore: CompareAndSwapJobStore {
             }
         }
         for job in moved { changes.publish(.job(job.id)) }
-        if !moved.isEmpty { changes.publish(.queue) }
+        if !moved.isEmpty { changes.signalBacklog() }
         return moved
     }
 

@@ -98,6 +98,41 @@ import Testing
         #expect(try await store.claimNext(worker: "w", lease: lease)?.id == parts[0].id)
     }
 
+    /// One claim takes the oldest queued jobs for several workers, the n-th oldest leased to
+    /// the n-th worker, and no more parts than it may: the parts past that are passed by for
+    /// later whole jobs, and a second claim never takes a job the first one took.
+    @Test(arguments: Backend.all)
+    func oneClaimTakesTheOldestJobsForEachWorkerWithinItsParts(_ backend: Backend) async throws {
+        let (store, parent) = try await claimedParent(on: backend)
+        _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 3), ttl: ttl)
+        let now = store.clock.now()
+        func whole(_ offset: TimeInterval, _ a: UInt64) async throws -> Job {
+            try await store.submit(
+                Job(
+                    a: a, b: a + 10, createdAt: now.addingTimeInterval(offset),
+                    expiresAt: now.addingTimeInterval(600))
+            ).job
+        }
+        let earlier = try await whole(-60, 50_000)
+        let later = try await whole(60, 60_000)
+        let latest = try await whole(120, 70_000)
+        let lease = Duration.seconds(15)
+        let first = try await store.claim(for: ["w1", "w2", "w3"], lease: lease, parts: 1)
+        #expect(first.count == 3)
+        #expect(first.map { $0.lease?.owner } == ["w1", "w2", "w3"])
+        #expect(first[0].id == earlier.id && first[1].parent == parent.id && first[2].id == later.id)
+        #expect(first.allSatisfy { $0.status == .inProgress && $0.attempts == 1 })
+        for job in first { #expect(try await store.job(id: job.id)?.lease == job.lease) }
+        // Two parts and one whole job are left; a claim for four takes them all, parts oldest.
+        let second = try await store.claim(for: ["w4", "w5", "w6", "w7"], lease: lease, parts: 4)
+        #expect(second.count == 3)
+        #expect(second.map { $0.lease?.owner } == ["w4", "w5", "w6"])
+        #expect(second.filter { $0.parent == parent.id }.count == 2 && second[2].id == latest.id)
+        #expect(Set(first.map(\.id)).isDisjoint(with: second.map(\.id)))
+        #expect(try await store.claim(for: ["w8"], lease: lease, parts: 1).isEmpty)
+        #expect(try await store.queuedCount() == 0)
+    }
+
     @Test(arguments: Backend.all)
     func concurrentWorkersFinishThePartsAndTheParentOnceWithTheSum(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)

@@ -241,6 +241,72 @@ import Testing
     }
 }
 
+/// A backlog is claimed for every idle worker of a pool in one round trip.
+@Suite struct ClaimForIdleWorkersTests {
+    /// One wake-up for a backlog wakes one worker, and it stays the one that tells the others.
+    @Test func aBacklogWakesTheOldestWorkerOnceOrIsHeld() async {
+        let feed = JobChangeFeed()
+        let oldest = feed.subscribe(.queue, worker: "w-0")
+        let younger = feed.subscribe(.queue, worker: "w-1")
+        feed.signalBacklog()
+        await oldest.wait(timeout: .seconds(10))
+        #expect(oldest.mayFindBacklog)
+        #expect(feed.subscriberCount == 1)
+        younger.cancel()
+        feed.signalBacklog()
+        let next = feed.subscribe(.queue, worker: "w-2")
+        let started = ContinuousClock.now
+        await next.wait(timeout: .seconds(10))
+        #expect(next.mayFindBacklog && ContinuousClock.now - started < .seconds(5))
+    }
+
+    /// Three jobs requeued together (their worker died) wake one of three idle workers, whose
+    /// one claim takes a job for each of them: four claims in all (that one and each worker's
+    /// look for more after its job), where each worker claiming its own took six.
+    @Test func aBacklogIsClaimedForEveryIdleWorkerInOneRoundTrip() async throws {
+        let store = InstrumentedJobStore()
+        let computedBy = Mutex<[String]>([])
+        let pool = WorkerPool(
+            store: store, configuration: .init(workers: 3, idlePollInterval: .seconds(3_600)),
+            logger: Logger(label: "test")
+        ) { job, _ in
+            computedBy.withLock { $0.append(job.leaseOwner ?? "") }
+            return UInt128(job.b)
+        }
+        let workers = Task { try await pool.run() }
+        defer { workers.cancel() }
+        for _ in 0..<1_000 where store.changes.subscriberCount < 3 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(store.count(of: .claim) == 3)
+        // Stored as held by a worker that died: no wake-up until the lapse is requeued.
+        let now = Date()
+        var jobs: [Job] = []
+        for index in 0..<3 {
+            var job = Job(
+                a: 1, b: UInt64(10 + index), createdAt: now.addingTimeInterval(Double(index)),
+                expiresAt: now.addingTimeInterval(600))
+            job.claim(by: "dead", lease: .milliseconds(1), now: now)
+            jobs.append(try await store.submit(job).job)
+        }
+        #expect(try await store.requeueLapsed(now: now.addingTimeInterval(60), maxAttempts: 3).count == 3)
+        for job in jobs {
+            var finished = try await store.base.job(id: job.id)
+            for _ in 0..<3_000 where finished?.status != .finished {
+                try await Task.sleep(for: .milliseconds(10))
+                finished = try await store.base.job(id: job.id)
+            }
+            #expect(
+                finished?.status == .finished && finished?.sum == UInt128(job.b) && finished?.attempts == 2)
+        }
+        #expect(Set(computedBy.withLock { $0 }).count == 3)
+        for _ in 0..<1_000 where store.changes.subscriberCount < 3 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(store.count(of: .claim) == 3 + 4)
+    }
+}
+
 /// A pool of `workers` on `store`, each summing a job as its `b`, whose idle workers poll the
 /// store only hourly (so a lost wake-up shows), running until the task is cancelled.
 func startedPool(on store: any JobStore, workers: Int) -> Task<Void, any Error> {

@@ -73,10 +73,8 @@ public final class InstrumentedJobStore: JobStore {
     public func job(id: UUID) async throws -> Job? {
         try await enter(.read) { try await base.job(id: id) }
     }
-    public func claimNext(worker: String, lease: Duration, includingParts: Bool) async throws -> Job? {
-        try await enter(.claim) {
-            try await base.claimNext(worker: worker, lease: lease, includingParts: includingParts)
-        }
+    public func claim(for workers: [String], lease: Duration, parts: Int) async throws -> [Job] {
+        try await enter(.claim) { try await base.claim(for: workers, lease: lease, parts: parts) }
     }
     public func complete(_ completions: [Completion], ttl: Duration) async throws -> [CompletionResult] {
         try await enter(.complete) { try await base.complete(completions, ttl: ttl) }
