@@ -88,71 +88,130 @@ public struct ServerConfiguration: Sendable {
         public let description: String
     }
 
-    /// Every key `serve` reads, with its meaning; the flag is `--` plus the key in dash-case
-    /// (`limits.maxJobSeconds` → `--limits-max-job-seconds`), the variable the key in upper
-    /// snake case (`LIMITS_MAX_JOB_SECONDS`).
-    public static let settings: [(key: String, help: String)] = [
-        ("http.host", "address to listen on (127.0.0.1)"),
-        ("http.port", "port to listen on (8080)"),
-        ("http.trustedProxies", "comma-separated peer addresses whose X-Forwarded-For is believed (none)"),
-        (
-            "store.url",
-            "memory:, sqlite:PATH, postgres://user:pass@host:port/db[?schema=S&pool=N], redis://[user:pass@]host:port[/db][?prefix=P&pool=N] or couchdb://user:pass@host:port/db[?pool=N] (sqlite:./primesum.sqlite)"
+    /// Every key `serve` reads, section by section, with its meaning; the flag is `--` plus
+    /// the key in dash-case (`limits.maxJobSeconds` → `--limits-max-job-seconds`), the variable
+    /// the key in upper snake case (`LIMITS_MAX_JOB_SECONDS`). Each default is the property's
+    /// own, above.
+    public static let settings: [ServerSetting] = [
+        .text("http", "host", \.host, "address to listen on"),
+        .integer("http", "port", \.port, in: 0...65_535, "port to listen on"),
+        .custom(
+            "http", "trustedProxies", "comma-separated peer addresses whose X-Forwarded-For is believed",
+            defaultText: "none"
+        ) { configuration, reader in
+            guard let proxies = reader.string("trustedProxies") else { return }
+            configuration.trustedProxies = Set(
+                proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        },
+        .integer(
+            "http", "maxConnections", \.maxConnections, in: 1...1_000_000,
+            "open connections; past them a new one is answered 503 and closed"),
+        .seconds(
+            "http", "idleTimeout", \.idleTimeout, in: 1...3_600,
+            "seconds before a connection with nothing in progress is closed, headers not yet complete included"
         ),
-        (
-            "couchDb.address",
-            "CouchDB host or http(s) URL; with no store.url, the store is this CouchDB (unset)"
+        .custom(
+            "store", "url",
+            "memory:, sqlite:PATH, postgres://user:pass@host:port/db[?schema=S&pool=N], redis://[user:pass@]host:port[/db][?prefix=P&pool=N] or couchdb://user:pass@host:port/db[?pool=N]",
+            defaultText: ServerConfiguration().storeURL
+        ) { configuration, reader in
+            if let url = try reader.string("url", secret: true) ?? couchDBURL(reader.reading("couchDb")) {
+                configuration.storeURL = url
+            }
+        },
+        .readWith(
+            "store.url", "couchDb", "address",
+            "CouchDB host or http(s) URL; with no store.url, the store is this CouchDB", defaultText: "unset"),
+        .readWith("store.url", "couchDb", "port", "CouchDB port", defaultText: "5984"),
+        .readWith("store.url", "couchDb", "username", "CouchDB user", defaultText: "none"),
+        .readWith("store.url", "couchDb", "password", "CouchDB password", defaultText: "none"),
+        .readWith(
+            "store.url", "couchDb", "responseDb", "CouchDB database for jobs", defaultText: "responses"),
+        .custom(nil, "role", "api, worker or all", defaultText: ServerConfiguration().role.rawValue) {
+            configuration, reader in
+            guard let text = reader.string("role") else { return }
+            guard let role = Role(rawValue: text) else {
+                throw reader.invalid("role", text, "api, worker or all")
+            }
+            configuration.role = role
+        },
+        .integer(
+            "workers", "count", \.workers, in: 0...1_024, "workers in this process", defaultText: "the cores"),
+        .integer(
+            "workers", "forParts", \.partWorkers, in: 1...1_024,
+            "workers that may compute parts of split jobs at once; the others take whole jobs only",
+            defaultText: "workers.count - 1, at least 1"),
+        .seconds(
+            "workers", "idlePollSeconds", \.idlePollInterval, in: 1...3_600,
+            "seconds an idle worker waits for a wake-up before asking the store anyway"),
+        .integer(
+            "engine", "threads", \.engineThreads, in: 1...1_024, "threads one computation uses",
+            defaultText: "the cores"),
+        .integer(
+            "engine", "nice", \.engineNiceness, in: 0...19,
+            "nice value of computations' threads, so the API answers first while workers compute"),
+        .integer(
+            "queue", "capacity", \.queueCapacity, in: 0...100_000_000, "queued jobs before submits get 503"),
+        .seconds("results", "ttl", \.resultsTTL, in: 1...31_536_000, "seconds a result stays readable"),
+        .number(
+            "jobs", "splitSeconds", \.splitSeconds, atLeast: 0,
+            "a job estimated longer is split into parts of about this many seconds for any replica's workers; 0 = never"
         ),
-        ("couchDb.port", "CouchDB port (5984)"),
-        ("couchDb.username", "CouchDB user (none)"),
-        ("couchDb.password", "CouchDB password (none)"),
-        ("couchDb.responseDb", "CouchDB database for jobs (responses)"),
-        ("role", "api, worker or all (all)"),
-        ("workers.count", "workers in this process (the cores)"),
-        (
-            "workers.forParts",
-            "workers that may compute parts of split jobs at once; the others take whole jobs only (workers.count - 1, at least 1)"
-        ),
-        (
-            "workers.idlePollSeconds",
-            "seconds an idle worker waits for a wake-up before asking the store anyway (5)"
-        ),
-        ("engine.threads", "threads one computation uses (the cores)"),
-        (
-            "engine.nice",
-            "nice value (0-19) of computations' threads, so the API answers first while workers compute (10)"
-        ),
-        ("queue.capacity", "queued jobs before submits get 503 (10000)"),
-        ("results.ttl", "seconds a result stays readable (600)"),
-        (
-            "jobs.splitSeconds",
-            "a job estimated longer is split into parts of about this many seconds for any replica's workers; 0 = never (2)"
-        ),
-        (
-            "jobs.partSetUpShare",
-            "largest share of a sieve part's time its set-up may take; larger = more, smaller parts (0.1)"
-        ),
-        ("limits.maxJobSeconds", "largest estimated job in seconds, else 422 (300)"),
-        ("limits.maxJobMemory", "largest estimated job memory in bytes, else 422 (2147483648)"),
-        ("limits.maxWaitSeconds", "longest ?wait= or Prefer: wait (60)"),
-        ("limits.maxBodyBytes", "largest request body, else 413 (4096)"),
-        ("limits.bodySeconds", "seconds a client may take to send a body, else 408 (10)"),
-        ("http.maxConnections", "open connections; past them a new one is answered 503 and closed (10000)"),
-        (
-            "http.idleTimeout",
-            "seconds before a connection with nothing in progress is closed, headers not yet complete included (30)"
-        ),
-        ("lease.seconds", "worker lease; a job whose worker is silent this long is requeued (15)"),
-        ("lease.maxAttempts", "starts before a job whose workers keep dying is FAILED (3)"),
-        ("drain.timeout", "seconds running jobs get on SIGTERM before they are handed back (20)"),
-        ("replicas.heartbeatSeconds", "seconds between this replica's heartbeats in the store (2)"),
-        ("rateLimit.submitsPerSecond", "per-client submits per second, 0 = unlimited (100)"),
-        ("rateLimit.submitBurst", "per-client submit burst (200)"),
-        ("rateLimit.pollsPerSecond", "per-client reads per second, 0 = unlimited (1000)"),
-        ("rateLimit.pollBurst", "per-client read burst (2000)"),
-        ("auth.keysFile", "file of name:token lines; turns on bearer-token auth (off)"),
-        ("log.level", "trace, debug, info, notice, warning, error (info)"),
+        .number(
+            "jobs", "partSetUpShare", \.partSetUpShare, atLeast: 0.001,
+            "largest share of a sieve part's time its set-up may take; larger = more, smaller parts"),
+        .number(
+            "limits", "maxJobSeconds", \.maxJobSeconds, atLeast: 0,
+            "largest estimated job in seconds, else 422"),
+        .integer(
+            "limits", "maxJobMemory", \.maxJobMemoryBytes, in: 0...Int.max,
+            "largest estimated job memory in bytes, else 422"),
+        .integer(
+            "limits", "maxWaitSeconds", \.maxWaitSeconds, in: 0...3_600, "longest ?wait= or Prefer: wait"),
+        .integer(
+            "limits", "maxBodyBytes", \.maxBodyBytes, in: 64...1_048_576, "largest request body, else 413"),
+        .seconds(
+            "limits", "bodySeconds", \.bodyTimeout, in: 1...3_600,
+            "seconds a client may take to send a body, else 408"),
+        .seconds(
+            "lease", "seconds", \.leaseDuration, in: 1...3_600,
+            "worker lease; a job whose worker is silent this long is requeued"),
+        .integer(
+            "lease", "maxAttempts", \.maxAttempts, in: 1...100,
+            "starts before a job whose workers keep dying is FAILED"),
+        .seconds(
+            "drain", "timeout", \.drainTimeout, in: 0...3_600,
+            "seconds running jobs get on SIGTERM before they are handed back"),
+        .seconds(
+            "replicas", "heartbeatSeconds", \.replicaHeartbeatInterval, in: 1...600,
+            "seconds between this replica's heartbeats in the store"),
+        .number(
+            "rateLimit", "submitsPerSecond", \.submitLimit.perSecond, atLeast: 0,
+            "per-client submits per second, 0 = unlimited"),
+        .number("rateLimit", "submitBurst", \.submitLimit.burst, atLeast: 1, "per-client submit burst"),
+        .number(
+            "rateLimit", "pollsPerSecond", \.pollLimit.perSecond, atLeast: 0,
+            "per-client reads per second, 0 = unlimited"),
+        .number("rateLimit", "pollBurst", \.pollLimit.burst, atLeast: 1, "per-client read burst"),
+        .custom(
+            "auth", "keysFile", "file of name:token lines; turns on bearer-token auth", defaultText: "off"
+        ) {
+            configuration, reader in
+            if let path = reader.string("keysFile") { configuration.authKeysFile = path }
+        },
+        .custom(
+            "log", "level", logLevels.joined(separator: ", "), defaultText: ServerConfiguration().logLevel
+        ) {
+            configuration, reader in
+            guard let level = reader.string("level") else { return }
+            guard logLevels.contains(level) else {
+                throw reader.invalid("level", level, logLevels.joined(separator: ", "))
+            }
+            configuration.logLevel = level
+        },
     ]
+
+    private static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     /// The flag for a key: `limits.maxJobSeconds` → `--limits-max-job-seconds`.
     public static func flag(for key: String) -> String {
@@ -175,111 +234,26 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    /// Reads every setting from `reader`, keeping the default where none is given.
+    /// Reads every setting from `reader` (each section through a reader scoped to it), keeping
+    /// the default where none is given.
     public init(reading reader: ConfigReader) throws {
-        let values = SettingValues(reader: reader)
-        host = values.string("http.host") ?? host
-        port = try values.integer("http.port", in: 0...65_535) ?? port
-        if let proxies = values.string("http.trustedProxies") {
-            trustedProxies = Set(
-                proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        }
-        storeURL = try values.string("store.url", secret: true) ?? Self.couchDBURL(values) ?? storeURL
-        if let text = values.string("role") {
-            guard let parsed = Role(rawValue: text) else {
-                throw values.invalid("role", text, "api, worker or all")
-            }
-            role = parsed
-        }
-        workers = try values.integer("workers.count", in: 0...1_024) ?? workers
-        partWorkers = try values.integer("workers.forParts", in: 1...1_024) ?? partWorkers
-        idlePollInterval =
-            try values.integer("workers.idlePollSeconds", in: 1...3_600).map { .seconds($0) }
-            ?? idlePollInterval
-        engineThreads = try values.integer("engine.threads", in: 1...1_024) ?? engineThreads
-        engineNiceness = try values.integer("engine.nice", in: 0...19).map(Int32.init) ?? engineNiceness
-        queueCapacity = try values.integer("queue.capacity", in: 0...100_000_000) ?? queueCapacity
-        resultsTTL = try values.integer("results.ttl", in: 1...31_536_000).map { .seconds($0) } ?? resultsTTL
-        splitSeconds = try values.number("jobs.splitSeconds", atLeast: 0) ?? splitSeconds
-        partSetUpShare = try values.number("jobs.partSetUpShare", atLeast: 0.001) ?? partSetUpShare
-        maxJobSeconds = try values.number("limits.maxJobSeconds", atLeast: 0) ?? maxJobSeconds
-        maxJobMemoryBytes =
-            try values.integer("limits.maxJobMemory", in: 0...Int.max).map(UInt64.init) ?? maxJobMemoryBytes
-        maxWaitSeconds = try values.integer("limits.maxWaitSeconds", in: 0...3_600) ?? maxWaitSeconds
-        maxBodyBytes = try values.integer("limits.maxBodyBytes", in: 64...1_048_576) ?? maxBodyBytes
-        bodyTimeout =
-            try values.integer("limits.bodySeconds", in: 1...3_600).map { .seconds($0) } ?? bodyTimeout
-        idleTimeout =
-            try values.integer("http.idleTimeout", in: 1...3_600).map { .seconds($0) } ?? idleTimeout
-        maxConnections = try values.integer("http.maxConnections", in: 1...1_000_000) ?? maxConnections
-        leaseDuration =
-            try values.integer("lease.seconds", in: 1...3_600).map { .seconds($0) } ?? leaseDuration
-        maxAttempts = try values.integer("lease.maxAttempts", in: 1...100) ?? maxAttempts
-        drainTimeout = try values.integer("drain.timeout", in: 0...3_600).map { .seconds($0) } ?? drainTimeout
-        replicaHeartbeatInterval =
-            try values.integer("replicas.heartbeatSeconds", in: 1...600).map { .seconds($0) }
-            ?? replicaHeartbeatInterval
-        submitLimit.perSecond =
-            try values.number("rateLimit.submitsPerSecond", atLeast: 0) ?? submitLimit.perSecond
-        submitLimit.burst = try values.number("rateLimit.submitBurst", atLeast: 1) ?? submitLimit.burst
-        pollLimit.perSecond = try values.number("rateLimit.pollsPerSecond", atLeast: 0) ?? pollLimit.perSecond
-        pollLimit.burst = try values.number("rateLimit.pollBurst", atLeast: 1) ?? pollLimit.burst
-        authKeysFile = values.string("auth.keysFile") ?? authKeysFile
-        if let level = values.string("log.level") {
-            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-            guard levels.contains(level) else {
-                throw values.invalid("log.level", level, levels.joined(separator: ", "))
-            }
-            logLevel = level
+        for setting in Self.settings {
+            try setting.read(into: &self, from: ServerSettingReader(root: reader, section: setting.section))
         }
     }
 }
 
 extension ServerConfiguration {
     /// The seed deployment's CouchDB settings as a store URL, when `COUCH_DB_ADDRESS` is set.
-    fileprivate static func couchDBURL(_ values: SettingValues) throws -> String? {
-        guard let address = values.string("couchDb.address") else { return nil }
+    fileprivate static func couchDBURL(_ reader: ServerSettingReader) throws -> String? {
+        guard let address = reader.string("address") else { return nil }
         do {
             return try CouchDBStoreURL.fromSettings(
-                address: address, port: try values.integer("couchDb.port", in: 1...65_535),
-                username: values.string("couchDb.username"),
-                password: values.string("couchDb.password", secret: true),
-                database: values.string("couchDb.responseDb"))
+                address: address, port: try reader.integer("port", in: 1...65_535),
+                username: reader.string("username"), password: reader.string("password", secret: true),
+                database: reader.string("responseDb"))
         } catch let error as JobStoreError {
-            throw values.invalid("couchDb.address", address, "a CouchDB host or URL (\(error))")
+            throw reader.invalid("address", address, "a CouchDB host or URL (\(error))")
         }
-    }
-}
-
-/// Looks keys up as text and parses them here, so a malformed value is an error that names
-/// its flag and variable rather than a silent fall-back to the default.
-private struct SettingValues {
-    let reader: ConfigReader
-
-    func string(_ key: String, secret: Bool = false) -> String? {
-        reader.string(forKey: ConfigKey(key), isSecret: secret).flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let text = string(key) else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            throw invalid(key, text, "an integer in \(range.lowerBound)...\(range.upperBound)")
-        }
-        return value
-    }
-
-    func number(_ key: String, atLeast minimum: Double) throws -> Double? {
-        guard let text = string(key) else { return nil }
-        guard let value = Double(text), value.isFinite, value >= minimum else {
-            throw invalid(key, text, "a number of at least \(minimum)")
-        }
-        return value
-    }
-
-    func invalid(_ key: String, _ text: String, _ expected: String) -> ServerConfiguration.Invalid {
-        ServerConfiguration.Invalid(
-            description:
-                "\(key) (\(ServerConfiguration.flag(for: key)) or \(ServerConfiguration.environmentVariable(for: key))) must be \(expected), got '\(text.prefix(60))'"
-        )
     }
 }
