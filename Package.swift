@@ -5,6 +5,9 @@ import PackageDescription
 /// `swift test` can check the oracle sums in seconds rather than minutes.
 let optimizedEngine: [SwiftSetting] = [.unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])]
 
+/// A store's schema migrations, `Schema/NAME.sql`, embedded in the binary (`PackageResources`).
+func migrations(_ names: String...) -> [Resource] { names.map { .embedInCode("Schema/\($0).sql") } }
+
 let package = Package(
     name: "primesum",
     platforms: [.macOS(.v15)],
@@ -52,7 +55,11 @@ let package = Package(
         ),
         .target(
             name: "PrimeSumSQLite",
-            dependencies: ["PrimeSumJobs", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["PrimeSumJobs", .product(name: "GRDB", package: "GRDB.swift")],
+            // The schema's migrations, compiled into the binary.
+            resources: migrations(
+                "v1-jobs-and-leases", "v2-replica-heartbeats", "v3-parts", "v4-settlement-checks",
+                "v5-the-queue-of-whole-jobs")
         ),
         .target(
             name: "PrimeSumPostgres",
@@ -60,7 +67,10 @@ let package = Package(
                 "PrimeSumJobs",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            resources: migrations(
+                "v1-jobs", "v2-heartbeats", "v3-parts", "v4-writer-tags-and-settlement-checks",
+                "v5-ended-jobs-notified", "v6-whole-job-queue", "v7-part-queue")
         ),
         .target(
             name: "PrimeSumCouchDB",
@@ -88,7 +98,8 @@ let package = Package(
         .target(
             name: "PrimeSumServer",
             dependencies: [
-                "PrimeSum", "PrimeSumAPI", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
+                "PrimeSum", "PrimeSumAPI", "PrimeSumJobs", "PrimeSumSQLite", "PrimeSumPostgres",
+                "PrimeSumCouchDB",
                 "PrimeSumRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -136,8 +147,10 @@ let package = Package(
         .testTarget(
             name: "PrimeSumJobsTests",
             dependencies: [
-                "PrimeSumJobs", "PrimeSumJobsTestSupport", "PrimeSumSQLite", "PrimeSumPostgres", "PrimeSumCouchDB",
-                "PrimeSumRedis", "PrimeSumRedisClient", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "PrimeSumJobs", "PrimeSumJobsTestSupport", "PrimeSumSQLite", "PrimeSumPostgres",
+                "PrimeSumCouchDB",
+                "PrimeSumRedis", "PrimeSumRedisClient",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -140,146 +140,19 @@ public final class PostgresJobStore: CompareAndSwapJobStore, Service {
         }
     }
 
-    private static func migrations(channel: String) -> [(Int, [String])] {
+    /// The schema's migrations, version 1 first: the statements of `Schema/vN-….sql`, with
+    /// `{{channel}}` standing for the schema's notification channel.
+    static func migrations(channel: String) -> [(version: Int, statements: [String])] {
         [
-            (
-                1,
-                [
-                    """
-                    CREATE TABLE jobs (
-                        id uuid PRIMARY KEY,
-                        status text NOT NULL,
-                        a text NOT NULL,
-                        b text NOT NULL,
-                        sum text,
-                        progress double precision NOT NULL,
-                        created_at bigint NOT NULL,
-                        started_at bigint,
-                        finished_at bigint,
-                        expires_at bigint NOT NULL,
-                        attempts integer NOT NULL,
-                        error_code text,
-                        error_message text,
-                        version bigint NOT NULL,
-                        lease_owner text,
-                        lease_expires_at bigint,
-                        idempotency_key text,
-                        owner text
-                    )
-                    """,
-                    "CREATE INDEX jobs_queue ON jobs (created_at) WHERE status = 'QUEUED'",
-                    "CREATE INDEX jobs_leases ON jobs (lease_expires_at) WHERE status = 'IN_PROGRESS'",
-                    """
-                    CREATE UNIQUE INDEX jobs_idempotency ON jobs (COALESCE(owner, ''), idempotency_key)
-                        WHERE idempotency_key IS NOT NULL
-                    """,
-                    "CREATE INDEX jobs_result ON jobs (a, b) WHERE status = 'FINISHED'",
-                    "CREATE INDEX jobs_expiry ON jobs (expires_at) WHERE status IN ('FINISHED', 'FAILED', 'CANCELLED')",
-                    "CREATE TABLE leases (name text PRIMARY KEY, holder text NOT NULL, until bigint NOT NULL)",
-                    """
-                    CREATE FUNCTION notify_job_change() RETURNS trigger AS $$
-                    BEGIN
-                        IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
-                            PERFORM pg_notify('\(channel)',
-                                CASE WHEN NEW.status = 'QUEUED' THEN 'q:' ELSE 'j:' END || NEW.id::text);
-                        END IF;
-                        RETURN NULL;
-                    END;
-                    $$ LANGUAGE plpgsql
-                    """,
-                    """
-                    CREATE TRIGGER jobs_notify AFTER INSERT OR UPDATE ON jobs
-                        FOR EACH ROW EXECUTE FUNCTION notify_job_change()
-                    """,
-                ]
-            ),
-            (
-                2,
-                [
-                    "CREATE TABLE heartbeats (replica text PRIMARY KEY, document text NOT NULL, until bigint NOT NULL)"
-                ]
-            ),
-            (
-                3,
-                [
-                    "ALTER TABLE jobs ADD COLUMN parent_id text",
-                    "ALTER TABLE jobs ADD COLUMN part_count integer NOT NULL DEFAULT 0",
-                    "CREATE INDEX jobs_parts ON jobs (parent_id) WHERE parent_id IS NOT NULL",
-                ]
-            ),
-            (
-                4,
-                [
-                    // A claim (QUEUED → IN_PROGRESS) wakes nobody: waiters wait for a job to be
-                    // queued or to end, and a long-poll woken by a claim only read the job again.
-                    // The writing replica's tag (its connections' application_name) follows the
-                    // id: it announced its own change when it made it, and skips the notification.
-                    """
-                    CREATE OR REPLACE FUNCTION notify_job_change() RETURNS trigger AS $$
-                    BEGIN
-                        IF (TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status)
-                            AND NEW.status <> 'IN_PROGRESS' THEN
-                            PERFORM pg_notify('\(channel)',
-                                CASE WHEN NEW.status = 'QUEUED' THEN 'q:' ELSE 'j:' END || NEW.id::text
-                                    || ':' || current_setting('application_name'));
-                        END IF;
-                        RETURN NULL;
-                    END;
-                    $$ LANGUAGE plpgsql
-                    """,
-                    // Split jobs from before settlement checks (`Job.settlementCheck`) are due at once.
-                    """
-                    UPDATE jobs SET lease_expires_at = 0
-                        WHERE status = 'IN_PROGRESS' AND part_count > 0 AND lease_expires_at IS NULL
-                    """,
-                ]
-            ),
-            (
-                5,
-                [
-                    // A job's end carries the row itself (`JobRecord` decodes it) when it fits in a
-                    // notification (8,000 bytes), so a long-poll on another replica answers
-                    // without reading it.
-                    """
-                    CREATE OR REPLACE FUNCTION notify_job_change() RETURNS trigger AS $$
-                    DECLARE
-                        payload text;
-                        document text;
-                    BEGIN
-                        IF (TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status)
-                            AND NEW.status <> 'IN_PROGRESS' THEN
-                            payload := CASE WHEN NEW.status = 'QUEUED' THEN 'q:' ELSE 'j:' END || NEW.id::text
-                                || ':' || current_setting('application_name');
-                            IF NEW.status IN ('FINISHED', 'FAILED', 'CANCELLED') THEN
-                                document := row_to_json(NEW)::text;
-                                IF length(payload) + length(document) < 7900 THEN
-                                    payload := payload || ':' || document;
-                                END IF;
-                            END IF;
-                            PERFORM pg_notify('\(channel)', payload);
-                        END IF;
-                        RETURN NULL;
-                    END;
-                    $$ LANGUAGE plpgsql
-                    """
-                ]
-            ),
-            (
-                6,
-                [
-                    // A claim reads the oldest queued whole jobs apart from the parts.
-                    "CREATE INDEX jobs_whole_queue ON jobs (created_at) WHERE status = 'QUEUED' AND parent_id IS NULL"
-                ]
-            ),
-            (
-                7,
-                [
-                    // A claim reads the oldest queued parts apart from the whole jobs: without
-                    // it, a backlog of whole jobs is scanned to find the first part.
-                    "CREATE INDEX jobs_part_queue ON jobs (created_at) WHERE status = 'QUEUED' AND parent_id IS NOT NULL"
-                ]
-            ),
-        ]
+            PackageResources.v1_jobs_sql, PackageResources.v2_heartbeats_sql, PackageResources.v3_parts_sql,
+            PackageResources.v4_writer_tags_and_settlement_checks_sql,
+            PackageResources.v5_ended_jobs_notified_sql,
+            PackageResources.v6_whole_job_queue_sql, PackageResources.v7_part_queue_sql,
+        ].enumerated().map { index, script in
+            let text = String(decoding: script, as: UTF8.self).replacingOccurrences(
+                of: "{{channel}}", with: channel)
+            return (index + 1, SQLScript(text).statements)
+        }
     }
 
     // MARK: - Clock

@@ -59,70 +59,20 @@ public final class SQLiteJobStore: CompareAndSwapJobStore {
         }
     }
 
-    private static var migrator: DatabaseMigrator {
+    /// The schema's migrations, from `Schema/vN-….sql`, each under the identifier it has
+    /// always had in `grdb_migrations`.
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: jobs and leases") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE jobs (
-                        id TEXT PRIMARY KEY NOT NULL,
-                        status TEXT NOT NULL,
-                        a TEXT NOT NULL,
-                        b TEXT NOT NULL,
-                        sum TEXT,
-                        progress REAL NOT NULL,
-                        created_at INTEGER NOT NULL,
-                        started_at INTEGER,
-                        finished_at INTEGER,
-                        expires_at INTEGER NOT NULL,
-                        attempts INTEGER NOT NULL,
-                        error_code TEXT,
-                        error_message TEXT,
-                        version INTEGER NOT NULL,
-                        lease_owner TEXT,
-                        lease_expires_at INTEGER,
-                        idempotency_key TEXT,
-                        owner TEXT
-                    );
-                    CREATE INDEX jobs_queue ON jobs(status, created_at);
-                    CREATE UNIQUE INDEX jobs_idempotency ON jobs(COALESCE(owner, ''), idempotency_key)
-                        WHERE idempotency_key IS NOT NULL;
-                    CREATE INDEX jobs_result ON jobs(a, b) WHERE status = 'FINISHED';
-                    CREATE INDEX jobs_expiry ON jobs(expires_at);
-                    CREATE TABLE leases (
-                        name TEXT PRIMARY KEY NOT NULL,
-                        holder TEXT NOT NULL,
-                        until INTEGER NOT NULL
-                    );
-                    """)
-        }
-        migrator.registerMigration("v2: replica heartbeats") { db in
-            try db.execute(
-                sql:
-                    "CREATE TABLE heartbeats (replica TEXT PRIMARY KEY NOT NULL, document TEXT NOT NULL, until INTEGER NOT NULL)"
-            )
-        }
-        migrator.registerMigration("v3: parts") { db in
-            try db.execute(
-                sql: """
-                    ALTER TABLE jobs ADD COLUMN parent_id TEXT;
-                    ALTER TABLE jobs ADD COLUMN part_count INTEGER NOT NULL DEFAULT 0;
-                    CREATE INDEX jobs_parts ON jobs(parent_id) WHERE parent_id IS NOT NULL;
-                    """)
-        }
-        migrator.registerMigration("v4: settlement checks") { db in
-            // Split jobs from before settlement checks (`Job.settlementCheck`) are due at once.
-            try db.execute(
-                sql:
-                    "UPDATE jobs SET lease_expires_at = 0 WHERE status = 'IN_PROGRESS' AND part_count > 0 AND lease_expires_at IS NULL"
-            )
-        }
-        migrator.registerMigration("v5: the queue of whole jobs") { db in
-            // A claim that passes parts by (`includingParts: false`) reads this one.
-            try db.execute(
-                sql:
-                    "CREATE INDEX jobs_whole_queue ON jobs(created_at) WHERE status = 'QUEUED' AND parent_id IS NULL"
-            )
+        for (identifier, script) in [
+            ("v1: jobs and leases", PackageResources.v1_jobs_and_leases_sql),
+            ("v2: replica heartbeats", PackageResources.v2_replica_heartbeats_sql),
+            ("v3: parts", PackageResources.v3_parts_sql),
+            ("v4: settlement checks", PackageResources.v4_settlement_checks_sql),
+            ("v5: the queue of whole jobs", PackageResources.v5_the_queue_of_whole_jobs_sql),
+        ] {
+            migrator.registerMigration(identifier) { db in
+                try db.execute(sql: String(decoding: script, as: UTF8.self))
+            }
         }
         return migrator
     }
