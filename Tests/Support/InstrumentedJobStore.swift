@@ -30,9 +30,13 @@ public final class InstrumentedJobStore: JobStore {
         steps.withLock { $0[operation] = step }
     }
 
-    /// Holds each call of `operation` until `calls` of them have run at once, or `atMost`
-    /// passed: a caller that waits for one call before it makes the next is held every time.
+    /// From now on holds each call of `operation` until `calls` of them have run at once (since
+    /// this call), or `atMost` passed: a caller that waits for one call before it makes the
+    /// next is held every time.
     public func hold(_ operation: Operation, untilConcurrent calls: Int, atMost: Duration) {
+        overlap.withLock { overlap in
+            if let now = overlap[operation]?.now { overlap[operation]?.most = now }
+        }
         holds.withLock { $0[operation] = (calls, atMost) }
     }
 
