@@ -119,7 +119,7 @@ public struct WorkerPool: Service {
     /// after the job, waits for the next wake-up: it asks no empty queue. At start, after each
     /// `idlePollInterval` without a wake-up (one may have been lost, or a job queued before
     /// this process started) and when woken for a backlog, it claims until the queue is empty,
-    /// each time for the pool's idle workers too (`claim(as:forIdleWorkers:spendingWakeUp:)`).
+    /// each time for the pool's idle workers too (`claim(as:forIdleWorkers:)`).
     /// A waiting worker may instead be handed a job: one this process's API stored already
     /// claimed by it (`JobChangeFeed.reserveIdleWorker`), or one another worker claimed for it;
     /// it computes that without a claim of its own.
@@ -129,8 +129,6 @@ public struct WorkerPool: Service {
         await withTaskGroup(of: Void.self) { completions in
             var followBacklog = true
             var inFlight = 0
-            // The next claim is made for a wake-up, which it spends.
-            var woken = false
             while !drain.isDraining && !Task.isCancelled {
                 var handed: Job?
                 if !followBacklog {
@@ -143,18 +141,16 @@ public struct WorkerPool: Service {
                     }
                     // A job another worker claimed from a backlog for this one leaves it to
                     // look for more after it; one its API handed it does not.
-                    let timedOut = ContinuousClock.now - started >= configuration.idlePollInterval
-                    followBacklog = wakeUp.mayFindBacklog || (handed == nil && timedOut)
-                    woken = handed == nil && !timedOut
+                    followBacklog =
+                        wakeUp.mayFindBacklog
+                        || (handed == nil && ContinuousClock.now - started >= configuration.idlePollInterval)
                 }
                 do {
                     let next: Job?
                     if let handed {
                         next = handed
                     } else {
-                        let claim = try await claim(
-                            as: worker, forIdleWorkers: followBacklog, spendingWakeUp: woken)
-                        woken = false
+                        let claim = try await claim(as: worker, forIdleWorkers: followBacklog)
                         next = claim.own
                         // The backlog ends with a claim that found nothing for any worker.
                         if claim.own == nil && !claim.handedOn { followBacklog = false }
@@ -188,34 +184,31 @@ public struct WorkerPool: Service {
 
     /// Claims the next job for `worker` and, when `forIdleWorkers`, one for each of the pool's
     /// workers that waits idle, in one round trip, and hands those over: draining a backlog
-    /// costs a claim per busy spell of the pool, not per job. Takes part slots for as many of
-    /// them as it can, and keeps one for each part claimed. Returns `worker`'s job, and whether
-    /// any other worker was handed one. `spendingWakeUp`: the claim is made for a wake-up of
-    /// the queue (not at start, nor after an idle poll, nor after a job that followed a backlog).
-    private func claim(as worker: String, forIdleWorkers: Bool, spendingWakeUp: Bool) async throws -> (
-        own: Job?, handedOn: Bool
-    ) {
+    /// costs a claim per busy spell of the pool, not per job. Asks for as many parts as there
+    /// are free part slots, and keeps one for each part claimed; parts another claim of this
+    /// pool took the slots for meanwhile go back to the queue at once. Returns `worker`'s job,
+    /// and whether any other worker was handed one.
+    private func claim(as worker: String, forIdleWorkers: Bool) async throws -> (own: Job?, handedOn: Bool) {
         var idle: [JobChangeFeed.IdleWorker] = []
         while forIdleWorkers, idle.count < configuration.workers - 1,
             let reserved = store.changes.reserveIdleWorker(among: workerNames)
         {
             idle.append(reserved)
         }
-        let slots = partSlots.take(upTo: 1 + idle.count)
-        let jobs: [Job]
+        let names = [worker] + idle.map(\.name)
+        var jobs: [Job]
         do {
             jobs = try await store.claim(
-                for: [worker] + idle.map(\.name), lease: configuration.leaseDuration, parts: slots)
+                for: names, lease: configuration.leaseDuration, parts: min(partSlots.available, names.count))
         } catch {
-            partSlots.give(slots)
             for reserved in idle { reserved.release() }
             throw error
         }
-        // A claim for a wake-up, refused every slot, that found nothing spent a wake-up that
-        // may have stood for a queued part: the queue is signalled again once a slot is free.
-        var signalQueue = partSlots.give(slots - jobs.count { $0.parent != nil })
-        if spendingWakeUp && slots == 0 && jobs.isEmpty && partSlots.passedPartsBy() { signalQueue = true }
-        if signalQueue { store.changes.signal(.queue) }
+        let parts = jobs.filter { $0.parent != nil }
+        for excess in parts.dropFirst(partSlots.take(upTo: parts.count)) {
+            await store.handBack(excess, ttl: configuration.resultsTTL)
+            jobs.removeAll { $0.id == excess.id }
+        }
         var handedOn = false
         for reserved in idle {
             guard let job = jobs.first(where: { $0.lease?.owner == reserved.name }) else {
@@ -403,50 +396,30 @@ private final class Drain: Sendable {
 }
 
 /// The pool's part slots: a worker computes a part only while it holds one (see `WorkerPool`).
+/// A claim holds none during its round trip: it asks for as many parts as are `available`, and
+/// takes slots for the parts it got when it lands.
 private final class PartSlots: Sendable {
-    private struct State {
-        var free: Int
-        /// A claim passed parts by since the last `give` (`passedPartsBy`).
-        var refused = false
-    }
-    private let state: Mutex<State>
+    private let free: Mutex<Int>
 
     init(_ count: Int) {
-        state = Mutex(State(free: count))
+        free = Mutex(count)
     }
 
-    /// Takes up to `count` slots; how many it took.
+    /// Slots free now.
+    var available: Int { free.withLock { $0 } }
+
+    /// Takes up to `count` slots; how many it took (fewer when concurrent claims together got
+    /// more parts than were free).
     func take(upTo count: Int) -> Int {
-        state.withLock { state in
-            let taken = min(count, state.free)
-            state.free -= taken
+        free.withLock { free in
+            let taken = min(count, free)
+            free -= taken
             return taken
         }
     }
 
-    /// A claim that got no slot found nothing: it may have passed queued parts by, spending
-    /// their wake-up. True when a slot is free by now (the caller signals the queue at once);
-    /// else the next `give` reports it. (A claim without a slot that took a whole job leaves
-    /// that job's own wake-up for the parts: there is still one for every queued job. One that
-    /// got fewer slots than it asked for leaves the rest of the parts to the workers that end
-    /// parts, which look for the next ones themselves.)
-    func passedPartsBy() -> Bool {
-        state.withLock { state in
-            if state.free > 0 { return true }
-            state.refused = true
-            return false
-        }
-    }
-
-    /// Returns `count` slots; true when some were returned and a claim passed parts by
-    /// meanwhile (`passedPartsBy`).
-    @discardableResult
-    func give(_ count: Int = 1) -> Bool {
-        guard count > 0 else { return false }
-        return state.withLock { state in
-            state.free += count
-            defer { state.refused = false }
-            return state.refused
-        }
+    /// Returns a slot.
+    func give() {
+        free.withLock { $0 += 1 }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PrimeSumJobs
+import PrimeSumJobsTestSupport
 import Synchronization
 import Testing
 
@@ -55,6 +56,41 @@ import Testing
         #expect(settled?.status == .finished)
         #expect(settled?.sum == (0..<8).reduce(UInt128(0)) { $0 + UInt128(split.a + ($1 + 1) * 1_000) })
         #expect(running.withLock { $0.most } == 1)
+    }
+
+    /// Two claims of a pool with one part slot overlap, and each takes a part (neither holds
+    /// the slot during its round trip): the one that lands second gives its part back to the
+    /// queue at once, so one part computes at a time, and both still finish, attempted once.
+    @Test func aPartBeyondThePoolsSlotsGoesBackToTheQueue() async throws {
+        let store = InstrumentedJobStore()
+        let running = Mutex((now: 0, most: 0))
+        let pool = WorkerPool(
+            store: store, configuration: .init(workers: 2, idlePollInterval: .seconds(3_600)),
+            logger: Logger(label: "test")
+        ) { job, _ in
+            running.withLock {
+                $0.now += 1
+                $0.most = max($0.most, $0.now)
+            }
+            defer { running.withLock { $0.now -= 1 } }
+            try await Task.sleep(for: .milliseconds(200))
+            return UInt128(job.b)
+        }
+        let workers = Task { try await pool.run() }
+        defer { workers.cancel() }
+        try await eventually("both workers wait") { store.changes.subscriberCount == 2 }
+        store.hold(.claim, untilConcurrent: 2, atMost: .seconds(20))
+
+        let now = store.clock.now()
+        _ = try await store.base.submit(
+            Job(a: 100, b: 300, createdAt: now, expiresAt: now.addingTimeInterval(600)))
+        let parent = try #require(try await store.base.claimNext(worker: "splitter", lease: .seconds(60)))
+        _ = try await store.base.split(parent, into: [100..<200, 200..<300], ttl: .seconds(600))
+        let settled = try await ended(parent.id, in: store)
+        #expect(settled?.status == .finished && settled?.sum == 200 + 300)
+        #expect(store.mostConcurrent(.claim) == 2)
+        #expect(running.withLock { $0.most } == 1, "both parts computed at once")
+        for part in try await store.base.parts(of: parent.id) { #expect(part.attempts == 1) }
     }
 
     /// The job once it ended, or nil when it did not within 30 s (a job that waited for a part

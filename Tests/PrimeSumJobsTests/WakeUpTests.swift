@@ -142,9 +142,9 @@ import Testing
     }
 }
 
-/// Claims that overlap, one holding the pool's only part slot during its round trip, cost no
-/// claim after them: the worker without a slot took a whole job, so no part waits for a
-/// wake-up it spent.
+/// Claims that overlap while the pool has one part slot cost no claim after them: no claim
+/// holds the slot during its round trip, so neither is refused it and neither signals the
+/// queue again for parts it might have passed by.
 @Suite struct PartSlotWakeUpTests {
     @Test func overlappingClaimsOfWholeJobsCostNoEmptyClaim() async throws {
         let store = InstrumentedJobStore()
