@@ -20,7 +20,7 @@ import Synchronization
 ///
 /// It is also a `Service`: it creates the database and its indexes at start and follows the
 /// feed for the application's life.
-public final class CouchDBJobStore: CompareAndSwapJobStore, Service {
+public final class CouchDBJobStore: CompareAndSwapJobStore, CleanerLeaseStore, HeartbeatStore, Service {
     public let changes = JobChangeFeed()
     /// CouchDB's clock, read from the `Date` header of every answer (`CouchDBHTTP`).
     public let clock: StoreClock

@@ -6,13 +6,14 @@ import ServiceLifecycle
 /// Every `interval`, the replica holding the store's cleaner lease requeues jobs whose worker
 /// lease lapsed (failing the parent of a part out of attempts, and settling a split parent
 /// whose settlement check came due: see `Job.settlementCheck`) and deletes terminal jobs past
-/// their TTL. Every replica runs one; the lease
-/// (twice the interval long, so a dead holder is replaced within two sweeps) makes exactly one
-/// of them work at a time. A sweep costs a replica that does not hold the lease one query; every
+/// their TTL. Every replica runs one; the lease (`CleanerLeaseStore`, twice the interval long,
+/// so a dead holder is replaced within two sweeps) makes exactly one of them work at a time; on
+/// a store without that capability, this cleaner always works. A sweep costs a replica that does not hold the lease one query; every
 /// `fullSweepEvery` sweeps it also gauges the queue and the holder deletes expired jobs, so an
 /// idle cluster stays quiet while lapsed leases are still requeued within a second.
 public struct Cleaner: Service {
     private let store: any JobStore
+    private let lease: (any CleanerLeaseStore)?
     private let interval: Duration
     private let maxAttempts: Int
     private let resultsTTL: Duration
@@ -27,6 +28,7 @@ public struct Cleaner: Service {
         logger: Logger
     ) {
         self.store = store
+        lease = store as? any CleanerLeaseStore
         self.interval = interval
         self.maxAttempts = maxAttempts
         self.resultsTTL = resultsTTL
@@ -51,7 +53,8 @@ public struct Cleaner: Service {
         do {
             if full { queueDepth.record(try await store.queuedCount()) }
             let leaseUntil = now.addingTimeInterval(interval.timeInterval * 2)
-            guard try await store.acquireCleanerLease(holder: holder, until: leaseUntil, now: now) else {
+            guard try await lease?.acquireCleanerLease(holder: holder, until: leaseUntil, now: now) ?? true
+            else {
                 return
             }
             let requeued = try await store.requeueLapsed(now: now, maxAttempts: maxAttempts)

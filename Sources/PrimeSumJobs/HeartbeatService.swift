@@ -6,18 +6,22 @@ import ServiceLifecycle
 /// for three intervals, so a replica that dies leaves the list within three; withdraws it on a
 /// graceful shutdown. The console lists the replicas and adds up their activity from these.
 public struct HeartbeatService: Service {
-    private let store: any JobStore
+    private let store: any HeartbeatStore
+    private let clock: StoreClock
     private let replica: ReplicaHeartbeat
     private let activity: ReplicaActivity
     private let interval: Duration
     private let logger: Logger
 
-    /// `replica` gives the fields that do not change (name, role, workers, version, start).
+    /// `replica` gives the fields that do not change (name, role, workers, version, start);
+    /// `clock` is the store's.
     public init(
-        store: any JobStore, replica: ReplicaHeartbeat, activity: ReplicaActivity, interval: Duration,
+        store: any HeartbeatStore, clock: StoreClock, replica: ReplicaHeartbeat, activity: ReplicaActivity,
+        interval: Duration,
         logger: Logger
     ) {
         self.store = store
+        self.clock = clock
         self.replica = replica
         self.activity = activity
         self.interval = interval
@@ -34,7 +38,7 @@ public struct HeartbeatService: Service {
 
     /// Writes the heartbeat as of now, listed for `listedFor` (zero withdraws it).
     public func beat(listedFor: Duration) async {
-        let now = store.clock.now()
+        let now = clock.now()
         var heartbeat = replica
         heartbeat.seenAt = now
         (heartbeat.running, heartbeat.activity) = activity.snapshot(now: now)

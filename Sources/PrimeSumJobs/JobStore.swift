@@ -6,7 +6,8 @@ import Foundation
 /// Its writes are intents that the store checks itself: a worker completes or renews only a
 /// job it still holds under the lease it claimed it with (`JobLease`), a cancel ends only a job
 /// that has not ended, a part's completion settles its parent. No caller reads a job, changes
-/// it and writes it back. Backends throw `JobStoreError`.
+/// it and writes it back. Backends throw `JobStoreError`. Optional capabilities are protocols
+/// of their own: `CleanerLeaseStore`, `HeartbeatStore`.
 public protocol JobStore: Sendable {
     /// In-process notifications of job changes, for long-polls and idle workers.
     var changes: JobChangeFeed { get }
@@ -78,19 +79,8 @@ public protocol JobStore: Sendable {
     /// jobs, parts not counted.
     func deleteExpired(now: Date) async throws -> Int
 
-    /// Takes or renews the cluster-wide cleaner lease for `holder` until `until`; false while
-    /// another holder's lease is still running.
-    func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool
-
     /// The number of QUEUED jobs.
     func queuedCount() async throws -> Int
-
-    /// Stores a replica's heartbeat (`document`, the JSON of a `ReplicaHeartbeat`), replacing
-    /// that replica's last one; it is listed until `until`.
-    func recordHeartbeat(replica: String, document: String, until: Date) async throws
-
-    /// The heartbeat documents still listed at `now`, one per replica.
-    func heartbeats(now: Date) async throws -> [String]
 
     /// Throws when the store cannot serve requests.
     func ping() async throws

@@ -2,12 +2,13 @@ import Foundation
 import Metrics
 
 /// Wraps a store and records each operation's latency in
-/// `primesum_store_operation_seconds{operation=…}`, whatever the backend.
-public struct MeasuredJobStore: JobStore {
-    private let base: any JobStore
+/// `primesum_store_operation_seconds{operation=…}`, whatever the backend; it has the optional
+/// capabilities its backend has (a cast finds them).
+public struct MeasuredJobStore<Base: JobStore>: JobStore {
+    private let base: Base
     private let timers: [String: Timer]
 
-    public init(_ base: any JobStore) {
+    public init(_ base: Base) {
         self.base = base
         let operations = [
             "submit", "get", "claim", "complete", "renewLeases", "cancel",
@@ -25,7 +26,7 @@ public struct MeasuredJobStore: JobStore {
     public var changes: JobChangeFeed { base.changes }
     public var clock: StoreClock { base.clock }
 
-    private func measure<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
+    fileprivate func measure<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
         let started = ContinuousClock.now
         defer { timers[operation]?.recordInterval(since: started) }
         return try await body()
@@ -77,12 +78,6 @@ public struct MeasuredJobStore: JobStore {
         try await measure("deleteExpired") { try await base.deleteExpired(now: now) }
     }
 
-    public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
-        try await measure("cleanerLease") {
-            try await base.acquireCleanerLease(holder: holder, until: until, now: now)
-        }
-    }
-
     public func queuedCount() async throws -> Int {
         try await measure("queuedCount") { try await base.queuedCount() }
     }
@@ -90,7 +85,22 @@ public struct MeasuredJobStore: JobStore {
     public func ping() async throws {
         try await measure("ping") { try await base.ping() }
     }
+}
 
+extension JobStore {
+    /// This store with each operation's latency recorded (`MeasuredJobStore`).
+    public var measured: any JobStore { MeasuredJobStore(self) }
+}
+
+extension MeasuredJobStore: CleanerLeaseStore where Base: CleanerLeaseStore {
+    public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
+        try await measure("cleanerLease") {
+            try await base.acquireCleanerLease(holder: holder, until: until, now: now)
+        }
+    }
+}
+
+extension MeasuredJobStore: HeartbeatStore where Base: HeartbeatStore {
     public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
         try await measure("recordHeartbeat") {
             try await base.recordHeartbeat(replica: replica, document: document, until: until)

@@ -8,7 +8,7 @@ import Synchronization
 /// It keeps every job for its TTL (rate × 600 s of them), so no operation on the request path
 /// scans them: the queue is two heaps by creation time (whole jobs, parts), and idempotency keys, finished results
 /// and running jobs have indexes of their own. Only the cleaner's expiry sweep walks every job.
-public final class MemoryJobStore: CompareAndSwapJobStore {
+public final class MemoryJobStore: CompareAndSwapJobStore, CleanerLeaseStore, HeartbeatStore {
     private struct State {
         var jobs: [UUID: Job] = [:]
         /// QUEUED jobs by creation time, parts apart so that a claim may pass them by; an entry

@@ -49,15 +49,3 @@ public struct ReplicaHeartbeat: Sendable, Equatable, Codable {
         }
     }
 }
-
-extension JobStore {
-    /// Stores `heartbeat`, replacing its replica's last one; it is listed until `until`.
-    public func record(_ heartbeat: ReplicaHeartbeat, until: Date) async throws {
-        try await recordHeartbeat(replica: heartbeat.name, document: heartbeat.encoded(), until: until)
-    }
-
-    /// The replicas whose heartbeat is still listed at `now`, by name.
-    public func replicas(now: Date) async throws -> [ReplicaHeartbeat] {
-        try await heartbeats(now: now).map { try ReplicaHeartbeat(encoded: $0) }.sorted { $0.name < $1.name }
-    }
-}

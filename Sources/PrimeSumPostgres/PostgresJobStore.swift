@@ -12,7 +12,7 @@ import Synchronization
 /// listener turns into local wake-ups for idle workers and `?wait=` long-polls.
 ///
 /// It is also a `Service`: its connection pool and its listener run for the application's life.
-public final class PostgresJobStore: CompareAndSwapJobStore, Service {
+public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, HeartbeatStore, Service {
     public let changes = JobChangeFeed()
     /// PostgreSQL's `clock_timestamp()`, read through this replica's clock (`synchronizeClock`).
     public let clock: StoreClock

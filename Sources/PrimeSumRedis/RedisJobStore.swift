@@ -15,7 +15,7 @@ import Synchronization
 ///
 /// It is also a `Service`: it loads the scripts, then keeps the subscription, for the
 /// application's life.
-public final class RedisJobStore: CompareAndSwapJobStore, Service {
+public final class RedisJobStore: CompareAndSwapJobStore, CleanerLeaseStore, HeartbeatStore, Service {
     public let changes = JobChangeFeed()
     /// Redis's `TIME`, read through this replica's clock (`synchronizeClock`).
     public let clock: StoreClock

@@ -7,7 +7,7 @@ import PrimeSumJobs
 /// makes claims and compare-and-swap updates atomic across the process's workers; writes that
 /// arrive while one runs are committed together in the next (group commit), each in a savepoint
 /// of its own, and each is acknowledged only after that transaction committed.
-public final class SQLiteJobStore: CompareAndSwapJobStore {
+public final class SQLiteJobStore: CompareAndSwapJobStore, CleanerLeaseStore, HeartbeatStore {
     private let database: DatabasePool
     public let changes = JobChangeFeed()
     /// This machine's clock: SQLite has none of its own, and the replicas sharing its file

@@ -19,7 +19,7 @@ public func buildApplication(
         engine ?? PrimeSumEngine(threads: configuration.engineThreads, niceness: configuration.engineNiceness)
     // A store with connections of its own runs first, so it is the last to stop.
     var services: [any Service] = (store as? any Service).map { [$0] } ?? []
-    let store = MeasuredJobStore(store)
+    let store = store.measured
     drain.wakesWaiters(of: store.changes)
     let keys = try configuration.authKeysFile.map(APIKeys.init(contentsOfFile:))
     let router = buildRouter(
@@ -57,15 +57,17 @@ public func buildApplication(
         Cleaner(
             store: store, interval: configuration.cleanerInterval, maxAttempts: configuration.maxAttempts,
             resultsTTL: configuration.resultsTTL, holder: replica, logger: logger))
-    services.append(
-        HeartbeatService(
-            store: store,
-            replica: ReplicaHeartbeat(
-                name: replica, role: configuration.role.rawValue,
-                workers: configuration.role == .api ? 0 : configuration.workers,
-                version: PrimeSumVersion.current,
-                startedAt: started, seenAt: started),
-            activity: activity, interval: configuration.replicaHeartbeatInterval, logger: logger))
+    if let heartbeats = store as? any HeartbeatStore {
+        services.append(
+            HeartbeatService(
+                store: heartbeats, clock: store.clock,
+                replica: ReplicaHeartbeat(
+                    name: replica, role: configuration.role.rawValue,
+                    workers: configuration.role == .api ? 0 : configuration.workers,
+                    version: PrimeSumVersion.current,
+                    startedAt: started, seenAt: started),
+                activity: activity, interval: configuration.replicaHeartbeatInterval, logger: logger))
+    }
     let connections = ConnectionLimit(maximum: configuration.maxConnections)
     return Application(
         router: router,

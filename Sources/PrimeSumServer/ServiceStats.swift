@@ -47,7 +47,7 @@ final class ServiceStats: Sendable {
             return (cached.snapshot, cached.replicas)
         }
         let now = store.clock.now()
-        let replicas = try await store.replicas(now: now)
+        let replicas = try await (store as? any HeartbeatStore)?.replicas(now: now) ?? []
         let snapshot = Self.snapshot(queued: try await store.queuedCount(), replicas: replicas, now: now)
         cached.withLock { $0 = (snapshot, replicas, ContinuousClock.now) }
         return (snapshot, replicas)

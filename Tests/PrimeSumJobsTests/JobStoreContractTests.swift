@@ -394,7 +394,7 @@ extension Backend {
 
     @Test(arguments: Backend.all)
     func oneCleanerLeaseHolderAtATime(_ backend: Backend) async throws {
-        let store = try await backend.ready()
+        let store = try #require(try await backend.ready() as? any CleanerLeaseStore)
         #expect(
             try await store.acquireCleanerLease(holder: "r1", until: now.addingTimeInterval(10), now: now))
         #expect(
@@ -408,7 +408,8 @@ extension Backend {
 
     @Test(arguments: Backend.all)
     func heartbeatsAreReplacedListedUntilTheyLapseThenDeleted(_ backend: Backend) async throws {
-        let store = try await backend.ready()
+        let jobs = try await backend.ready()
+        let store = try #require(jobs as? any HeartbeatStore)
         let first = ReplicaHeartbeat(
             name: "replica-1", role: "all", workers: 2, version: "1.0.0", startedAt: now, seenAt: now)
         var later = first
@@ -425,7 +426,7 @@ extension Backend {
         try await store.record(other, until: now.addingTimeInterval(8))
         #expect(try await store.replicas(now: now) == [later, other])
         #expect(try await store.replicas(now: now.addingTimeInterval(9)) == [later])
-        _ = try await store.deleteExpired(now: now.addingTimeInterval(9))
+        _ = try await jobs.deleteExpired(now: now.addingTimeInterval(9))
         // Deleted, not only hidden: listed again at an earlier instant, it is not there.
         #expect(try await store.heartbeats(now: now) == [later.encoded()])
     }

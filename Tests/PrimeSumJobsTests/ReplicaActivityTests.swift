@@ -55,7 +55,7 @@ import Testing
         let replica = ReplicaHeartbeat(
             name: "replica-a", role: "all", workers: 2, version: "1.2.3", startedAt: Date(), seenAt: Date())
         let service = HeartbeatService(
-            store: store, replica: replica, activity: activity, interval: .seconds(2),
+            store: store, clock: store.clock, replica: replica, activity: activity, interval: .seconds(2),
             logger: Logger(label: "test"))
         await service.beat(listedFor: .seconds(6))
         let listed = try await store.replicas(now: Date())

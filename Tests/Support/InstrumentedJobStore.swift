@@ -5,7 +5,8 @@ import Synchronization
 /// A memory store for tests that counts its operations and runs a test's step before any of
 /// them: to fail it, as a store going down mid-request does, or to race it (fault injection
 /// around the real memory store); it can also hold an operation's calls until enough of them
-/// overlap, and count how many did.
+/// overlap, and count how many did. It has neither optional capability (`CleanerLeaseStore`,
+/// `HeartbeatStore`), as a store may not.
 public final class InstrumentedJobStore: JobStore {
     /// The operations a test counts or steps into.
     public enum Operation: Hashable, Sendable {
@@ -100,13 +101,6 @@ public final class InstrumentedJobStore: JobStore {
         try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
     }
     public func deleteExpired(now: Date) async throws -> Int { try await base.deleteExpired(now: now) }
-    public func acquireCleanerLease(holder: String, until: Date, now: Date) async throws -> Bool {
-        try await base.acquireCleanerLease(holder: holder, until: until, now: now)
-    }
     public func queuedCount() async throws -> Int { try await base.queuedCount() }
     public func ping() async throws { try await base.ping() }
-    public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
-        try await base.recordHeartbeat(replica: replica, document: document, until: until)
-    }
-    public func heartbeats(now: Date) async throws -> [String] { try await base.heartbeats(now: now) }
 }
