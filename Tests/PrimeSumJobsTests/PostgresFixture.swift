@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresNIO
 import PrimeSumJobs
 import PrimeSumPostgres
 import Testing
@@ -23,6 +24,21 @@ enum PostgresFixture {
             logger: Logger(label: "test"), clock: clock)
         Task { try await store.run() }
         return store
+    }
+}
+
+extension PostgresFixture {
+    /// Runs `body` with a client of its own on the test PostgreSQL, outside any store: to leave
+    /// a schema as an older version did.
+    static func withAdministrator(_ body: (PostgresClient, Logger) async throws -> Void) async throws {
+        let url = try PostgresStoreURL(try #require(Self.url))
+        let client = PostgresClient(
+            configuration: .init(
+                host: url.host, port: url.port, username: url.username, password: url.password,
+                database: url.database, tls: .disable))
+        let running = Task { await client.run() }
+        defer { running.cancel() }
+        try await body(client, Logger(label: "test"))
     }
 }
 

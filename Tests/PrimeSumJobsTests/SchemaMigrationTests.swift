@@ -64,23 +64,17 @@ import Testing
     @Test(.enabled(if: PostgresFixture.url != nil, PostgresFixture.skipReason))
     func postgres() async throws {
         let schema = "test_\(UUID().uuidString.prefix(8).lowercased())"
-        let url = try PostgresStoreURL(PostgresFixture.url!)
-        let admin = PostgresClient(
-            configuration: .init(
-                host: url.host, port: url.port, username: url.username, password: url.password,
-                database: url.database, tls: .disable))
-        let running = Task { await admin.run() }
-        defer { running.cancel() }
-        let logger = Logger(label: "test")
         let first = try #require(PostgresJobStore.migrations(channel: "primesum_\(schema)").first)
         #expect(first.version == 1)
-        try await admin.withTransaction(logger: logger) { connection in
-            for statement in [
-                "CREATE SCHEMA \(schema)", "SET LOCAL search_path TO \(schema)",
-                "CREATE TABLE primesum_migrations (version integer PRIMARY KEY)",
-                "INSERT INTO primesum_migrations (version) VALUES (1)",
-            ] + first.statements + [firstSchemaRows(now: Date())] {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        try await PostgresFixture.withAdministrator { admin, logger in
+            try await admin.withTransaction(logger: logger) { connection in
+                for statement in [
+                    "CREATE SCHEMA \(schema)", "SET LOCAL search_path TO \(schema)",
+                    "CREATE TABLE primesum_migrations (version integer PRIMARY KEY)",
+                    "INSERT INTO primesum_migrations (version) VALUES (1)",
+                ] + first.statements + [firstSchemaRows(now: Date())] {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
             }
         }
         let store = try PostgresFixture.makeStore(schema: schema)

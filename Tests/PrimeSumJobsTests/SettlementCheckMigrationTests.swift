@@ -58,18 +58,13 @@ import Testing
         let first = try PostgresFixture.makeStore(schema: schema)
         try await Backend.untilReady(first)
         let parent = try await orphanedParent(on: first)
-        let url = try PostgresStoreURL(PostgresFixture.url!)
-        let admin = PostgresClient(
-            configuration: .init(
-                host: url.host, port: url.port, username: url.username, password: url.password,
-                database: url.database, tls: .disable))
-        let running = Task { await admin.run() }
-        defer { running.cancel() }
-        for statement in [
-            "UPDATE \(schema).jobs SET lease_expires_at = NULL WHERE part_count > 0",
-            "DELETE FROM \(schema).primesum_migrations WHERE version = 4",
-        ] {
-            try await admin.query(PostgresQuery(unsafeSQL: statement), logger: Logger(label: "test"))
+        try await PostgresFixture.withAdministrator { admin, logger in
+            for statement in [
+                "UPDATE \(schema).jobs SET lease_expires_at = NULL WHERE part_count > 0",
+                "DELETE FROM \(schema).primesum_migrations WHERE version = 4",
+            ] {
+                try await admin.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
         }
         let store = try PostgresFixture.makeStore(schema: schema)
         try await Backend.untilReady(store)

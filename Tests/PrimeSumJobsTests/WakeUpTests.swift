@@ -150,9 +150,7 @@ import Testing
         let store = InstrumentedJobStore()
         let workers = startedPool(on: store, workers: 2)
         defer { workers.cancel() }
-        for _ in 0..<1_000 where store.changes.subscriberCount < 2 {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await untilWaiting(2, on: store)
         let before = store.count(of: .claim)
         #expect(before == 2)
         store.hold(.claim, untilConcurrent: 2, atMost: .seconds(20))
@@ -169,9 +167,7 @@ import Testing
             }
             #expect(stored?.status == .finished)
         }
-        for _ in 0..<1_000 where store.changes.subscriberCount < 2 {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await untilWaiting(2, on: store)
         try await Task.sleep(for: .milliseconds(200))
         #expect(store.count(of: .claim) == before + 2)
         #expect(store.mostConcurrent(.claim) == 2)
@@ -240,9 +236,7 @@ import Testing
         let store = InstrumentedJobStore()
         let workers = startedPool(on: store, workers: 2)
         defer { workers.cancel() }
-        for _ in 0..<1_000 where store.changes.subscriberCount < 2 {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await untilWaiting(2, on: store)
         #expect(store.count(of: .claim) == 2)
         for index in 0..<50 {
             let now = Date()
@@ -254,9 +248,7 @@ import Testing
             let finished = await done.wait(timeout: .seconds(30))
             #expect(
                 finished?.status == .finished && finished?.sum == UInt128(job.b) && finished?.attempts == 1)
-            for _ in 0..<1_000 where store.changes.subscriberCount < 2 {
-                try await Task.sleep(for: .milliseconds(1))
-            }
+            try await untilWaiting(2, on: store)
         }
         #expect(store.count(of: .claim) == 2)
     }
@@ -312,9 +304,7 @@ import Testing
         }
         let workers = Task { try await pool.run() }
         defer { workers.cancel() }
-        for _ in 0..<1_000 where store.changes.subscriberCount < 3 {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await untilWaiting(3, on: store)
         let before = store.count(of: .claim)
         #expect(before == 3)
         // Stored as held by a worker that died: no wake-up until the lapse is requeued.
@@ -338,10 +328,16 @@ import Testing
                 finished?.status == .finished && finished?.sum == UInt128(job.b) && finished?.attempts == 2)
         }
         #expect(Set(computedBy.withLock { $0 }).count == 3)
-        for _ in 0..<1_000 where store.changes.subscriberCount < 3 {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await untilWaiting(3, on: store)
         #expect(store.count(of: .claim) == before + 4)
+    }
+}
+
+/// Returns once `count` waiters (idle workers) are subscribed to `store`'s changes, or after
+/// ten seconds.
+func untilWaiting(_ count: Int, on store: any JobStore) async throws {
+    for _ in 0..<1_000 where store.changes.subscriberCount < count {
+        try await Task.sleep(for: .milliseconds(10))
     }
 }
 
