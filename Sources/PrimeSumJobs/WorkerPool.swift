@@ -66,6 +66,8 @@ public struct WorkerPool: Service {
     private let name: String
     private let activity: ReplicaActivity
     private let partSlots: PartSlots
+    /// The pool's workers by name (`NAME-INDEX`), the lease owners of its jobs.
+    private let workerNames: Set<String>
     private let metrics: any MetricsFactory
     private let inProgress: Meter
     private let queueWait: Timer
@@ -94,6 +96,7 @@ public struct WorkerPool: Service {
         self.name = name
         self.activity = activity
         partSlots = PartSlots(configuration.partWorkers)
+        workerNames = Set((0..<configuration.workers).map { "\(name)-\($0)" })
     }
 
     public func run() async throws {
@@ -102,8 +105,8 @@ public struct WorkerPool: Service {
             await withDiscardingTaskGroup { group in
                 group.addTask { await leases.run(deadlinePassed: { drain.deadlinePassed }) }
                 await withDiscardingTaskGroup { workers in
-                    for index in 0..<configuration.workers {
-                        workers.addTask { await work(as: "\(name)-\(index)", drain: drain) }
+                    for worker in workerNames {
+                        workers.addTask { await work(as: worker, drain: drain) }
                     }
                 }
                 group.cancelAll()
@@ -219,9 +222,6 @@ public struct WorkerPool: Service {
         }
         return (jobs.first { $0.lease?.owner == worker }, handedOn)
     }
-
-    /// The pool's worker names, the lease owners of its jobs.
-    private var workerNames: Set<String> { Set((0..<configuration.workers).map { "\(name)-\($0)" }) }
 
     /// Hands a job claimed for a worker that will not compute it back to the queue, with its
     /// part slot.
