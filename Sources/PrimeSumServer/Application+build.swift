@@ -101,7 +101,7 @@ func buildRouter(
                 .serviceUnavailable, code: "draining", message: "this replica is shutting down", retryAfter: 1
             )
         }
-        try await store.ping()
+        try await StoreDeadline.run { try await store.ping() }
         return .ok
     }
     router.get("metrics") { _, _ -> Response in

@@ -33,7 +33,8 @@ final class QueueDepthGauge: Sendable {
             }
             if let known { return known }
             do {
-                let depth = try await store.queuedCount()
+                let store = store
+                let depth = try await StoreDeadline.run { try await store.queuedCount() }
                 reading.withLock { $0 = Reading(depth: depth, at: now) }
                 return depth
             } catch {

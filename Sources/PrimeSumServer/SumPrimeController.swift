@@ -48,6 +48,7 @@ struct SumPrimeController: Sendable {
         let range = try SubmitRequest.parse(Data(buffer: body))
         let idempotencyKey = request.headers[.idempotencyKey]
         let waitSeconds = try preferredWait(request)
+        let deadline = ContinuousClock.now + .seconds(waitSeconds)
 
         let now = store.clock.now()
         let job = Job(
@@ -57,15 +58,22 @@ struct SumPrimeController: Sendable {
         let estimate: CostEstimate
         do {
             estimate = try await admission.admit(range)
-        } catch {
+        } catch let error as APIError {
             // A job that may not be queued may still be answered: by the job its key already
-            // holds, or by a result for its range.
-            guard let answer = try await store.submit(job, queueing: false) else { throw error }
-            return try await respond(to: answer, waitingUpTo: waitSeconds)
+            // holds, or by a result for its range. (A store that failed to count the queue is
+            // not asked again: the 503 goes out at once.)
+            let store = store
+            guard let answer = try await StoreDeadline.run({ try await store.submit(job, queueing: false) })
+            else {
+                throw error
+            }
+            return try await respond(to: answer, waitingUntil: deadline)
         }
         let mark = store.changes.mark
-        let submission = try await store.submit(
-            job, toIdleWorkerWithLease: configuration.leaseDuration, ttl: configuration.resultsTTL)
+        let (store, lease, ttl) = (store, configuration.leaseDuration, configuration.resultsTTL)
+        let submission = try await StoreDeadline.run {
+            try await store.submit(job, toIdleWorkerWithLease: lease, ttl: ttl)
+        }
         if case .accepted(let accepted) = submission {
             submitted.remember(accepted, mark: mark)
             if accepted.status == .queued { admission.admitted() }
@@ -78,12 +86,13 @@ struct SumPrimeController: Sendable {
                     "worker": "\(accepted.leaseOwner ?? "-")",
                 ])
         }
-        return try await respond(to: submission, waitingUpTo: waitSeconds, retryAfter: estimate.seconds)
+        return try await respond(to: submission, waitingUntil: deadline, retryAfter: estimate.seconds)
     }
 
     @Sendable func read(_ request: Request, context: Context) async throws -> Response {
         let id = try jobID(context)
         let wait = try waitParameter(request)
+        let deadline = ContinuousClock.now + .seconds(wait)
         let now = store.clock.now()
         if let body = documents.body(for: id, owner: context.keyName, now: now) {
             return Response.json(body)
@@ -96,7 +105,7 @@ struct SumPrimeController: Sendable {
         guard let job = read, !job.status.isTerminal || job.expiresAt > now else { throw notFound(id) }
         let current =
             job.status.isTerminal || wait == 0
-            ? job : try await terminal.job(id, waitingUpTo: wait, after: change) ?? job
+            ? job : try await terminal.job(id, until: deadline, after: change) ?? job
         return try await document(current, status: .ok)
     }
 
@@ -104,7 +113,8 @@ struct SumPrimeController: Sendable {
         let id = try jobID(context)
         guard let job = try await owned(id, by: context) else { throw notFound(id) }
         if job.status.isTerminal { return try await document(job, status: .ok) }
-        guard let cancelled = try await store.cancel(id: id, ttl: configuration.resultsTTL) else {
+        let (store, ttl) = (store, configuration.resultsTTL)
+        guard let cancelled = try await StoreDeadline.run({ try await store.cancel(id: id, ttl: ttl) }) else {
             throw notFound(id)
         }
         if cancelled.status == .cancelled { context.logger.info("cancelled", metadata: ["job": "\(id)"]) }
@@ -116,20 +126,26 @@ struct SumPrimeController: Sendable {
     /// The job when it exists, belongs to the request's key (any job when auth is off) and is
     /// not a part of another job (parts are not jobs of the API).
     private func owned(_ id: UUID, by context: Context) async throws -> Job? {
-        guard let job = try await store.job(id: id), job.parent == nil, job.owner == context.keyName else {
+        let store = store
+        guard let job = try await StoreDeadline.run({ try await store.job(id: id) }), job.parent == nil,
+            job.owner == context.keyName
+        else {
             return nil
         }
         return job
     }
 
-    /// A result answers at once (200); a queued or deduplicated job is waited for up to
-    /// `seconds`, then answered as it stands (202 until it finished).
-    private func respond(to submission: Submission, waitingUpTo seconds: Int, retryAfter estimate: Double = 1)
-        async throws -> Response
-    {
+    /// A result answers at once (200); a queued or deduplicated job is waited for until
+    /// `deadline` (the request's arrival plus its wait), then answered as it stands (202 until
+    /// it finished).
+    private func respond(
+        to submission: Submission, waitingUntil deadline: ContinuousClock.Instant,
+        retryAfter estimate: Double = 1
+    ) async throws -> Response {
         if case .answered(let known) = submission { return try await document(known, status: .ok) }
         let job = submission.job
-        let current = seconds > 0 ? try await terminal.job(job.id, waitingUpTo: seconds) ?? job : job
+        let current =
+            deadline > ContinuousClock.now ? try await terminal.job(job.id, until: deadline) ?? job : job
         if current.status == .finished { return try await document(current, status: .ok) }
         var response = try await document(current, status: .accepted)
         response.headers[.location] = "/sumPrime/\(current.id.uuidString.lowercased())"
@@ -138,7 +154,8 @@ struct SumPrimeController: Sendable {
     }
 
     private func document(_ job: Job, status: HTTPResponse.Status) async throws -> Response {
-        let document = try await split.document(of: job)
+        let split = split
+        let document = try await StoreDeadline.run { try await split.document(of: job) }
         let body = ByteBuffer(bytes: (try? JSONEncoder.api.encode(document)) ?? Data())
         if job.status.isTerminal {
             documents.store(body, for: job.id, owner: job.owner, expiresAt: job.expiresAt)

@@ -5,17 +5,18 @@ import PrimeSumJobs
 /// process starts draining, woken by the store's change feed rather than by polling. A change
 /// written by this process carries the terminal job (`JobChangeFeed.announce`): the wait then
 /// answers with it and reads nothing more.
+///
+/// A long-poll ends within `StoreDeadline.afterWait` of its deadline, answered or failed.
 struct TerminalWait: Sendable {
     let store: any JobStore
     let drain: DrainState
 
-    /// The job once terminal, or as it is after `seconds`; nil when it does not exist. A
+    /// The job once terminal, or as it is at `deadline`; nil when it does not exist. A
     /// `pending` subscription, taken before the caller's own read, is waited on first, which
     /// saves reading the job twice.
     func job(
-        _ id: UUID, waitingUpTo seconds: Int, after pending: JobChangeFeed.Subscription? = nil
+        _ id: UUID, until deadline: ContinuousClock.Instant, after pending: JobChangeFeed.Subscription? = nil
     ) async throws -> Job? {
-        let deadline = ContinuousClock.now + .seconds(seconds)
         var change = pending
         while true {
             // Once draining, the wake-up has been sent: a wait that starts later would be held.
@@ -28,7 +29,12 @@ struct TerminalWait: Sendable {
             let next = store.changes.subscribe(.job(id))
             change = next
             let read: Job?
-            do { read = try await store.job(id: id) } catch {
+            do {
+                let store = store
+                read = try await StoreDeadline.run(within: deadline + StoreDeadline.afterWait - .now) {
+                    try await store.job(id: id)
+                }
+            } catch {
                 // A store that fails must not leave the subscription behind (it would grow with
                 // every long-poll during an outage).
                 next.cancel()

@@ -72,6 +72,54 @@ import Testing
 }
 
 @Suite struct StoreOutageTests {
+    /// A store that stops answering during a long-poll (a partition drops its packets) costs
+    /// the client a 503 once its wait and `StoreDeadline.afterWait` are over: the request is
+    /// not held until the store's own timeout, or the load balancer's.
+    @Test func aLongPollWhoseStoreStopsAnsweringIsAnswered503AfterItsWait() async throws {
+        let store = InstrumentedJobStore()
+        let app = try APITests.app(store: store) { $0.role = .api }
+        try await app.test(.router) { client in
+            let id = try await LongPollReadTests().submit(#"{"a":"1","b":"1000"}"#, with: client)
+            store.hold(.read, untilConcurrent: 1000, atMost: .seconds(30))
+            let started = ContinuousClock.now
+            try await client.execute(uri: "/sumPrime/\(id)?wait=1", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+            }
+            let took = ContinuousClock.now - started
+            #expect(took >= .seconds(1))
+            #expect(took < .seconds(1) + StoreDeadline.afterWait + .seconds(3))
+        }
+    }
+
+    /// A submit, a read and the readiness check on a store that stops answering each get their
+    /// 503 once `StoreDeadline.call` has passed, not when the store's own timeout would.
+    @Test(arguments: ["POST /sumPrime", "GET /sumPrime/ID", "GET /readyz"])
+    func aRequestWhoseStoreStopsAnsweringIsAnswered503InTime(_ route: String) async throws {
+        let store = InstrumentedJobStore()
+        let app = try APITests.app(store: store) { $0.role = .api }
+        try await app.test(.router) { client in
+            let id = try await LongPollReadTests().submit(#"{"a":"1","b":"1000"}"#, with: client)
+            store.hold(.submit, untilConcurrent: 1000, atMost: .seconds(30))
+            store.hold(.read, untilConcurrent: 1000, atMost: .seconds(30))
+            store.hold(.ping, untilConcurrent: 1000, atMost: .seconds(30))
+            store.hold(.count, untilConcurrent: 1000, atMost: .seconds(30))
+            // Past the admission's cached queue depth: the submit counts the queue again.
+            try await Task.sleep(for: .milliseconds(600))
+            let method = route.hasPrefix("POST") ? HTTPRequest.Method.post : .get
+            let path = String(route.split(separator: " ")[1])
+            let started = ContinuousClock.now
+            try await client.execute(
+                uri: path.replacingOccurrences(of: "ID", with: id), method: method,
+                headers: APITests.json, body: ByteBuffer(string: #"{"a":"5","b":"1000"}"#)
+            ) { response in
+                #expect(response.status == .serviceUnavailable)
+            }
+            let took = ContinuousClock.now - started
+            #expect(took >= StoreDeadline.call - .milliseconds(100))
+            #expect(took < StoreDeadline.call + .seconds(3))
+        }
+    }
+
     /// 0: the store fails at the request's own read; 1: at the long-poll's read after a wait.
     @Test(arguments: [0, 1])
     func aLongPollDuringAStoreOutageLeavesNoSubscription(healthyReads: Int) async throws {

@@ -10,7 +10,7 @@ import Synchronization
 public final class InstrumentedJobStore: JobStore {
     /// The operations a test counts or steps into.
     public enum Operation: Hashable, Sendable {
-        case submit, read, claim, complete
+        case submit, read, claim, complete, ping, count
     }
 
     /// The memory store underneath, for a test to read without counting.
@@ -101,6 +101,6 @@ public final class InstrumentedJobStore: JobStore {
         try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
     }
     public func deleteExpired(now: Date) async throws -> Int { try await base.deleteExpired(now: now) }
-    public func queuedCount() async throws -> Int { try await base.queuedCount() }
-    public func ping() async throws { try await base.ping() }
+    public func queuedCount() async throws -> Int { try await enter(.count) { try await base.queuedCount() } }
+    public func ping() async throws { try await enter(.ping) { try await base.ping() } }
 }

@@ -6,10 +6,11 @@ import Synchronization
 /// Why not a task group: a group waits for every child, and the child this guards against never
 /// returns. postgres-nio 1.33 writes a query to its channel without a write promise, so a query
 /// sent on a connection that closed a moment earlier (PostgreSQL restarting) is dropped and its
-/// caller waits forever; a network partition without a reset does the same until TCP gives up.
+/// caller waits forever; a network partition without a reset does the same on any store's
+/// connection until TCP gives up.
 /// The pool frees a closed connection's slot itself, so what is left behind is one suspended
 /// task, not a connection.
-func withDeadline<T: Sendable>(
+public func withDeadline<T: Sendable>(
     _ limit: Duration, expired: @escaping @Sendable () -> any Error,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {

@@ -1,0 +1,199 @@
+"""The checker of scripts/nemesis: reads a run's history (JSON lines) and finds every broken
+promise in it. Standard library only; run on its own to check a kept history again:
+
+  python3 scripts/nemesis_check.py HISTORY.jsonl     (exit 1 on any anomaly)
+
+A history holds records of these types (scripts/nemesis writes them):
+  run       the run's settings: store, seed, seconds, lease
+  job       one client job: job (its key), kind, a, b, expected (sum, when known), delete
+  expected  a sum known only after the run: job, sum
+  op        one request and its answer: job, op (submit, get, delete, final), sent, received
+            (seconds), code (HTTP status, or null when no answer came), error (the client's),
+            doc (the job as answered: id, status, sum, attempts, startedAt, parts, error)
+  fault     one fault: name, target, start, heal, recovered (when it served normally again,
+            or null), detail (its own figures; fenced: the ids of the jobs and parts the target
+            lost to another worker meanwhile, from the target's log)
+
+What counts as an anomaly (each one fails the run):
+  lost              accepted (200/202), then never seen terminal, or answered 404 later
+  unaccepted        no submit of the job was ever answered 200/202
+  duplicate         retries of one Idempotency-Key answered with different job ids
+  wrong             FINISHED with a sum other than the expected one
+  unchecked         FINISHED, but no expected sum to compare with
+  regressed         a status seen after a later one (QUEUED < IN_PROGRESS < terminal)
+  changed           a terminal job answered later with another status or sum
+  failed            FAILED
+  cancelled_unasked CANCELLED with no DELETE sent
+  delete_finished   a DELETE answered CANCELLED, and the job was later seen FINISHED
+  parts             a split job's parts counted past their total, or FINISHED with parts unsettled
+  http_500          any answer 500
+  hung              any answer 504 (a request held past the balancer's timeout)
+  not_recovered     a fault after which the service did not serve again
+"""
+import json
+import sys
+from collections import defaultdict
+
+TERMINAL = ("FINISHED", "FAILED", "CANCELLED")
+RANK = {"QUEUED": 0, "IN_PROGRESS": 1, "FINISHED": 2, "FAILED": 2, "CANCELLED": 2}
+ANOMALIES = (
+    "lost", "unaccepted", "duplicate", "wrong", "unchecked", "regressed", "changed", "failed",
+    "cancelled_unasked", "delete_finished", "parts", "http_500", "hung", "not_recovered",
+)
+
+
+def read(path):
+    with open(path) as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def check(records):
+    """Returns (anomalies: {kind: [detail, ...]}, figures: {name: value})."""
+    run = next((r for r in records if r["type"] == "run"), {})
+    jobs = {r["job"]: dict(r) for r in records if r["type"] == "job"}
+    for r in records:
+        if r["type"] == "expected" and r["job"] in jobs:
+            jobs[r["job"]]["expected"] = r["sum"]
+    ops = defaultdict(list)
+    for r in records:
+        if r["type"] == "op":
+            ops[r["job"]].append(r)
+    faults = [r for r in records if r["type"] == "fault"]
+    anomalies = defaultdict(list)
+    codes = defaultdict(int)
+    outcomes = defaultdict(int)
+
+    for key, job in jobs.items():
+        seen = sorted(ops[key], key=lambda o: o["sent"])
+        for o in seen:
+            codes[o["code"] if o["code"] is not None else "none"] += 1
+            if o["code"] == 500:
+                anomalies["http_500"].append(f"{key}: {o['op']} answered 500")
+            if o["code"] == 504:
+                anomalies["hung"].append(f"{key}: {o['op']} answered 504 after {o['received'] - o['sent']:.1f} s")
+        outcome = check_job(key, job, seen, anomalies)
+        outcomes[outcome] += 1
+
+    recoveries = defaultdict(list)
+    takeovers = []
+    for fault in faults:
+        if fault.get("recovered") is None:
+            anomalies["not_recovered"].append(f"{fault['name']} {fault.get('target', '')} at {fault['start']:.1f}")
+        else:
+            recoveries[fault["name"]].append(fault["recovered"] - fault["heal"])
+        takeovers += taken_over(fault, jobs, ops)
+
+    figures = {
+        "jobs": len(jobs),
+        "outcomes": dict(outcomes),
+        "codes": {str(code): count for code, count in sorted(codes.items(), key=lambda c: str(c[0]))},
+        "recovery_seconds": {name: round(max(times), 2) for name, times in sorted(recoveries.items())},
+        "faults": len(faults),
+        "takeover_seconds": round(max(takeovers), 2) if takeovers else None,
+        "fenced": sum(len(f.get("detail", {}).get("fenced", [])) for f in faults),
+    }
+    return dict(anomalies), figures
+
+
+def check_job(key, job, seen, anomalies):
+    """Checks one job's answers; returns its outcome (a terminal status, or what went wrong)."""
+    accepted = [o for o in seen if o["op"] == "submit" and o["code"] in (200, 202) and o["doc"]]
+    if not accepted:
+        anomalies["unaccepted"].append(f"{key} [{job['a']}, {job['b']})")
+        return "unaccepted"
+    ids = {o["doc"]["id"] for o in accepted}
+    if len(ids) > 1:
+        anomalies["duplicate"].append(f"{key}: ids {sorted(ids)}")
+    accepted_at = accepted[0]["received"]
+
+    answered = [o for o in seen if o["code"] == 200 or (o["op"] == "submit" and o["code"] == 202)]
+    answered = [o for o in answered if o["doc"]]
+    for later in seen:
+        if later["code"] == 404 and later["op"] in ("get", "final", "delete") and later["sent"] > accepted_at:
+            anomalies["lost"].append(f"{key}: {later['op']} answered 404 at {later['sent']:.1f}")
+            return "lost"
+    for index, later in enumerate(answered):
+        for earlier in answered[:index]:
+            if later["sent"] <= earlier["received"]:
+                continue  # overlapping requests may see either order
+            before, after = earlier["doc"], later["doc"]
+            if RANK[after["status"]] < RANK[before["status"]]:
+                anomalies["regressed"].append(f"{key}: {before['status']} then {after['status']}")
+            elif before["status"] in TERMINAL and (after["status"], after.get("sum")) != (before["status"], before.get("sum")):
+                anomalies["changed"].append(
+                    f"{key}: {before['status']} {before.get('sum')} then {after['status']} {after.get('sum')}")
+        parts = later["doc"].get("parts")
+        if parts and (parts["finished"] > parts["total"] or parts["running"] > parts["total"]):
+            anomalies["parts"].append(f"{key}: parts {parts}")
+
+    terminal = [o["doc"] for o in answered if o["doc"]["status"] in TERMINAL]
+    if not terminal:
+        anomalies["lost"].append(f"{key}: never terminal (last {answered[-1]['doc']['status']})")
+        return "lost"
+    final = terminal[-1]
+    status = final["status"]
+    if status == "FINISHED":
+        expected = job.get("expected")
+        if expected is None:
+            anomalies["unchecked"].append(f"{key} [{job['a']}, {job['b']})")
+        elif final.get("sum") != expected:
+            anomalies["wrong"].append(f"{key} [{job['a']}, {job['b']}): {final.get('sum')} != {expected}")
+        parts = final.get("parts")
+        if parts and parts["finished"] != parts["total"]:
+            anomalies["parts"].append(f"{key}: FINISHED with parts {parts}")
+        cancelled = [o for o in seen if o["op"] == "delete" and o["code"] == 200 and o["doc"]
+                     and o["doc"]["status"] == "CANCELLED"]
+        if cancelled:
+            anomalies["delete_finished"].append(f"{key}: DELETE answered CANCELLED at {cancelled[0]['received']:.1f}")
+    elif status == "FAILED":
+        anomalies["failed"].append(f"{key}: {final.get('error')}")
+    elif status == "CANCELLED" and not job.get("delete"):
+        anomalies["cancelled_unasked"].append(key)
+    return status
+
+
+def taken_over(fault, jobs, ops):
+    """Seconds from the fault to the new start of each job its target lost to another worker.
+
+    The fault's `fenced` lists the jobs (or parts) whose late writes the target had refused;
+    a job the client cancelled is no takeover, and a part has no document of its own."""
+    delays = []
+    lost = set(fault.get("detail", {}).get("fenced", []))
+    for key, job in jobs.items():
+        if job.get("delete"):
+            continue
+        documents = [o["doc"] for o in ops[key] if o["code"] == 200 and o["doc"]]
+        if not documents or documents[-1]["id"] not in lost or documents[-1]["status"] != "FINISHED":
+            continue
+        started = documents[-1].get("startedAt")
+        if started is not None and started > fault["start"]:
+            delays.append(started - fault["start"])
+    return delays
+
+
+def summary(anomalies, figures, run):
+    counts = " ".join(f"{kind}={len(anomalies.get(kind, []))}" for kind in ANOMALIES)
+    outcome = "PASS" if not anomalies else "FAIL"
+    recoveries = ",".join(f"{name}:{seconds}s" for name, seconds in figures["recovery_seconds"].items())
+    return (f"nemesis {outcome} store={run.get('store')} seed={run.get('seed')} jobs={figures['jobs']} "
+            f"outcomes={json.dumps(figures['outcomes'], separators=(',', ':'))} {counts} "
+            f"faults={figures['faults']} recovery={recoveries or '-'} takeover={figures['takeover_seconds']}s "
+            f"fenced={figures['fenced']} codes={json.dumps(figures['codes'], separators=(',', ':'))}")
+
+
+def main(path):
+    records = read(path)
+    anomalies, figures = check(records)
+    run = next((r for r in records if r["type"] == "run"), {})
+    for kind in ANOMALIES:
+        for detail in anomalies.get(kind, [])[:10]:
+            print(f"{kind}: {detail}")
+    print(summary(anomalies, figures, run))
+    return 1 if anomalies else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print(__doc__.split("\n\n")[0], file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,153 @@
+"""Tests of scripts/nemesis_check.py: each anomaly it promises to find, in a history made for it,
+and a clean history that passes. Run by scripts/test: python3 -m unittest scripts/nemesis_check_test.py
+"""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nemesis_check import check  # noqa: E402
+
+JOB_ID = "01a2460b-0000-7000-8000-000000000001"
+
+
+def document(status, total=None, finished=None, **fields):
+    doc = {"id": JOB_ID, "status": status, "sum": fields.pop("sum", None), "attempts": fields.pop("attempts", 1),
+           "startedAt": fields.pop("startedAt", None), "parts": None, "error": None}
+    if total is not None:
+        doc["parts"] = {"total": total, "finished": finished, "running": 0, "attempts": total}
+    doc.update(fields)
+    return doc
+
+
+def op(at, code, doc=None, name="get"):
+    return {"type": "op", "job": "k", "op": name, "sent": at, "received": at + 0.1, "code": code,
+            "error": None, "doc": doc}
+
+
+def history(*ops, expected="17", delete=False, faults=()):
+    return [{"type": "run", "store": "test", "seed": 1, "lease": 5},
+            {"type": "job", "job": "k", "kind": "tiny", "a": "0", "b": "10", "expected": expected,
+             "delete": delete}, *ops, *faults]
+
+
+def found(records):
+    return set(check(records)[0])
+
+
+class CheckerTests(unittest.TestCase):
+    def test_a_job_that_finishes_with_the_right_sum_passes(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("FINISHED", sum="17")),
+                          op(2, 200, document("FINISHED", sum="17"), "final"))
+        anomalies, figures = check(records)
+        self.assertEqual(anomalies, {})
+        self.assertEqual(figures["outcomes"], {"FINISHED": 1})
+
+    def test_an_accepted_job_never_seen_terminal_is_lost(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("IN_PROGRESS")))
+        self.assertEqual(found(records), {"lost"})
+
+    def test_an_accepted_job_answered_404_later_is_lost(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("FINISHED", sum="17")),
+                          op(2, 404, name="final"))
+        self.assertEqual(found(records), {"lost"})
+
+    def test_a_job_never_accepted_is_reported(self):
+        self.assertEqual(found(history(op(0, 503, name="submit"))), {"unaccepted"})
+
+    def test_retries_of_one_key_answered_with_two_ids_are_a_duplicate(self):
+        other = dict(document("QUEUED"), id="01a2460b-0000-7000-8000-000000000002")
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 202, other, "submit"),
+                          op(2, 200, document("FINISHED", sum="17")))
+        self.assertIn("duplicate", found(records))
+
+    def test_a_wrong_sum_is_found(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("FINISHED", sum="18")))
+        self.assertEqual(found(records), {"wrong"})
+
+    def test_a_finished_job_without_an_expected_sum_is_unchecked(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("FINISHED", sum="17")),
+                          expected=None)
+        self.assertEqual(found(records), {"unchecked"})
+
+    def test_a_status_seen_after_a_later_one_regressed(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("IN_PROGRESS")),
+                          op(2, 200, document("QUEUED")), op(3, 200, document("FINISHED", sum="17")))
+        self.assertEqual(found(records), {"regressed"})
+
+    def test_overlapping_requests_may_answer_in_either_order(self):
+        slow = op(1, 200, document("QUEUED"))
+        slow["received"] = 3
+        records = history(op(0, 202, document("QUEUED"), "submit"), slow, op(2, 200, document("IN_PROGRESS")),
+                          op(4, 200, document("FINISHED", sum="17")))
+        self.assertEqual(found(records), set())
+
+    def test_a_terminal_job_answered_with_another_sum_changed(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("FINISHED", sum="17")),
+                          op(2, 200, document("FINISHED", sum="19"), "final"))
+        self.assertIn("changed", found(records))
+
+    def test_a_failed_job_is_an_anomaly(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"),
+                          op(1, 200, document("FAILED", error="lease_attempts")))
+        self.assertEqual(found(records), {"failed"})
+
+    def test_a_cancel_nobody_asked_for_is_found(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("CANCELLED")))
+        self.assertEqual(found(records), {"cancelled_unasked"})
+
+    def test_a_delete_answered_cancelled_then_finished_is_found(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("CANCELLED"), "delete"),
+                          op(2, 200, document("FINISHED", sum="17")), delete=True)
+        self.assertIn("delete_finished", found(records))
+
+    def test_a_delete_that_came_too_late_is_no_anomaly(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"),
+                          op(1, 200, document("FINISHED", sum="17"), "delete"),
+                          op(2, 200, document("FINISHED", sum="17")), delete=True)
+        self.assertEqual(found(records), set())
+
+    def test_parts_counted_past_their_total_are_found(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"),
+                          op(1, 200, document("IN_PROGRESS", total=3, finished=4)),
+                          op(2, 200, document("FINISHED", total=3, finished=3, sum="17")))
+        self.assertEqual(found(records), {"parts"})
+
+    def test_a_split_job_finished_with_parts_unsettled_is_found(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"),
+                          op(1, 200, document("FINISHED", total=3, finished=2, sum="17")))
+        self.assertEqual(found(records), {"parts"})
+
+    def test_a_500_and_a_504_are_anomalies(self):
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 500), op(2, 504),
+                          op(20, 200, document("FINISHED", sum="17")))
+        self.assertEqual(found(records), {"http_500", "hung"})
+
+    def test_a_fault_the_service_never_recovered_from_is_found(self):
+        fault = {"type": "fault", "name": "kill", "target": "replica-1", "start": 0, "heal": 1, "recovered": None,
+                 "detail": {}}
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("FINISHED", sum="17")),
+                          faults=[fault])
+        self.assertEqual(found(records), {"not_recovered"})
+
+    def test_recovery_and_takeover_times_are_measured(self):
+        fault = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
+                 "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
+        records = history(op(0, 202, document("QUEUED"), "submit"),
+                          op(20, 200, document("FINISHED", sum="17", attempts=2, startedAt=16.0)), faults=[fault])
+        anomalies, figures = check(records)
+        self.assertEqual(anomalies, {})
+        self.assertEqual(figures["recovery_seconds"], {"pause": 0.5})
+        self.assertEqual(figures["takeover_seconds"], 6.0)
+        self.assertEqual(figures["fenced"], 1)
+
+    def test_a_job_the_client_cancelled_is_no_takeover(self):
+        fault = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
+                 "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
+        records = history(op(0, 202, document("QUEUED"), "submit"), op(11, 200, document("CANCELLED"), "delete"),
+                          op(12, 200, document("CANCELLED", attempts=1, startedAt=9.0)), delete=True, faults=[fault])
+        self.assertIsNone(check(records)[1]["takeover_seconds"])
+
+
+if __name__ == "__main__":
+    unittest.main()
