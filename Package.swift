@@ -162,6 +162,7 @@ let package = Package(
             name: "PrimeSumCouchDBTests",
             dependencies: [
                 "PrimeSumCouchDB", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

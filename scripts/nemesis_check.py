@@ -175,9 +175,10 @@ def summary(anomalies, figures, run):
     counts = " ".join(f"{kind}={len(anomalies.get(kind, []))}" for kind in ANOMALIES)
     outcome = "PASS" if not anomalies else "FAIL"
     recoveries = ",".join(f"{name}:{seconds}s" for name, seconds in figures["recovery_seconds"].items())
+    takeover = "-" if figures["takeover_seconds"] is None else f"{figures['takeover_seconds']}s"
     return (f"nemesis {outcome} store={run.get('store')} seed={run.get('seed')} jobs={figures['jobs']} "
             f"outcomes={json.dumps(figures['outcomes'], separators=(',', ':'))} {counts} "
-            f"faults={figures['faults']} recovery={recoveries or '-'} takeover={figures['takeover_seconds']}s "
+            f"faults={figures['faults']} recovery={recoveries or '-'} takeover={takeover} "
             f"fenced={figures['fenced']} codes={json.dumps(figures['codes'], separators=(',', ':'))}")
 
 

@@ -40,6 +40,10 @@ struct CouchDBHTTP: Sendable {
         }
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = url.poolSize
+        // A refused connection fails its request at once (its caller retries, or answers 503):
+        // AsyncHTTPClient's retries back off up to a minute, and a replica whose CouchDB was
+        // restarted for 15 s stayed out for more than 30 s after it was back (scripts/nemesis).
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(2), read: .seconds(30))
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

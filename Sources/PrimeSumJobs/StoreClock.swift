@@ -13,7 +13,13 @@ import Synchronization
 /// answer arrived, so it bounds the offset to an interval as wide as the round trip (plus the
 /// server clock's resolution). The clock keeps the intersection of the samples, widened with
 /// age for drift, and reads at its middle: the estimate tightens with every sample, and a step
-/// of either clock (the intersection comes out empty) starts it afresh.
+/// of the server's clock (the intersection comes out empty) starts it afresh.
+///
+/// The local instants are this replica's wall clock as it read at start, carried forward by the
+/// monotonic clock: a step of the wall clock (an NTP step, a clock set by hand) moves neither
+/// the samples nor the store's time read between them. Read through the wall clock, a replica
+/// whose clock stepped 21 s ahead judged every lease lapsed until its next sample, and its
+/// cleaner failed a running job out of attempts within 3 s (`scripts/nemesis`, clock-skew).
 public final class StoreClock: Sendable {
     /// The bounds of (server clock - local clock), in seconds, and when they were last narrowed.
     private struct Bounds {
@@ -23,24 +29,30 @@ public final class StoreClock: Sendable {
     }
 
     private let local: @Sendable () -> Date
+    /// The wall clock and the monotonic clock read together at start.
+    private let anchor: (wall: Date, instant: ContinuousClock.Instant)
     private let bounds = Mutex<Bounds?>(nil)
     /// How fast two healthy clocks drift apart at most (NTP's bound is 500 ppm), in s/s.
     private static let drift = 500e-6
 
-    /// `local` is this replica's clock (a test gives a skewed one).
+    /// `local` is this replica's wall clock (a test gives a skewed or a stepping one).
     public init(local: @escaping @Sendable () -> Date = { Date() }) {
         self.local = local
+        anchor = (local(), ContinuousClock.now)
     }
 
-    /// The store's time now.
+    /// The store's time now: this replica's wall clock until a sample is recorded.
     public func now() -> Date {
-        local().addingTimeInterval(offset)
+        bounds.withLock { $0 } == nil ? local() : localNow().addingTimeInterval(offset)
     }
 
-    /// This replica's own clock, to bracket a sample with.
-    public func localNow() -> Date { local() }
+    /// This replica's clock as the samples read it: the wall clock at start, carried forward by
+    /// the monotonic clock, so that no step of the wall clock moves it.
+    public func localNow() -> Date {
+        anchor.wall.addingTimeInterval((ContinuousClock.now - anchor.instant).timeInterval)
+    }
 
-    /// Seconds to add to this replica's clock to read the store's (0 until a sample is recorded).
+    /// Seconds to add to `localNow()` to read the store's clock (0 until a sample is recorded).
     public var offset: TimeInterval {
         bounds.withLock { bounds in bounds.map { ($0.lower + $0.upper) / 2 } ?? 0 }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import PrimeSumJobs
 import Testing
 
@@ -32,6 +33,27 @@ import Testing
         try await http.shutdown()
     }
 
+    /// A CouchDB that refused many connections (restarting) is reached as soon as it listens
+    /// again: no back-off left over from the refusals keeps the replica away.
+    @Test func aServerThatComesBackIsReachedAtOnce() async throws {
+        let first = try await FixedAnswerServer.start(port: 0)
+        let port = first.port
+        try await first.stop()
+        let http = CouchDBHTTP(
+            url: try CouchDBStoreURL("couchdb://127.0.0.1:\(port)/jobs"), clock: StoreClock())
+        for _ in 0..<40 {
+            _ = try? await http.send(.GET, http.databasePath(), timeout: .seconds(1))
+        }
+        let server = try await FixedAnswerServer.start(port: port)
+        let started = ContinuousClock.now
+        let answer = try? await http.send(.GET, http.databasePath(), timeout: .seconds(5))
+        let took = ContinuousClock.now - started
+        try await http.shutdown()
+        try await server.stop()
+        #expect(answer?.status == .ok)
+        #expect(took < .seconds(1))
+    }
+
     @Test func pathsEscapeEachSegment() throws {
         let http = CouchDBHTTP(url: try CouchDBStoreURL("couchdb://127.0.0.1/jobs"), clock: StoreClock())
         defer { try? http.client.syncShutdown() }
@@ -53,5 +75,40 @@ import Testing
         #expect(lines.next() == nil)
         lines.append(ByteBuffer(string: "q\":\"2\"}\n"))
         #expect(lines.next().map { String(decoding: $0, as: UTF8.self) } == "{\"seq\":\"2\"}")
+    }
+}
+
+/// An HTTP server on 127.0.0.1 that answers every request 200 with `{}`.
+struct FixedAnswerServer {
+    let channel: any Channel
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    static func start(port: Int) async throws -> FixedAnswerServer {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(Answer())
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).get()
+        return FixedAnswerServer(channel: channel)
+    }
+
+    func stop() async throws { try await channel.close() }
+
+    private final class Answer: ChannelInboundHandler, Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .end = unwrapInboundIn(data) else { return }
+            let head = HTTPResponseHead(
+                version: .http1_1, status: .ok,
+                headers: ["Content-Length": "2", "Content-Type": "application/json"])
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "{}")))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PrimeSumJobs
+import Synchronization
 import Testing
 
 /// `StoreClock`'s estimate of the store server's clock from bracketed samples.
@@ -34,6 +35,18 @@ import Testing
         clock.record(
             sent: Self.instant(2_000), serverTime: Self.instant(1_900), received: Self.instant(2_000.01))
         #expect(abs(clock.offset + 100.005) < 1e-6)
+    }
+
+    /// A replica whose wall clock steps (NTP, or by hand) between two samples still reads the
+    /// store's time: the samples and the readings between them go by the monotonic clock.
+    @Test func aStepOfTheLocalClockDoesNotMoveTheStoresTime() async throws {
+        let step = Mutex<TimeInterval>(0)
+        let clock = StoreClock(local: { Date().addingTimeInterval(step.withLock { $0 }) })
+        try await clock.sample(resolution: 0) { Date() }
+        for seconds in [21.0, -26] {
+            step.withLock { $0 = seconds }
+            #expect(abs(clock.now().timeIntervalSinceNow) < 0.1)
+        }
     }
 
     @Test func aSampleReceivedBeforeItWasSentIsIgnored() {
