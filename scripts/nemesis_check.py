@@ -27,7 +27,9 @@ What counts as an anomaly (each one fails the run):
   delete_finished   a DELETE answered CANCELLED, and the job was later seen FINISHED
   parts             a split job's parts counted past their total, or FINISHED with parts unsettled
   http_500          any answer 500
-  hung              any answer 504 (a request held past the balancer's timeout)
+  hung              any answer 504 (a request held past the balancer's timeout), except while
+                    a replica was cut off from the balancer or paused: the requests it held
+                    then cannot be answered (counted apart, as cut_off_504)
   not_recovered     a fault after which the service did not serve again
 """
 import json
@@ -49,7 +51,6 @@ def read(path):
 
 def check(records):
     """Returns (anomalies: {kind: [detail, ...]}, figures: {name: value})."""
-    run = next((r for r in records if r["type"] == "run"), {})
     jobs = {r["job"]: dict(r) for r in records if r["type"] == "job"}
     for r in records:
         if r["type"] == "expected" and r["job"] in jobs:
@@ -63,6 +64,10 @@ def check(records):
     codes = defaultdict(int)
     outcomes = defaultdict(int)
 
+    # A replica cut off from the balancer, or stopped, cannot answer the requests it holds:
+    # the balancer's 504 is the right answer for those, and no hang of the service.
+    unanswerable = [(f["start"], f["heal"]) for f in faults if f["name"] in ("partition-lb", "pause")]
+    cut_off = 0
     for key, job in jobs.items():
         seen = sorted(ops[key], key=lambda o: o["sent"])
         for o in seen:
@@ -70,7 +75,10 @@ def check(records):
             if o["code"] == 500:
                 anomalies["http_500"].append(f"{key}: {o['op']} answered 500")
             if o["code"] == 504:
-                anomalies["hung"].append(f"{key}: {o['op']} answered 504 after {o['received'] - o['sent']:.1f} s")
+                if any(o["sent"] < heal and o["received"] > start for start, heal in unanswerable):
+                    cut_off += 1
+                else:
+                    anomalies["hung"].append(f"{key}: {o['op']} answered 504 after {o['received'] - o['sent']:.1f} s")
         outcome = check_job(key, job, seen, anomalies)
         outcomes[outcome] += 1
 
@@ -91,6 +99,7 @@ def check(records):
         "faults": len(faults),
         "takeover_seconds": round(max(takeovers), 2) if takeovers else None,
         "fenced": sum(len(f.get("detail", {}).get("fenced", [])) for f in faults),
+        "cut_off": cut_off,
     }
     return dict(anomalies), figures
 
@@ -179,7 +188,7 @@ def summary(anomalies, figures, run):
     return (f"nemesis {outcome} store={run.get('store')} seed={run.get('seed')} jobs={figures['jobs']} "
             f"outcomes={json.dumps(figures['outcomes'], separators=(',', ':'))} {counts} "
             f"faults={figures['faults']} recovery={recoveries or '-'} takeover={takeover} "
-            f"fenced={figures['fenced']} codes={json.dumps(figures['codes'], separators=(',', ':'))}")
+            f"fenced={figures['fenced']} cut_off_504={figures['cut_off']} codes={json.dumps(figures['codes'], separators=(',', ':'))}")
 
 
 def main(path):

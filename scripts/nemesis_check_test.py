@@ -123,6 +123,17 @@ class CheckerTests(unittest.TestCase):
                           op(20, 200, document("FINISHED", sum="17")))
         self.assertEqual(found(records), {"http_500", "hung"})
 
+    def test_a_504_while_a_replica_was_cut_off_from_the_balancer_is_counted_apart(self):
+        fault = {"type": "fault", "name": "partition-lb", "target": "replica-1", "start": 5, "heal": 15,
+                 "recovered": 15.1, "detail": {}}
+        held = op(2, 504)
+        held["received"] = 17
+        records = history(op(0, 202, document("QUEUED"), "submit"), held,
+                          op(20, 200, document("FINISHED", sum="17")), faults=[fault])
+        anomalies, figures = check(records)
+        self.assertEqual(anomalies, {})
+        self.assertEqual(figures["cut_off"], 1)
+
     def test_a_fault_the_service_never_recovered_from_is_found(self):
         fault = {"type": "fault", "name": "kill", "target": "replica-1", "start": 0, "heal": 1, "recovered": None,
                  "detail": {}}
