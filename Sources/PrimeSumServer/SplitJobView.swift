@@ -20,7 +20,8 @@ struct SplitJobView: Sendable {
     /// The parts' counts and the job's progress; none for a job that was not split.
     private func view(of job: Job) async throws -> (parts: JobDocument.Parts?, progress: Double?) {
         guard job.partCount > 0 else { return (nil, nil) }
-        let parts = try await store.parts(of: job.id)
+        let (store, id) = (store, job.id)
+        let parts = try await StoreDeadline.run { try await store.parts(of: id) }
         let counts = JobDocument.Parts(
             total: job.partCount, finished: parts.count { $0.status == .finished },
             running: parts.count { $0.status == .inProgress }, attempts: parts.reduce(0) { $0 + $1.attempts })

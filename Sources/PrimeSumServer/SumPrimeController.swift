@@ -154,8 +154,7 @@ struct SumPrimeController: Sendable {
     }
 
     private func document(_ job: Job, status: HTTPResponse.Status) async throws -> Response {
-        let split = split
-        let document = try await StoreDeadline.run { try await split.document(of: job) }
+        let document = try await split.document(of: job)
         let body = ByteBuffer(bytes: (try? JSONEncoder.api.encode(document)) ?? Data())
         if job.status.isTerminal {
             documents.store(body, for: job.id, owner: job.owner, expiresAt: job.expiresAt)
