@@ -162,7 +162,6 @@ let package = Package(
             name: "PrimeSumCouchDBTests",
             dependencies: [
                 "PrimeSumCouchDB", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -1,8 +1,8 @@
 import Foundation
+import Glibc
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import PrimeSumJobs
 import Testing
 
@@ -38,18 +38,15 @@ import Testing
     /// back-off of about a minute that failed that request at its connect timeout, and kept
     /// a replica away long after its CouchDB was back.
     @Test func aServerThatComesBackIsReachedByTheNextRequest() async throws {
-        let first = try await FixedAnswerServer.start(port: 0)
-        let port = first.port
-        try await first.stop()
+        let port = try RefusingPort()
         let http = CouchDBHTTP(
-            url: try CouchDBStoreURL("couchdb://127.0.0.1:\(port)/jobs"), clock: StoreClock())
+            url: try CouchDBStoreURL("couchdb://127.0.0.1:\(port.number)/jobs"), clock: StoreClock())
         for _ in 0..<40 {
             _ = try? await http.send(.GET, http.databasePath(), timeout: .seconds(1))
         }
-        let server = try await FixedAnswerServer.start(port: port)
+        port.answer()
         let answer = try? await http.send(.GET, http.databasePath(), timeout: .seconds(10))
         try await http.shutdown()
-        try await server.stop()
         #expect(answer?.status == .ok)
     }
 
@@ -77,37 +74,51 @@ import Testing
     }
 }
 
-/// An HTTP server on 127.0.0.1 that answers every request 200 with `{}`.
-struct FixedAnswerServer {
-    let channel: any Channel
-    var port: Int { channel.localAddress?.port ?? 0 }
+/// A port on 127.0.0.1 held by a socket that does not listen (a connection to it is refused,
+/// and no other socket can take the port meanwhile) until `answer()`, from when it answers
+/// every HTTP request 200 with `{}`. Hand-written on the socket API: the test needs the port
+/// to refuse and then answer without ever being free.
+final class RefusingPort: @unchecked Sendable {
+    private let socket: Int32
+    let number: Int
 
-    static func start(port: Int) async throws -> FixedAnswerServer {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(Answer())
-                }
+    init() throws {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(socket, address, length) == 0 && getsockname(socket, address, &length) == 0
             }
-            .bind(host: "127.0.0.1", port: port).get()
-        return FixedAnswerServer(channel: channel)
+        }
+        guard socket >= 0, bound else { throw CouchDBHTTPTestError.noPort }
+        self.socket = socket
+        number = Int(UInt16(bigEndian: address.sin_port))
     }
 
-    func stop() async throws { try await channel.close() }
-
-    private final class Answer: ChannelInboundHandler, Sendable {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard case .end = unwrapInboundIn(data) else { return }
-            let head = HTTPResponseHead(
-                version: .http1_1, status: .ok,
-                headers: ["Content-Length": "2", "Content-Type": "application/json"])
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "{}")))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    /// Listens from now on, answering each request on a thread of its own.
+    func answer() {
+        listen(socket, 64)
+        let socket = socket
+        Thread.detachNewThread {
+            while case let connection = accept(socket, nil, nil), connection >= 0 {
+                var request: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while !request.suffix(4).elementsEqual("\r\n\r\n".utf8) {
+                    let count = read(connection, &buffer, buffer.count)
+                    if count <= 0 { break }
+                    request += buffer[..<count]
+                }
+                let response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+                _ = response.withCString { write(connection, $0, strlen($0)) }
+                close(connection)
+            }
         }
     }
+
+    deinit { close(socket) }
 }
+
+enum CouchDBHTTPTestError: Error { case noPort }
