@@ -43,7 +43,8 @@ public final class StoreClock: Sendable {
 
     /// The store's time now: this replica's wall clock until a sample is recorded.
     public func now() -> Date {
-        bounds.withLock { $0 } == nil ? local() : localNow().addingTimeInterval(offset)
+        guard let bounds = bounds.withLock({ $0 }) else { return local() }
+        return localNow().addingTimeInterval((bounds.lower + bounds.upper) / 2)
     }
 
     /// This replica's clock as the samples read it: the wall clock at start, carried forward by
