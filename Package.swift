@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -61,10 +62,12 @@ let package = Package(
                 "v1-jobs-and-leases", "v2-replica-heartbeats", "v3-parts", "v4-settlement-checks",
                 "v5-the-queue-of-whole-jobs")
         ),
+        .target(name: "PrimeSumTLS", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .target(
             name: "PrimeSumPostgres",
             dependencies: [
-                "PrimeSumJobs",
+                "PrimeSumJobs", "PrimeSumTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -75,7 +78,7 @@ let package = Package(
         .target(
             name: "PrimeSumCouchDB",
             dependencies: [
-                "PrimeSumJobs",
+                "PrimeSumJobs", "PrimeSumTLS",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -83,6 +86,9 @@ let package = Package(
         .target(
             name: "PrimeSumRedisClient",
             dependencies: [
+                "PrimeSumTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -149,7 +155,7 @@ let package = Package(
             dependencies: [
                 "PrimeSumJobs", "PrimeSumJobsTestSupport", "PrimeSumSQLite", "PrimeSumPostgres",
                 "PrimeSumCouchDB",
-                "PrimeSumRedis", "PrimeSumRedisClient",
+                "PrimeSumRedis", "PrimeSumRedisClient", "PrimeSumTLS",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

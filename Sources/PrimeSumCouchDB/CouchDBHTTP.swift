@@ -6,6 +6,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import PrimeSumJobs
+import PrimeSumTLS
 
 /// Sends requests to one CouchDB database with basic authentication and turns every failure
 /// that is not the caller's to handle into `JobStoreError.unavailable`, with no credentials in
@@ -32,7 +33,8 @@ struct CouchDBHTTP: Sendable {
     /// Learns CouchDB's clock from the `Date` header of every answer.
     private let clock: StoreClock
 
-    init(url: CouchDBStoreURL, clock: StoreClock) {
+    /// Throws `JobStoreError.invalidConfiguration` when a TLS file cannot be read.
+    init(url: CouchDBStoreURL, clock: StoreClock) throws {
         self.url = url
         self.clock = clock
         authorization = url.username.map { username in
@@ -46,6 +48,11 @@ struct CouchDBHTTP: Sendable {
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(2), read: .seconds(30))
         configuration.decompression = .disabled
+        do {
+            configuration.tlsConfiguration = try url.tls?.clientConfiguration()
+        } catch {
+            throw JobStoreError.invalidConfiguration(error.description)
+        }
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -136,6 +143,13 @@ struct CouchDBHTTP: Sendable {
             case is CancellationError: "cancelled"
             default: "\(error)"
             }
+        if let tls = url.tls, let host = URLComponents(string: url.server)?.host,
+            let explained = (error as? HTTPClientError) == .tlsHandshakeTimeout
+                ? "the server does not speak TLS on this port (no handshake within the connect timeout)"
+                : tls.explain(error, host: host)
+        {
+            return .tlsFailed("CouchDB at \(url.server): \(explained)")
+        }
         return .unavailable("CouchDB at \(url.server): \(reason)")
     }
 

@@ -53,7 +53,7 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, CleanerLeaseStore, H
     /// Sets the database up, then follows its changes until graceful shutdown; listed first
     /// among the services, it is the last to stop.
     public func run() async throws {
-        let http = CouchDBHTTP(url: url, clock: clock)
+        let http = try CouchDBHTTP(url: url, clock: clock)
         do {
             try await withThrowingDiscardingTaskGroup { group in
                 try await setUp(http)

@@ -1,8 +1,12 @@
 import Foundation
 import PrimeSumJobs
+import PrimeSumTLS
 
 /// `couchdb://user:password@host:port/database?pool=N` (plain HTTP; `http://` and `https://`
 /// work too), parsed and checked. Credentials go into an Authorization header, never a URL.
+/// `https://` checks the server's certificate and host name unless told otherwise
+/// (`sslmode=verify-ca` or `require`; `sslrootcert`, `sslcert`, `sslkey` as libpq's). An
+/// unknown parameter is refused, not ignored.
 public struct CouchDBStoreURL: Sendable {
     /// `http://host:port` or `https://host:port`, the server every request goes to.
     public var server: String
@@ -11,6 +15,11 @@ public struct CouchDBStoreURL: Sendable {
     public var password: String?
     /// Connections this replica keeps open to CouchDB.
     public var poolSize: Int
+    /// TLS for `https://`; nil for plain HTTP.
+    public var tls: TLSSettings?
+
+    /// The query parameters this URL takes (the TLS ones with `https://` only).
+    public static let parameters = TLSSettings.parameters.union(["pool"])
 
     public init(_ text: String) throws {
         guard let components = URLComponents(string: text), let scheme = components.scheme,
@@ -32,6 +41,20 @@ public struct CouchDBStoreURL: Sendable {
         username = components.user?.removingPercentEncoding
         password = components.password?.removingPercentEncoding
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { $1 }
+        if let unknown = query.keys.sorted().first(where: { !Self.parameters.contains($0) }) {
+            throw JobStoreError.invalidConfiguration(
+                "unknown parameter '\(unknown)' (known: \(Self.parameters.sorted().joined(separator: ", ")))")
+        }
+        if secure {
+            do {
+                tls = try TLSSettings(
+                    query: query, defaultMode: .verifyFull, modes: [.require, .verifyCA, .verifyFull])
+            } catch {
+                throw JobStoreError.invalidConfiguration(error.description)
+            }
+        } else if let setting = query.keys.sorted().first(where: TLSSettings.parameters.contains) {
+            throw JobStoreError.invalidConfiguration("\(setting) needs TLS: use https://")
+        }
         guard let pool = Int(query["pool"] ?? "32"), (1...500).contains(pool) else {
             throw JobStoreError.invalidConfiguration("pool must be an integer in 1...500")
         }

@@ -11,6 +11,11 @@ public enum JobStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidConfiguration(String)
     /// A stored document could not be read back.
     case corrupt(String)
+    /// The store's TLS connection failed for a reason that retrying does not fix: its
+    /// certificate is not trusted or names another host, or the server does not speak TLS.
+    /// At start-up it stops the replica (a configuration error); later the API answers 503
+    /// with the reason.
+    case tlsFailed(String)
 
     public var description: String {
         switch self {
@@ -18,6 +23,15 @@ public enum JobStoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .starting(let reason): "the job store is starting: \(reason)"
         case .invalidConfiguration(let reason): "invalid store configuration: \(reason)"
         case .corrupt(let reason): "a stored job is unreadable: \(reason)"
+        case .tlsFailed(let reason): "cannot connect securely to the job store: \(reason)"
+        }
+    }
+
+    /// Whether the error is the configuration's, which no retry fixes.
+    public var isConfigurationError: Bool {
+        switch self {
+        case .invalidConfiguration, .tlsFailed: true
+        case .unavailable, .starting, .corrupt: false
         }
     }
 

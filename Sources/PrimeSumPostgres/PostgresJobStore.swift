@@ -1,7 +1,9 @@
 import Foundation
 import Logging
+import NIOSSL
 import PostgresNIO
 import PrimeSumJobs
+import PrimeSumTLS
 import ServiceLifecycle
 import Synchronization
 
@@ -27,15 +29,20 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
     private var channel: String { "primesum_\(schema)" }
 
     /// `clock` reads this replica's clock (a test gives a skewed one); the store sets it to
-    /// the server's.
-    public init(url: PostgresStoreURL, logger: Logger, clock: StoreClock = StoreClock()) {
+    /// the server's. Throws `JobStoreError.invalidConfiguration` when a TLS file cannot be read.
+    public init(url: PostgresStoreURL, logger: Logger, clock: StoreClock = StoreClock()) throws {
         self.clock = clock
         let writer = String(UUID().uuidString.prefix(8))
         self.writer = writer
+        let tls = try Self.tls(url.tls)
         var configuration = PostgresClient.Configuration(
             host: url.host, port: url.port, username: url.username, password: url.password,
-            database: url.database,
-            tls: .disable)
+            database: url.database, tls: tls.client)
+        var probe = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password,
+            database: url.database, tls: tls.connection)
+        probe.options.connectTimeout = .seconds(2)
+        probeConfiguration = probe
         configuration.options.maximumConnections = url.poolSize
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = [
@@ -45,27 +52,35 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
         self.client = client
         schema = url.schema
         self.logger = logger
+        failure = Failure(tls: url.tls, host: url.host, port: url.port)
+        let failure = failure
         submissions = GroupCommit(store: "postgres", maximumBatch: 500, concurrency: max(1, url.poolSize / 3))
         {
             batch in
-            try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
-                try await Self.committed(client: client, logger: logger) { connection in
-                    try await Self.submit(batch, on: connection, logger: logger)
+            try await failure.mapped {
+                try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
+                    try await Self.committed(client: client, logger: logger) { connection in
+                        try await Self.submit(batch, on: connection, logger: logger)
+                    }
                 }
             }
         }
         completions = GroupCommit(store: "postgres", maximumBatch: 200, concurrency: max(1, url.poolSize / 3))
         {
             batch in
-            try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
-                try await Self.committed(client: client, logger: logger) { connection in
-                    try await Self.complete(batch, now: clock.now(), on: connection, logger: logger)
+            try await failure.mapped {
+                try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }) {
+                    try await Self.committed(client: client, logger: logger) { connection in
+                        try await Self.complete(batch, now: clock.now(), on: connection, logger: logger)
+                    }
                 }
             }
         }
     }
 
     private let migrated = Atomic<Bool>(false)
+    /// One connection of the pool's settings, opened alone by `probe()`.
+    private let probeConfiguration: PostgresConnection.Configuration
     /// This store's tag in the notifications of its writes, which it announced itself.
     private let writer: String
 
@@ -97,6 +112,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
     /// the schema serialises them). Retries, backing off, while the database is unreachable.
     private func migrate() async throws {
         try await retryWhileStarting("PostgreSQL", logger: logger) {
+            try await access { try await probe() }
             // Bounded like every other operation: an attempt stuck on a dropped query is retried.
             try await access {
                 try await withDeadline(
@@ -422,7 +438,26 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
     }
 
     public func ping() async throws {
-        try await ready { [self] in _ = try await client.query("SELECT 1", logger: logger).collect() }
+        do {
+            try await ready(within: .seconds(2)) { [self] in
+                _ = try await client.query("SELECT 1", logger: logger).collect()
+            }
+        } catch let error as JobStoreError where !error.isConfigurationError {
+            // The pool retries a connection that fails without telling the query that waits for
+            // it: a connection of its own says why (a certificate that no longer verifies…).
+            try await access {
+                try await withDeadline(.milliseconds(1500), expired: { error }) { try await self.probe() }
+            }
+            throw error
+        }
+    }
+
+    /// Opens a connection with the pool's settings, outside the pool, and closes it: it throws
+    /// what stops the pool from connecting.
+    private func probe() async throws {
+        let connection = try await PostgresConnection.connect(
+            configuration: probeConfiguration, id: 0, logger: logger)
+        try await connection.close()
     }
 
     public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
@@ -811,12 +846,16 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
     /// `JobStoreError.starting`); any failure below the protocol becomes
     /// `JobStoreError.unavailable` (the API answers 503), with no credentials in its text. Each
     /// operation must end within `operationTimeout`, answered or not (see `withDeadline`).
-    private func ready<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    private func ready<T: Sendable>(
+        within limit: Duration = operationTimeout, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         guard migrated.load(ordering: .relaxed) else {
             throw JobStoreError.starting("the schema is not ready yet")
         }
         return try await access {
-            try await withDeadline(Self.operationTimeout, expired: { Self.timedOut }, body)
+            try await withDeadline(
+                limit, expired: { JobStoreError.unavailable("PostgreSQL did not answer within \(limit)") },
+                body)
         }
     }
 
@@ -829,23 +868,75 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
 
     /// Runs a store operation, mapping failures to `JobStoreError`.
     private func access<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch {
-            throw Self.storeError(error)
-        }
+        try await failure.mapped(body)
     }
 
-    private static func storeError(_ error: any Error) -> JobStoreError {
-        switch error {
-        case let error as JobStoreError: error
-        case let error as PostgresTransactionError:
-            storeError(
-                error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
-        case let error as PSQLError:
-            .unavailable("PostgreSQL: \(error.serverInfo?[.message] ?? "\(error.code)")")
-        default:
-            .unavailable("PostgreSQL: \(error)")
+    /// How the URL's TLS settings become postgres-nio's, for the pool and for one connection.
+    private static func tls(_ settings: TLSSettings) throws -> (
+        client: PostgresClient.Configuration.TLS, connection: PostgresConnection.Configuration.TLS
+    ) {
+        let configuration: TLSConfiguration?
+        let context: NIOSSLContext?
+        do {
+            configuration = try settings.clientConfiguration()
+            context = try configuration.map(NIOSSLContext.init(configuration:))
+        } catch let error as TLSSettingsError {
+            throw JobStoreError.invalidConfiguration(error.description)
+        } catch {
+            throw JobStoreError.invalidConfiguration("the TLS settings cannot be used: \(error)")
+        }
+        guard let configuration, let context else { return (.disable, .disable) }
+        return settings.mode == .prefer
+            ? (.prefer(configuration), .prefer(context)) : (.require(configuration), .require(context))
+    }
+
+    /// Turns what postgres-nio throws into `JobStoreError`: a TLS failure with its reason
+    /// (`tlsFailed`), anything else `unavailable`.
+    private let failure: Failure
+
+    private struct Failure: Sendable {
+        let tls: TLSSettings
+        /// The server, named in a TLS failure.
+        let host: String
+        let port: Int
+        private var server: String { "\(host):\(port)" }
+
+        func mapped<T>(_ body: () async throws -> T) async throws -> T {
+            do {
+                return try await body()
+            } catch {
+                throw storeError(error)
+            }
+        }
+
+        func storeError(_ error: any Error) -> JobStoreError {
+            switch error {
+            case let error as JobStoreError: return error
+            case let error as PostgresTransactionError:
+                return storeError(
+                    error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError
+                        ?? error)
+            case let error as PSQLError:
+                if error.code == .sslUnsupported {
+                    return .tlsFailed(
+                        "PostgreSQL at \(server) does not offer TLS, and sslmode=\(tls.mode.rawValue) requires it"
+                    )
+                }
+                if let underlying = error.underlying, let reason = tls.explain(underlying, host: host) {
+                    return .tlsFailed("PostgreSQL at \(server): \(reason)")
+                }
+                // Class 28, invalid authorization: the user, password or certificate is refused.
+                if error.serverInfo?[.sqlState]?.hasPrefix("28") == true {
+                    return .invalidConfiguration(
+                        "PostgreSQL at \(server) refused the login: \(error.serverInfo?[.message] ?? "")")
+                }
+                return .unavailable("PostgreSQL: \(error.serverInfo?[.message] ?? "\(error.code)")")
+            default:
+                if let reason = tls.explain(error, host: host) {
+                    return .tlsFailed("PostgreSQL at \(server): \(reason)")
+                }
+                return .unavailable("PostgreSQL: \(error)")
+            }
         }
     }
 }

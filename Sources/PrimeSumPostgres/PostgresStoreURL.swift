@@ -1,7 +1,10 @@
 import Foundation
 import PrimeSumJobs
+import PrimeSumTLS
 
-/// `postgres://user:password@host:port/database?schema=NAME&pool=N`, parsed and checked.
+/// `postgres://user:password@host:port/database?schema=NAME&pool=N&sslmode=MODE`, parsed and
+/// checked. TLS takes libpq's parameters and meanings (`sslmode` default `prefer`,
+/// `sslrootcert`, `sslcert`, `sslkey`); an unknown parameter is refused, not ignored.
 public struct PostgresStoreURL: Sendable {
     public var host: String
     public var port: Int
@@ -12,6 +15,11 @@ public struct PostgresStoreURL: Sendable {
     public var schema: String
     /// Connections in this replica's pool, the change listener's included.
     public var poolSize: Int
+    /// How connections use TLS.
+    public var tls: TLSSettings
+
+    /// The query parameters this URL takes.
+    public static let parameters = TLSSettings.parameters.union(["schema", "pool"])
 
     public init(_ text: String) throws {
         guard let components = URLComponents(string: text),
@@ -27,6 +35,15 @@ public struct PostgresStoreURL: Sendable {
         database =
             String(components.path.dropFirst()).isEmpty ? username : String(components.path.dropFirst())
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { $1 }
+        if let unknown = query.keys.sorted().first(where: { !Self.parameters.contains($0) }) {
+            throw JobStoreError.invalidConfiguration(
+                "unknown parameter '\(unknown)' (known: \(Self.parameters.sorted().joined(separator: ", ")))")
+        }
+        do {
+            tls = try TLSSettings(query: query, defaultMode: .prefer)
+        } catch {
+            throw JobStoreError.invalidConfiguration(error.description)
+        }
         schema = query["schema"] ?? "public"
         guard schema.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }),
             !schema.isEmpty

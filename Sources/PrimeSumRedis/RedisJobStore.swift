@@ -437,13 +437,18 @@ public final class RedisJobStore: CompareAndSwapJobStore, CleanerLeaseStore, Hea
     }
 
     /// Runs a store operation; any failure below the protocol becomes
-    /// `JobStoreError.unavailable` (the API answers 503), with no credentials in its text.
+    /// `JobStoreError.unavailable` (the API answers 503), with no credentials in its text,
+    /// except a TLS failure (`tlsFailed`) or settings that cannot be used (`invalidConfiguration`).
     @discardableResult
     private func access<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as JobStoreError {
             throw error
+        } catch RedisClientError.tlsFailed(let reason) {
+            throw JobStoreError.tlsFailed("Redis at \(reason)")
+        } catch RedisClientError.invalidURL(let reason) {
+            throw JobStoreError.invalidConfiguration(reason)
         } catch {
             throw JobStoreError.unavailable("Redis: \(error)")
         }

@@ -23,11 +23,14 @@ final class RESPCommandHandler: ChannelDuplexHandler {
     private let timeoutCheckInterval: TimeAmount
     private var waiting = CircularBuffer<(reply: EventLoopPromise<RESPValue>, deadline: NIODeadline)>(
         initialCapacity: 16)
-    private var closedReason: String?
+    private var closedReason: RedisClientError?
     private var timeoutCheck: RepeatedTask?
+    /// What an error of the connection means (a TLS alert says why, `RedisURL.failure`).
+    private let failure: @Sendable (any Error) -> RedisClientError
 
-    init(commandTimeout: TimeAmount) {
+    init(commandTimeout: TimeAmount, failure: @escaping @Sendable (any Error) -> RedisClientError) {
         self.commandTimeout = commandTimeout
+        self.failure = failure
         timeoutCheckInterval = min(commandTimeout, .milliseconds(250))
     }
 
@@ -49,8 +52,8 @@ final class RESPCommandHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         if let closedReason {
-            request.reply.fail(RedisClientError.connectionFailed(closedReason))
-            promise?.fail(RedisClientError.connectionFailed(closedReason))
+            request.reply.fail(closedReason)
+            promise?.fail(closedReason)
             return
         }
         var buffer = context.channel.allocator.buffer(capacity: 64)
@@ -71,7 +74,7 @@ final class RESPCommandHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll(.connectionFailed("\(error)"))
+        failAll(failure(error))
         context.close(promise: nil)
     }
 
@@ -87,7 +90,7 @@ final class RESPCommandHandler: ChannelDuplexHandler {
     }
 
     private func failAll(_ error: RedisClientError) {
-        if closedReason == nil { closedReason = "\(error)" }
+        if closedReason == nil { closedReason = error }
         while let (reply, _) = waiting.popFirst() { reply.fail(error) }
     }
 }
@@ -98,9 +101,14 @@ final class RESPPushHandler: ChannelInboundHandler {
     typealias InboundIn = RESPValue
 
     private let continuation: AsyncThrowingStream<RESPValue, any Error>.Continuation
+    private let failure: @Sendable (any Error) -> RedisClientError
 
-    init(continuation: AsyncThrowingStream<RESPValue, any Error>.Continuation) {
+    init(
+        continuation: AsyncThrowingStream<RESPValue, any Error>.Continuation,
+        failure: @escaping @Sendable (any Error) -> RedisClientError
+    ) {
         self.continuation = continuation
+        self.failure = failure
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -108,7 +116,7 @@ final class RESPPushHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        continuation.finish(throwing: RedisClientError.connectionFailed("\(error)"))
+        continuation.finish(throwing: failure(error))
         context.close(promise: nil)
     }
 

@@ -12,6 +12,9 @@ public enum RedisClientError: Error, Sendable, Equatable, CustomStringConvertibl
     case protocolViolation(String)
     /// The `redis://` URL cannot be used.
     case invalidURL(String)
+    /// The TLS connection (`rediss://`) failed for a reason retrying does not fix: the
+    /// server's certificate is not trusted or names another host, or it does not speak TLS.
+    case tlsFailed(String)
 
     public var description: String {
         switch self {
@@ -20,6 +23,7 @@ public enum RedisClientError: Error, Sendable, Equatable, CustomStringConvertibl
         case .server(let message): "Redis refused the command: \(message)"
         case .protocolViolation(let reason): "Redis sent an unreadable reply: \(reason)"
         case .invalidURL(let reason): "invalid Redis URL: \(reason)"
+        case .tlsFailed(let reason): "no secure connection to Redis: \(reason)"
         }
     }
 }

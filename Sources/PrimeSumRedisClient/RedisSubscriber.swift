@@ -15,7 +15,8 @@ public enum RedisSubscriber {
             url, timeout: timeout, group: MultiThreadedEventLoopGroup.singleton
         ) { channel in
             try channel.pipeline.syncOperations.addHandlers(
-                ByteToMessageHandler(RESPDecoder()), RESPPushHandler(continuation: continuation))
+                ByteToMessageHandler(RESPDecoder()),
+                RESPPushHandler(continuation: continuation, failure: url.failure))
         }
         defer { channel.close(promise: nil) }
         try await withTaskCancellationHandler {

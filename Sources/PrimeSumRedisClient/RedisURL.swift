@@ -1,6 +1,10 @@
 import Foundation
+import PrimeSumTLS
 
-/// `redis://[user:password@]host[:port][/db][?pool=N&prefix=NAME]`, parsed and checked.
+/// `redis://[user:password@]host[:port][/db][?pool=N&prefix=NAME]`, parsed and checked;
+/// `rediss://` for TLS, which checks the server's certificate and host name unless told
+/// otherwise (`sslmode=verify-ca` or `require`; `sslrootcert`, `sslcert`, `sslkey` as libpq's).
+/// An unknown parameter is refused, not ignored.
 public struct RedisURL: Sendable, Equatable {
     public var host: String
     public var port: Int
@@ -13,6 +17,11 @@ public struct RedisURL: Sendable, Equatable {
     public var poolSize: Int
     /// Every key the store writes begins with `prefix:`, so deployments can share a server.
     public var prefix: String
+    /// TLS for `rediss://`; nil for `redis://`.
+    public var tls: TLSSettings?
+
+    /// The query parameters this URL takes (the TLS ones with `rediss://` only).
+    public static let parameters = TLSSettings.parameters.union(["pool", "prefix"])
 
     public init(_ text: String) throws(RedisClientError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme,
@@ -20,11 +29,8 @@ public struct RedisURL: Sendable, Equatable {
         else {
             throw .invalidURL("expected redis://[user:password@]host:port[/db]")
         }
-        guard scheme == "redis" else {
-            throw .invalidURL(
-                scheme == "rediss"
-                    ? "rediss:// (TLS) is not supported; reach Redis over a private network or a TLS tunnel"
-                    : "the scheme must be redis://")
+        guard scheme == "redis" || scheme == "rediss" else {
+            throw .invalidURL("the scheme must be redis:// or rediss:// (TLS)")
         }
         self.host = host
         port = components.port ?? 6379
@@ -36,6 +42,22 @@ public struct RedisURL: Sendable, Equatable {
         }
         self.database = database
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { $1 }
+        if let unknown = query.keys.sorted().first(where: { !Self.parameters.contains($0) }) {
+            throw .invalidURL(
+                "unknown parameter '\(unknown)' (known: \(Self.parameters.sorted().joined(separator: ", ")))")
+        }
+        if scheme == "redis" {
+            if let setting = query.keys.sorted().first(where: TLSSettings.parameters.contains) {
+                throw .invalidURL("\(setting) needs TLS: use rediss://")
+            }
+        } else {
+            do {
+                tls = try TLSSettings(
+                    query: query, defaultMode: .verifyFull, modes: [.require, .verifyCA, .verifyFull])
+            } catch {
+                throw .invalidURL(error.description)
+            }
+        }
         guard let pool = Int(query["pool"] ?? "4"), (1...64).contains(pool) else {
             throw .invalidURL("pool must be an integer in 1...64 (each connection pipelines many commands)")
         }

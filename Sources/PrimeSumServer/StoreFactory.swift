@@ -22,7 +22,7 @@ public enum StoreFactory {
             return try SQLiteJobStore(path: path)
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            return PostgresJobStore(url: try PostgresStoreURL(url), logger: logger)
+            return try PostgresJobStore(url: try PostgresStoreURL(url), logger: logger)
         }
         if url.hasPrefix("redis://") || url.hasPrefix("rediss://") {
             do {

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Metrics
 import PrimeSum
+import PrimeSumJobs
 import PrimeSumServer
 import Prometheus
 import ServiceLifecycle
@@ -51,7 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(metrics)
         let logger = Logger(label: "primesum")
 
-        let store = try StoreFactory.makeStore(url: settings.storeURL, logger: logger)
+        let store = try await Self.configured {
+            try StoreFactory.makeStore(url: settings.storeURL, logger: logger)
+        }
         logger.info(
             "starting",
             metadata: [
@@ -67,7 +70,17 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(
                 services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await Self.configured { try await group.run() }
+    }
+
+    /// Runs `body`, turning a store's configuration error (a URL it cannot use, a server whose
+    /// certificate does not verify) into a usage error: one line, exit code 2, no retrying.
+    private static func configured<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as JobStoreError where error.isConfigurationError {
+            throw ValidationError(error.description)
+        }
     }
 
     private func configuration() throws -> ServerConfiguration {

@@ -10,7 +10,7 @@ import Testing
 
 @Suite struct CouchDBHTTPTests {
     @Test func refusalsNameTheCauseAndHint() throws {
-        let http = CouchDBHTTP(
+        let http = try CouchDBHTTP(
             url: try CouchDBStoreURL("couchdb://admin:topsecret@127.0.0.1:1/jobs"), clock: StoreClock())
         defer { try? http.client.syncShutdown() }
         let body = ByteBuffer(string: #"{"error":"unauthorized","reason":"Name or password is incorrect."}"#)
@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func anUnreachableServerIsUnavailableWithoutTheCredentials() async throws {
-        let http = CouchDBHTTP(
+        let http = try CouchDBHTTP(
             url: try CouchDBStoreURL("couchdb://admin:topsecret@127.0.0.1:1/jobs"), clock: StoreClock())
         await #expect {
             try await http.send(.GET, http.databasePath())
@@ -39,7 +39,7 @@ import Testing
     /// a replica away long after its CouchDB was back.
     @Test func aServerThatComesBackIsReachedByTheNextRequest() async throws {
         let port = try RefusingPort()
-        let http = CouchDBHTTP(
+        let http = try CouchDBHTTP(
             url: try CouchDBStoreURL("couchdb://127.0.0.1:\(port.number)/jobs"), clock: StoreClock())
         for _ in 0..<40 {
             _ = try? await http.send(.GET, http.databasePath(), timeout: .seconds(1))
@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func pathsEscapeEachSegment() throws {
-        let http = CouchDBHTTP(url: try CouchDBStoreURL("couchdb://127.0.0.1/jobs"), clock: StoreClock())
+        let http = try CouchDBHTTP(url: try CouchDBStoreURL("couchdb://127.0.0.1/jobs"), clock: StoreClock())
         defer { try? http.client.syncShutdown() }
         #expect(http.databasePath("_design", "primesum-v1") == "jobs/_design/primesum-v1")
         #expect(http.databasePath("primesum-idempotency:o:k/1") == "jobs/primesum-idempotency%3Ao%3Ak%2F1")

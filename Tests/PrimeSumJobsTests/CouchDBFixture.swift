@@ -13,10 +13,12 @@ enum CouchDBFixture {
         "PRIMESUM_TEST_COUCHDB_URL is not set: run scripts/test, which starts CouchDB from ../shared/tools/couchdb (Debian does not package it)"
 
     /// A running store on `database` (a fresh one by default); it stays up for the rest of the
-    /// test process.
-    static func makeStore(database: String? = nil, clock: StoreClock = StoreClock()) throws -> CouchDBJobStore
+    /// test process. `base` is another server's URL (the TLS one).
+    static func makeStore(base: String? = url, database: String? = nil, clock: StoreClock = StoreClock())
+        throws
+        -> CouchDBJobStore
     {
-        guard let url, var components = URLComponents(string: url) else {
+        guard let base, var components = URLComponents(string: base) else {
             throw JobStoreError.invalidConfiguration("no test CouchDB")
         }
         components.path = "/" + (database ?? "test_\(UUID().uuidString.prefix(8).lowercased())")

@@ -38,7 +38,7 @@ import Testing
         return (0..<count).map { a + $0 * step..<a + ($0 + 1) * step }
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func partsAreQueuedAndTheParentIsNoWorkersToComplete(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)
         let split = try #require(
@@ -69,7 +69,7 @@ import Testing
 
     /// A claim of whole jobs only (a worker pool's last worker free of parts) passes the
     /// queued parts by for a job submitted after them; a claim of any takes the oldest of all.
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aClaimOfWholeJobsOnlyPassesQueuedPartsBy(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)
         _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 3), ttl: ttl)
@@ -101,7 +101,7 @@ import Testing
     /// One claim takes the oldest queued jobs for several workers, the n-th oldest leased to
     /// the n-th worker, and no more parts than it may: the parts past that are passed by for
     /// later whole jobs, and a second claim never takes a job the first one took.
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func oneClaimTakesTheOldestJobsForEachWorkerWithinItsParts(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)
         _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 3), ttl: ttl)
@@ -133,7 +133,7 @@ import Testing
         #expect(try await store.queuedCount() == 0)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func concurrentWorkersFinishThePartsAndTheParentOnceWithTheSum(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)
         _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 24), ttl: ttl)
@@ -173,7 +173,7 @@ import Testing
         #expect(try await answer(1_000 + 20_000 / 24) == nil)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aPrefixSplitSubtractsThePartBelowTheRange(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend, a: 10, b: 30)
         _ = try await store.split(parent, into: [0..<30, 0..<10], ttl: ttl)
@@ -185,7 +185,7 @@ import Testing
         #expect(try await store.job(id: parent.id)?.sum == 112)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aFailedPartFailsTheParentAndCancelsTheOthers(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)
         _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 3), ttl: ttl)
@@ -208,7 +208,7 @@ import Testing
             ])
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func cancellingTheParentCancelsEveryPartRunningOnesIncluded(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)
         _ = try #require(try await store.split(parent, into: ranges(1_000, 21_000, count: 5), ttl: ttl))
@@ -229,7 +229,7 @@ import Testing
         #expect(try await store.job(id: parent.id)?.status == .cancelled)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aSplitOfACancelledParentCancelsThePartsItMade(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)
         // DELETE lands while the splitter still holds the claimed copy.
@@ -239,7 +239,7 @@ import Testing
         #expect(stored.count == 4 && stored.allSatisfy { $0.status == .cancelled })
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aPartOutOfAttemptsFailsItsParentThroughTheCleaner(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)
         _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 3), ttl: ttl)
@@ -253,7 +253,7 @@ import Testing
         #expect(others.count == 2 && others.allSatisfy { $0.status == .cancelled })
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func theCleanerSettlesAParentWhoseSettlerDied(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend, a: 10, b: 30)
         let split = try #require(try await store.split(parent, into: [10..<20, 20..<30], ttl: ttl))
@@ -274,7 +274,7 @@ import Testing
         #expect(settled.status == .finished && settled.sum == 112)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func partsExpireWithTheirParentNotBefore(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)
         _ = try await store.split(parent, into: ranges(1_000, 21_000, count: 3), ttl: ttl)

@@ -6,7 +6,8 @@ import PrimeSumPostgres
 import PrimeSumSQLite
 import Testing
 
-/// The contract every store backend passes; add a backend to `Backend.all` to run it there too.
+/// The contract every store backend passes; add a backend to `Backend.all` to run it there too
+/// (and the contract over TLS: `Backend.contract`).
 struct Backend: CustomTestStringConvertible, Sendable {
     let name: String
     /// Whether the store is a server that replicas share, and so reads the server's clock
@@ -72,6 +73,32 @@ struct Backend: CustomTestStringConvertible, Sendable {
                     try CouchDBFixture.makeStore(database: $0, clock: $1)
                 }
             ])
+
+    /// `all`, and the shared stores' kinds over TLS (each verifying its server's certificate
+    /// and name): the contract suites run on these; the heavier concurrency tests on `all`.
+    static let contract: [Backend] =
+        all
+        + (TLSFixture.postgres.map { base in
+            [
+                Backend(name: "postgres over TLS", isShared: true, carriesEndedJobs: true) {
+                    try PostgresFixture.makeStore(base: base, schema: $0, clock: $1)
+                }
+            ]
+        } ?? [])
+        + (TLSFixture.redis.map { base in
+            [
+                Backend(name: "redis over TLS", isShared: true, carriesEndedJobs: true) {
+                    try RedisFixture.makeStore(base: base, prefix: $0, clock: $1)
+                }
+            ]
+        } ?? [])
+        + (TLSFixture.couchDB.map { base in
+            [
+                Backend(name: "couchdb over TLS", isShared: true, carriesEndedJobs: true) {
+                    try CouchDBFixture.makeStore(base: base, database: $0, clock: $1)
+                }
+            ]
+        } ?? [])
 }
 
 extension Backend {
@@ -89,7 +116,7 @@ extension Backend {
             idempotencyKey: key)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func createThenGetRoundTripsEveryField(_ backend: Backend) async throws {
         let store = try await backend.ready()
         var job = queued(UInt64.max - 100, UInt64.max, key: "k")
@@ -99,7 +126,7 @@ extension Backend {
         #expect(try await store.job(id: UUID()) == nil)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func idempotencyKeyReturnsTheFirstJob(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let first = queued(key: "same")
@@ -115,7 +142,7 @@ extension Backend {
 
     /// A range with an unexpired result is answered from it: the owner's own job as it is, or
     /// for another owner a finished job of its own; neither is queued. A part is not answered.
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aFinishedRangeIsAnsweredFromItsResult(_ backend: Backend) async throws {
         let store = try await backend.ready()
         func submitted(at time: Date, owner: String?, key: String? = nil) -> Job {
@@ -157,7 +184,7 @@ extension Backend {
     /// A job submitted already claimed (by an idle worker of the submitting replica) is held
     /// under that lease from the start: no claim takes it, it is renewed like a claimed job,
     /// and once its lease lapses it is requeued and its first worker's completion refused.
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aJobSubmittedClaimedIsHeldUnderItsLease(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let now = store.clock.now()
@@ -177,7 +204,7 @@ extension Backend {
             try await store.complete([Completion(job, .finished(1))], ttl: .seconds(600)).first?.job == nil)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aJobThatMayNotBeQueuedIsStoredOnlyAsAnAnswer(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let job = queued(4, 40, key: "refused")
@@ -188,7 +215,7 @@ extension Backend {
         #expect(try await store.submit(job) == .accepted(job))
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func claimTakesTheOldestQueuedJobOnce(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let older = try await store.submit(queued(offset: 0)).job
@@ -205,7 +232,7 @@ extension Backend {
         #expect(try await store.queuedCount() == 0)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func updateIsACompareAndSwap(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let job = try await store.submit(queued()).job
@@ -219,7 +246,7 @@ extension Backend {
         #expect(try await store.job(id: job.id)?.status == .cancelled)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func concurrentClaimsNeverShareAJob(_ backend: Backend) async throws {
         let store = try await backend.ready()
         for index in 0..<200 { _ = try await store.submit(queued(offset: Double(index))) }
@@ -240,7 +267,7 @@ extension Backend {
         #expect(claimed.count == 200 && Set(claimed).count == 200)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func lapsedLeasesAreRequeuedThenFailed(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let job = try await store.submit(queued()).job
@@ -253,7 +280,7 @@ extension Backend {
         #expect(try await store.job(id: job.id)?.failure?.code == "attempts_exhausted")
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func finishedResultsAnswerTheirRangeUntilTheyExpire(_ backend: Backend) async throws {
         let store = try await backend.ready()
         _ = try await store.submit(queued(5, 50))
@@ -273,7 +300,7 @@ extension Backend {
         #expect(try await store.job(id: job.id) == nil)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aCompletionIsRefusedOnceItsLeaseWasTakenOver(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let job = try await store.submit(queued()).job
@@ -307,7 +334,7 @@ extension Backend {
     /// Many completions in one call (one statement on PostgreSQL): each is fenced on its own
     /// lease and answered in its place, the held ones written with every field, a stale one and
     /// a second completion of the same job refused.
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aBatchOfCompletionsIsFencedOneByOne(_ backend: Backend) async throws {
         let store = try await backend.ready()
         var claimed: [Job] = []
@@ -336,7 +363,7 @@ extension Backend {
         #expect(try await store.job(id: claimed[2].id)?.status == .inProgress)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func aRenewalWritesOnlyTheLeaseAndProgress(_ backend: Backend) async throws {
         let store = try await backend.ready()
         _ = try await store.submit(queued())
@@ -360,7 +387,7 @@ extension Backend {
         #expect(try await store.claimNext(worker: "w2", lease: .seconds(5))?.id == claimed.id)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func cancelEndsOnlyAJobThatHasNotEnded(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let queuedJob = try await store.submit(queued()).job
@@ -384,7 +411,7 @@ extension Backend {
         #expect(try await store.cancel(id: UUID(), ttl: .seconds(60)) == nil)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func queuedJobsNeverExpire(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let job = try await store.submit(queued()).job
@@ -392,7 +419,7 @@ extension Backend {
         #expect(try await store.job(id: job.id) != nil)
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func oneCleanerLeaseHolderAtATime(_ backend: Backend) async throws {
         let store = try #require(try await backend.ready() as? any CleanerLeaseStore)
         #expect(
@@ -406,7 +433,7 @@ extension Backend {
                 holder: "r2", until: now.addingTimeInterval(40), now: now.addingTimeInterval(21)))
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func heartbeatsAreReplacedListedUntilTheyLapseThenDeleted(_ backend: Backend) async throws {
         let jobs = try await backend.ready()
         let store = try #require(jobs as? any HeartbeatStore)
@@ -431,7 +458,7 @@ extension Backend {
         #expect(try await store.heartbeats(now: now) == [later.encoded()])
     }
 
-    @Test(arguments: Backend.all)
+    @Test(arguments: Backend.contract)
     func writesWakeSubscribers(_ backend: Backend) async throws {
         let store = try await backend.ready()
         let queue = store.changes.subscribe(.queue)

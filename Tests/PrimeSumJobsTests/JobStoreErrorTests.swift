@@ -16,7 +16,7 @@ import Testing
     @Test(.enabled(if: PostgresFixture.url != nil, PostgresFixture.skipReason))
     func aPostgresStoreBeforeItsMigrationIsStarting() async throws {
         let url = try PostgresStoreURL("\(try #require(PostgresFixture.url))?schema=never_migrated")
-        let store = PostgresJobStore(url: url, logger: Logger(label: "test"))
+        let store = try PostgresJobStore(url: url, logger: Logger(label: "test"))
         await #expect(throws: JobStoreError.starting("the schema is not ready yet")) {
             try await store.ping()
         }

@@ -14,13 +14,14 @@ enum PostgresFixture {
 
     /// A running store on `schema` (a fresh one by default); it stays up for the rest of the
     /// test process.
-    static func makeStore(poolSize: Int = 10, schema: String? = nil, clock: StoreClock = StoreClock()) throws
-        -> PostgresJobStore
-    {
-        guard let url else { throw JobStoreError.invalidConfiguration("no test PostgreSQL") }
+    /// `base` is another server's URL (the TLS one).
+    static func makeStore(
+        base: String? = url, poolSize: Int = 10, schema: String? = nil, clock: StoreClock = StoreClock()
+    ) throws -> PostgresJobStore {
+        guard let base else { throw JobStoreError.invalidConfiguration("no test PostgreSQL") }
         let schema = schema ?? "test_\(UUID().uuidString.prefix(8).lowercased())"
-        let store = PostgresJobStore(
-            url: try PostgresStoreURL("\(url)?schema=\(schema)&pool=\(poolSize)"),
+        let store = try PostgresJobStore(
+            url: try PostgresStoreURL(TLSFixture.adding("schema=\(schema)&pool=\(poolSize)", to: base)),
             logger: Logger(label: "test"), clock: clock)
         Task { try await store.run() }
         return store

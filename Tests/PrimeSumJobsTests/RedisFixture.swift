@@ -15,17 +15,20 @@ enum RedisFixture {
     /// A fresh key prefix.
     static func prefix() -> String { "test-\(UUID().uuidString.prefix(8).lowercased())" }
 
-    /// The URL with `prefix` and `pool`.
-    static func url(prefix: String, poolSize: Int = 4) throws -> RedisURL {
-        guard let url else { throw JobStoreError.invalidConfiguration("no test Redis") }
-        return try RedisURL("\(url)?prefix=\(prefix)&pool=\(poolSize)")
+    /// The URL (`base`, or the test Redis) with `prefix` and `pool`.
+    static func url(base: String? = url, prefix: String, poolSize: Int = 4) throws -> RedisURL {
+        guard let base else { throw JobStoreError.invalidConfiguration("no test Redis") }
+        return try RedisURL(TLSFixture.adding("prefix=\(prefix)&pool=\(poolSize)", to: base))
     }
 
     /// A running store on `prefix` (a fresh one by default); it stays up for the rest of the
-    /// test process.
-    static func makeStore(prefix: String? = nil, clock: StoreClock = StoreClock()) throws -> RedisJobStore {
+    /// test process. `base` is another server's URL (the TLS one).
+    static func makeStore(base: String? = url, prefix: String? = nil, clock: StoreClock = StoreClock()) throws
+        -> RedisJobStore
+    {
         let store = RedisJobStore(
-            url: try url(prefix: prefix ?? self.prefix()), logger: Logger(label: "test"), clock: clock)
+            url: try url(base: base, prefix: prefix ?? self.prefix()), logger: Logger(label: "test"),
+            clock: clock)
         Task { try await store.run() }
         return store
     }

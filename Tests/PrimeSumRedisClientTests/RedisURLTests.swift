@@ -23,12 +23,12 @@ import Testing
         #expect(throws: RedisClientError.self) { try RedisURL(text) }
     }
 
-    @Test func tlsIsRefusedWithTheReason() {
+    @Test func anUnknownParameterIsRefusedNotIgnored() {
         #expect(
             throws: RedisClientError.invalidURL(
-                "rediss:// (TLS) is not supported; reach Redis over a private network or a TLS tunnel")
+                "unknown parameter 'tls' (known: pool, prefix, sslcert, sslkey, sslmode, sslrootcert)")
         ) {
-            try RedisURL("rediss://h:6379")
+            try RedisURL("redis://h:6379?tls=yes")
         }
     }
 }

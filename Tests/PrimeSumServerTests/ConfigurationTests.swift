@@ -98,12 +98,19 @@ import Testing
 }
 
 @Suite struct StoreFactoryTests {
-    @Test func redisURLsMakeTheRedisStoreAndTLSIsRefusedWithTheReason() throws {
+    @Test func redisURLsMakeTheRedisStoreAndItsSettingsAreChecked() throws {
         let store = try StoreFactory.makeStore(
             url: "redis://:secret@127.0.0.1:6379/2?prefix=blue", logger: .init(label: "t"))
         #expect(store is RedisJobStore)
-        #expect(throws: JobStoreError.self) {
+        #expect(
             try StoreFactory.makeStore(url: "rediss://127.0.0.1:6380", logger: .init(label: "t"))
+                is RedisJobStore)
+        #expect(
+            throws: JobStoreError.invalidConfiguration(
+                "invalid Redis URL: sslmode must be one of require, verify-ca, verify-full, not 'disable'")
+        ) {
+            try StoreFactory.makeStore(
+                url: "rediss://127.0.0.1:6380?sslmode=disable", logger: .init(label: "t"))
         }
         #expect(StoreFactory.redacted("redis://app:secret@h:6379/0") == "redis://app:***@h:6379/0")
     }

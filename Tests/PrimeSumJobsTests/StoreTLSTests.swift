@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+import PrimeSumCouchDB
+import PrimeSumJobs
+import PrimeSumPostgres
+import PrimeSumRedis
+import PrimeSumRedisClient
+import ServiceLifecycle
+import Testing
+
+/// A shared store's kind, made from a URL of any of its servers, for the TLS tests.
+struct TLSBackend: CustomTestStringConvertible, Sendable {
+    let name: String
+    /// The TLS server (certificate for 127.0.0.1, signed by the test CA), and the same kind
+    /// of server presenting an expired certificate.
+    let url: String?
+    let expiredURL: String?
+    /// The same kind of server without TLS, and that URL asking for TLS with `sslmode=require`.
+    let plainAskingForTLS: String?
+    let make: @Sendable (String) throws -> any JobStore & Service
+    var testDescription: String { name }
+
+    static let all: [TLSBackend] = [
+        TLSBackend(
+            name: "postgres", url: TLSFixture.postgres, expiredURL: TLSFixture.postgresExpired,
+            plainAskingForTLS: PostgresFixture.url.map { TLSFixture.adding("sslmode=require", to: $0) }
+        ) { url in
+            try PostgresJobStore(
+                url: try PostgresStoreURL(TLSFixture.adding("schema=tls_\(Self.place())", to: url)),
+                logger: Logger(label: "test"))
+        },
+        TLSBackend(
+            name: "redis", url: TLSFixture.redis, expiredURL: TLSFixture.redisExpired,
+            plainAskingForTLS: RedisFixture.url.map {
+                TLSFixture.adding(
+                    "sslmode=require", to: $0.replacingOccurrences(of: "redis://", with: "rediss://"))
+            }
+        ) { url in
+            RedisJobStore(
+                url: try RedisURL(TLSFixture.adding("prefix=tls-\(Self.place())", to: url)),
+                logger: Logger(label: "test"))
+        },
+        TLSBackend(
+            name: "couchdb", url: TLSFixture.couchDB, expiredURL: TLSFixture.couchDBExpired,
+            plainAskingForTLS: CouchDBFixture.url.map {
+                TLSFixture.adding(
+                    "sslmode=require", to: $0.replacingOccurrences(of: "http://", with: "https://"))
+            }
+        ) { url in
+            var components = try #require(URLComponents(string: url))
+            components.path = "/tls_\(Self.place())"
+            return CouchDBJobStore(
+                url: try CouchDBStoreURL(try #require(components.string)), logger: Logger(label: "test"))
+        },
+    ]
+
+    static var available: [TLSBackend] { all.filter { $0.url != nil } }
+
+    private static func place() -> String { UUID().uuidString.prefix(8).lowercased() }
+
+    /// Runs a store on `url` that is expected to fail: its error, and how long it took. A
+    /// store that starts instead runs for at most `limit`, then nil is returned.
+    func failure(of url: String, limit: Duration = .seconds(30)) async throws -> (JobStoreError?, Duration) {
+        let store = try make(url)
+        let started = ContinuousClock.now
+        do {
+            try await withDeadline(limit, expired: { CancellationError() }) { try await store.run() }
+            return (nil, .zero)
+        } catch is CancellationError {
+            return (nil, .zero)
+        } catch {
+            return (error as? JobStoreError, ContinuousClock.now - started)
+        }
+    }
+
+    /// A store on `url` that answers, running in the background until the test process ends.
+    func ready(_ url: String) async throws -> any JobStore {
+        let store = try make(url)
+        Task { try await store.run() }
+        try await Backend.untilReady(store)
+        return store
+    }
+}
+
+@Suite(.enabled(if: !TLSBackend.available.isEmpty, TLSFixture.skipReason))
+struct StoreTLSTests {
+    /// Checks a failure: the TLS reason it should name, no secret of the test servers in it,
+    /// and no retrying (set-up retries a store that is down for about 40 s).
+    private func expectRefused(
+        _ outcome: (JobStoreError?, Duration), saying reason: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let (error, took) = outcome
+        guard case .tlsFailed(let text) = error else {
+            Issue.record(
+                "expected a TLS failure, got \(String(describing: error))", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(text.contains(reason), "\(text)", sourceLocation: sourceLocation)
+        #expect(took < .seconds(10), "retried for \(took)", sourceLocation: sourceLocation)
+        let password = try #require(TLSFixture.password)
+        #expect(!text.contains(password), sourceLocation: sourceLocation)
+        for line in try TLSFixture.secretLines(of: "client.key") {
+            #expect(!text.contains(line), sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test(arguments: TLSBackend.available)
+    func aServerSignedByAnotherCAIsRefusedAtOnceWithTheReason(_ backend: TLSBackend) async throws {
+        let url = try TLSFixture.setting(
+            "sslrootcert", to: try TLSFixture.file("other-ca.pem"), in: try #require(backend.url))
+        try expectRefused(await backend.failure(of: url), saying: "certificate is not trusted")
+    }
+
+    @Test(arguments: TLSBackend.available.filter { $0.expiredURL != nil })
+    func anExpiredCertificateIsRefused(_ backend: TLSBackend) async throws {
+        try expectRefused(
+            await backend.failure(of: try #require(backend.expiredURL)), saying: "or it has expired")
+    }
+
+    /// The server's certificate names localhost only: reached as 127.0.0.1, it names another
+    /// host, which `verify-full` (the default of rediss:// and https://) refuses and
+    /// `verify-ca` accepts.
+    @Test(arguments: TLSBackend.available)
+    func aCertificateNamingAnotherHostIsRefusedByVerifyFullOnly(_ backend: TLSBackend) async throws {
+        let url = try TLSFixture.host("127.0.0.1", in: try #require(backend.url))
+        try expectRefused(await backend.failure(of: url), saying: "does not name 127.0.0.1")
+        let store = try await backend.ready(try TLSFixture.setting("sslmode", to: "verify-ca", in: url))
+        try await store.ping()
+    }
+
+    @Test(arguments: TLSBackend.all.filter { $0.plainAskingForTLS != nil })
+    func requireAgainstAServerWithoutTLSFailsWithAClearMessage(_ backend: TLSBackend) async throws {
+        let reason = backend.name == "postgres" ? "does not offer TLS" : "does not speak TLS"
+        try expectRefused(await backend.failure(of: try #require(backend.plainAskingForTLS)), saying: reason)
+    }
+
+    /// The role `primesum_cert` logs in by its certificate alone (`cert` in pg_hba.conf).
+    @Test(.enabled(if: TLSFixture.postgres != nil, TLSFixture.skipReason))
+    func aPostgresClientCertificateLogsInWithoutAPassword() async throws {
+        let base = try #require(TLSFixture.postgres)
+        var components = try #require(URLComponents(string: base))
+        components.user = "primesum_cert"
+        components.password = nil
+        let withoutCertificate = try #require(components.string)
+        let withCertificate = TLSFixture.adding(
+            "sslcert=\(try TLSFixture.file("client.pem"))&sslkey=\(try TLSFixture.file("client.key"))",
+            to: withoutCertificate)
+        let postgres = try #require(TLSBackend.all.first { $0.name == "postgres" })
+        try await postgres.ready(withCertificate).ping()
+        let (error, _) = try await postgres.failure(of: withoutCertificate)
+        #expect(error?.isConfigurationError == true, "\(String(describing: error))")
+        #expect("\(String(describing: error))".contains("certificate"))
+    }
+
+    /// The TLS Redis asks every client for a certificate (`tls-auth-clients yes`).
+    @Test(.enabled(if: TLSFixture.redis != nil, TLSFixture.skipReason))
+    func aRedisThatAsksForAClientCertificateSaysSo() async throws {
+        var url = try #require(TLSFixture.redis)
+        for name in ["sslcert", "sslkey"] {
+            var components = try #require(URLComponents(string: url))
+            components.queryItems = components.queryItems?.filter { $0.name != name }
+            url = try #require(components.string)
+        }
+        let redis = try #require(TLSBackend.all.first { $0.name == "redis" })
+        try expectRefused(await redis.failure(of: url), saying: "client certificate")
+    }
+}
