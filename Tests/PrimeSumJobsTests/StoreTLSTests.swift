@@ -166,3 +166,80 @@ struct StoreTLSTests {
         try expectRefused(await redis.failure(of: url), saying: "client certificate")
     }
 }
+
+/// A Redis of the test's own, on a TLS port, whose certificate the test changes while a store
+/// is connected: what `/readyz` answers when a store that was reachable stops verifying.
+@Suite(.enabled(if: TLSFixture.redis != nil, TLSFixture.skipReason))
+struct StoreThatStopsVerifyingTests {
+    static let port = 63849
+
+    /// `redis-cli` on the test's Redis, not verifying it (its certificate is the test's subject).
+    private func command(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments =
+            [
+                "redis-cli", "--tls", "--insecure", "-p", "\(Self.port)", "--no-auth-warning", "-a",
+                try #require(TLSFixture.password),
+            ]
+            + arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "redis-cli \(arguments)")
+    }
+
+    private func present(_ certificate: String) throws {
+        try command(
+            "CONFIG", "SET", "tls-cert-file", try TLSFixture.file("\(certificate).pem"), "tls-key-file",
+            try TLSFixture.file("\(certificate).key"))
+        // Connections made before keep their session: new ones see the new certificate.
+        try command("CLIENT", "KILL", "TYPE", "normal")
+        try command("CLIENT", "KILL", "TYPE", "pubsub")
+    }
+
+    /// Waits until `ping` fails with a TLS failure (its text) or succeeds (nil), for at most 15 s.
+    private func settle(_ store: any JobStore, failing: Bool) async throws -> String? {
+        var last: String?
+        for _ in 0..<150 {
+            do {
+                try await store.ping()
+                last = nil
+                if !failing { return nil }
+            } catch JobStoreError.tlsFailed(let reason) {
+                last = reason
+                if failing { return reason }
+            } catch {
+                last = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return last
+    }
+
+    @Test func aStoreWhoseServerStopsVerifyingAnswersTheReasonAndRecovers() async throws {
+        let directory = try #require(TLSFixture.directory)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = [
+            "redis-server", "--port", "0", "--tls-port", "\(Self.port)", "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--requirepass", try #require(TLSFixture.password), "--tls-auth-clients",
+            "no",
+            "--tls-cert-file", "\(directory)/server.pem", "--tls-key-file", "\(directory)/server.key",
+            "--tls-ca-cert-file", "\(directory)/ca.pem", "--dir", directory,
+        ]
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        let redis = try #require(TLSBackend.all.first { $0.name == "redis" })
+        let url =
+            "rediss://:\(try #require(TLSFixture.password))@localhost:\(Self.port)/0?sslrootcert=\(directory)/ca.pem"
+        let store = try await redis.ready(url)
+
+        try present("expired")
+        let reason = try await settle(store, failing: true)
+        #expect(reason?.contains("certificate is not trusted") == true, "\(String(describing: reason))")
+        try present("server")
+        #expect(try await settle(store, failing: false) == nil)
+    }
+}
