@@ -20,7 +20,9 @@ What counts as an anomaly (each one fails the run):
   duplicate         retries of one Idempotency-Key answered with different job ids
   wrong             FINISHED with a sum other than the expected one
   unchecked         FINISHED, but no expected sum to compare with
-  regressed         a status seen after a later one (QUEUED < IN_PROGRESS < terminal)
+  regressed         a status seen after a later one: QUEUED < IN_PROGRESS < terminal within an
+                    attempt, and a lapsed lease's requeue (IN_PROGRESS to QUEUED, the attempt
+                    counted) the only way back, as DESIGN.md allows
   changed           a terminal job answered later with another status or sum
   failed            FAILED
   cancelled_unasked CANCELLED with no DELETE sent
@@ -42,6 +44,15 @@ ANOMALIES = (
     "lost", "unaccepted", "duplicate", "wrong", "unchecked", "regressed", "changed", "failed",
     "cancelled_unasked", "delete_finished", "parts", "http_500", "hung", "not_recovered",
 )
+
+
+def position(doc):
+    """Where a document stands in its job's life: a claim counts an attempt, so QUEUED after k
+    claims comes after IN_PROGRESS of the k-th (a requeue) and before the next claim."""
+    if doc["status"] in TERMINAL:
+        return float("inf")
+    attempts = doc.get("attempts") or 0
+    return 2 * attempts - RANK[doc["status"]]
 
 
 def read(path):
@@ -126,7 +137,7 @@ def check_job(key, job, seen, anomalies):
             if later["sent"] <= earlier["received"]:
                 continue  # overlapping requests may see either order
             before, after = earlier["doc"], later["doc"]
-            if RANK[after["status"]] < RANK[before["status"]]:
+            if position(after) < position(before):
                 anomalies["regressed"].append(f"{key}: {before['status']} then {after['status']}")
             elif before["status"] in TERMINAL and (after["status"], after.get("sum")) != (before["status"], before.get("sum")):
                 anomalies["changed"].append(

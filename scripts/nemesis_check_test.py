@@ -12,7 +12,7 @@ JOB_ID = "01a2460b-0000-7000-8000-000000000001"
 
 
 def document(status, total=None, finished=None, **fields):
-    doc = {"id": JOB_ID, "status": status, "sum": fields.pop("sum", None), "attempts": fields.pop("attempts", 1),
+    doc = {"id": JOB_ID, "status": status, "sum": fields.pop("sum", None), "attempts": fields.pop("attempts", 0 if status == "QUEUED" else 1),
            "startedAt": fields.pop("startedAt", None), "parts": None, "error": None}
     if total is not None:
         doc["parts"] = {"total": total, "finished": finished, "running": 0, "attempts": total}
@@ -71,8 +71,21 @@ class CheckerTests(unittest.TestCase):
         self.assertEqual(found(records), {"unchecked"})
 
     def test_a_status_seen_after_a_later_one_regressed(self):
-        records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("IN_PROGRESS")),
-                          op(2, 200, document("QUEUED")), op(3, 200, document("FINISHED", sum="17")))
+        records = history(op(0, 202, document("QUEUED", attempts=0), "submit"),
+                          op(1, 200, document("IN_PROGRESS", attempts=1)), op(2, 200, document("QUEUED", attempts=0)),
+                          op(3, 200, document("FINISHED", sum="17")))
+        self.assertEqual(found(records), {"regressed"})
+
+    def test_a_lapsed_lease_requeues_without_regressing(self):
+        records = history(op(0, 202, document("QUEUED", attempts=0), "submit"),
+                          op(1, 200, document("IN_PROGRESS", attempts=1)), op(2, 200, document("QUEUED", attempts=1)),
+                          op(3, 200, document("IN_PROGRESS", attempts=2)), op(4, 200, document("FINISHED", sum="17")))
+        self.assertEqual(found(records), set())
+
+    def test_an_earlier_attempt_seen_after_a_later_one_regressed(self):
+        records = history(op(0, 202, document("QUEUED", attempts=0), "submit"),
+                          op(1, 200, document("IN_PROGRESS", attempts=2)), op(2, 200, document("IN_PROGRESS", attempts=1)),
+                          op(3, 200, document("FINISHED", sum="17")))
         self.assertEqual(found(records), {"regressed"})
 
     def test_overlapping_requests_may_answer_in_either_order(self):

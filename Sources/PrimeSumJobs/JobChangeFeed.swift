@@ -218,7 +218,7 @@ public final class JobChangeFeed: Sendable {
                 let (token, subscription) = state.subscribers[.queue]?.filter({ _, subscription in
                     subscription.worker.map { names?.contains($0) ?? true } ?? false
                 }).min(by: { $0.key < $1.key }),
-                let name = subscription.worker
+                let name = subscription.worker, subscription.reserve()
             else { return nil }
             state.subscribers[.queue]?[token] = nil
             if state.subscribers[.queue]?.isEmpty == true { state.subscribers[.queue] = nil }
@@ -235,10 +235,14 @@ public final class JobChangeFeed: Sendable {
 
         /// Wakes the worker with `job`, stored IN_PROGRESS under its lease, to compute (and,
         /// when the job came from a `backlog`, to look for more after it); false when it
-        /// stopped waiting meanwhile (its idle poll came, or it is stopping): the job is then
-        /// the caller's to hand back to the queue.
+        /// stopped waiting meanwhile (it is stopping): the job is then the caller's to hand back
+        /// to the queue. A worker's idle poll that comes while it is reserved waits for this
+        /// (or `release`): handed back, the job would be seen going from IN_PROGRESS back to
+        /// QUEUED, which only a lapsed lease may do.
         public func hand(_ job: Job, backlog: Bool = false) -> Bool {
-            subscription.fire(with: job, backlog: backlog)
+            let handed = subscription.fire(with: job, backlog: backlog)
+            _ = subscription.endReservation()
+            return handed
         }
 
         /// Returns the worker to the queue's wake-ups, or wakes it at once when one was held
@@ -247,15 +251,17 @@ public final class JobChangeFeed: Sendable {
     }
 
     /// Puts a reserved worker's subscription back, unless it fired meanwhile; a wake-up held
-    /// while it was reserved goes to it now.
+    /// while it was reserved goes to it now, and one whose idle poll came meanwhile wakes now.
     private func restore(_ subscription: Subscription) {
-        let held = state.withLock { state -> Held? in
+        let pollCame = subscription.endReservation()
+        let wake = state.withLock { state -> Held?? in
             guard subscription.isWaiting else { return nil }
-            if let held = state.takeHeldQueueWakeUp() { return held }
+            if let held = state.takeHeldQueueWakeUp() { return .some(held) }
+            if pollCame { return .some(nil) }
             state.subscribers[.queue, default: [:]][subscription.token] = subscription
             return nil
         }
-        if let held { subscription.fire(with: nil, backlog: held == .backlog) }
+        if let wake { subscription.fire(with: nil, backlog: wake == .backlog) }
     }
 
     fileprivate func remove(_ subscription: Subscription) {
@@ -281,6 +287,12 @@ public final class JobChangeFeed: Sendable {
         }
         private let phase = Mutex(Phase.pending)
         private let backlog = Atomic(false)
+        /// Whether the worker is reserved for a job (`reserveIdleWorker`), and whether its
+        /// timeout came meanwhile (it fires when the reservation ends).
+        private enum Reservation {
+            case free, held, heldPastTimeout
+        }
+        private let reservation = Mutex(Reservation.free)
 
         /// Whether the wake-up stood for any number of queued jobs (a `publish` of the queue)
         /// rather than one: the woken worker claims until the queue is empty.
@@ -317,7 +329,7 @@ public final class JobChangeFeed: Sendable {
             defer { feed?.remove(self) }
             let timer = Task { [weak self] in
                 try? await Task.sleep(for: timeout)
-                self?.fire(with: nil)
+                self?.expire()
             }
             defer { timer.cancel() }
             return await withTaskCancellationHandler {
@@ -339,6 +351,33 @@ public final class JobChangeFeed: Sendable {
             } onCancel: {
                 fire(with: nil)
             }
+        }
+
+        /// Reserves a subscription still waiting; false when it fired meanwhile.
+        fileprivate func reserve() -> Bool {
+            reservation.withLock { reservation in
+                guard isWaiting else { return false }
+                reservation = .held
+                return true
+            }
+        }
+
+        /// Ends a reservation: true when the timeout came during it.
+        fileprivate func endReservation() -> Bool {
+            reservation.withLock { reservation in
+                defer { reservation = .free }
+                return reservation == .heldPastTimeout
+            }
+        }
+
+        /// The timeout: fires, unless the subscription is reserved, whose end fires it instead.
+        private func expire() {
+            let deferred = reservation.withLock { reservation in
+                guard reservation == .held else { return false }
+                reservation = .heldPastTimeout
+                return true
+            }
+            if !deferred { fire(with: nil) }
         }
 
         /// Fires the subscription with `job`; false when it had fired or was cancelled before.

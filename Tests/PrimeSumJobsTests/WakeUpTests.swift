@@ -215,8 +215,8 @@ import Testing
         }
     }
 
-    /// A handed job wakes the worker with the job; a worker that stopped waiting first (its
-    /// idle poll came) refuses it, so the caller gives the job back to the queue.
+    /// A handed job wakes the worker with the job; a worker that stopped waiting first (it is
+    /// stopping) refuses it, so the caller gives the job back to the queue.
     @Test func aHandedJobReachesAWaitingWorkerOnly() async {
         let feed = JobChangeFeed()
         let waiting = feed.subscribe(.queue, worker: "w-0")
@@ -224,10 +224,44 @@ import Testing
         #expect(feed.reserveIdleWorker()?.hand(handed) == true)
         #expect(await waiting.wait(timeout: .seconds(10)) == handed)
 
-        let polling = feed.subscribe(.queue, worker: "w-1")
+        let stopping = feed.subscribe(.queue, worker: "w-1")
         let idle = feed.reserveIdleWorker()
-        #expect(await polling.wait(timeout: .milliseconds(10)) == nil)
+        stopping.cancel()
         #expect(idle?.hand(job()) == false)
+    }
+
+    /// A reserved worker whose idle poll comes while its job is being stored waits for the
+    /// job rather than refuse it: refused, the job would go back to the queue, and its client,
+    /// answered IN_PROGRESS, would then see it QUEUED (scripts/nemesis found it under load).
+    @Test func aReservedWorkerWaitsPastItsIdlePollForItsJob() async throws {
+        let feed = JobChangeFeed()
+        let polling = feed.subscribe(.queue, worker: "w-0")
+        let idle = try #require(feed.reserveIdleWorker())
+        let handed = job()
+        async let woken = polling.wait(timeout: .milliseconds(10))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(idle.hand(handed))
+        #expect(await woken == handed)
+    }
+
+    /// Released after its idle poll came, a reserved worker wakes at once, as the poll would
+    /// have woken it; released before, it waits on.
+    @Test func aReservedWorkerReleasedAfterItsIdlePollWakesAtOnce() async throws {
+        let feed = JobChangeFeed()
+        let polling = feed.subscribe(.queue, worker: "w-0")
+        let idle = try #require(feed.reserveIdleWorker())
+        async let woken = polling.wait(timeout: .milliseconds(10))
+        try await Task.sleep(for: .milliseconds(300))
+        let released = ContinuousClock.now
+        idle.release()
+        #expect(await woken == nil)
+        #expect(ContinuousClock.now - released < .seconds(5))
+        #expect(feed.subscriberCount == 0)
+
+        let waiting = feed.subscribe(.queue, worker: "w-1")
+        feed.reserveIdleWorker()?.release()
+        #expect(feed.subscriberCount == 1)
+        waiting.cancel()
     }
 
     /// A job submitted on a replica whose worker waits is stored already claimed by it and
