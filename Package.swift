@@ -108,6 +108,10 @@ let package = Package(
                 "PrimeSumCouchDB",
                 "PrimeSumRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -122,7 +126,9 @@ let package = Package(
         .target(name: "PrimeSumAPI"),
         .target(
             name: "PrimeSumClient",
-            dependencies: ["PrimeSumAPI", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: [
+                "PrimeSumAPI", "PrimeSumTLS", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .target(
             name: "PrimeSumLoadTest",

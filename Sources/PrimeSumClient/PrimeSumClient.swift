@@ -3,6 +3,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import PrimeSumAPI
+import PrimeSumTLS
+import Synchronization
 
 /// A client of the primesum HTTP API, used by `primesum submit`, `status` and `loadtest`.
 public struct PrimeSumClient: Sendable {
@@ -17,8 +19,12 @@ public struct PrimeSumClient: Sendable {
     private let http: HTTPClient
     private let apiKey: String?
     private let timeout: TimeAmount
+    /// How an `https://` server is verified: its certificate and host name, against the
+    /// system's trust store or the CAs of a file.
+    private var tls: TLSSettings
 
-    /// A client of the server at `baseURL` (for example `http://127.0.0.1:8080`).
+    /// A client of the server at `baseURL` (for example `http://127.0.0.1:8080`, or `https://…`
+    /// whose certificate is checked against the system's trust store).
     public init(
         baseURL: String, apiKey: String? = nil, http: HTTPClient = .shared, timeout: Duration = .seconds(75)
     ) {
@@ -26,7 +32,34 @@ public struct PrimeSumClient: Sendable {
         self.http = http
         self.apiKey = apiKey
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)
+        tls = TLSSettings(mode: .verifyFull)
     }
+
+    /// A client of an `https://` server whose certificate is signed by a CA of `caFile` (a
+    /// private CA), with an HTTP client of its own that lives as long as the process.
+    public init(baseURL: String, apiKey: String? = nil, caFile: String, timeout: Duration = .seconds(75))
+        throws(PrimeSumClientError)
+    {
+        let tls = TLSSettings(mode: .verifyFull, rootCertificateFile: caFile)
+        var configuration = HTTPClient.Configuration()
+        do {
+            configuration.tlsConfiguration = try tls.clientConfiguration()
+        } catch {
+            throw .transport("--ca-file: \(error)")
+        }
+        let http = Self.clients.withLock { clients in
+            if let client = clients[caFile] { return client }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[caFile] = client
+            return client
+        }
+        self.init(baseURL: baseURL, apiKey: apiKey, http: http, timeout: timeout)
+        self.tls.rootCertificateFile = caFile
+    }
+
+    /// The HTTP clients of `init(baseURL:apiKey:caFile:timeout:)`, one per CA file, kept for the
+    /// process's life as `HTTPClient.shared` is (an HTTPClient must not be released running).
+    private static let clients = Mutex<[String: HTTPClient]>([:])
 
     /// POST /sumPrime; `preferWait` adds `Prefer: wait=N`.
     public func submit(a: String, b: String, preferWait: Int? = nil, idempotencyKey: String? = nil)
@@ -78,6 +111,11 @@ public struct PrimeSumClient: Sendable {
             retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0) }
             body = try await response.body.collect(upTo: 1 << 20)
         } catch {
+            if baseURL.hasPrefix("https:"), let host = URLComponents(string: baseURL)?.host,
+                let reason = tls.explain(error, host: host)
+            {
+                throw .transport("\(baseURL): \(reason)")
+            }
             throw .transport("\(error)")
         }
         let data = Data(body.readableBytesView)

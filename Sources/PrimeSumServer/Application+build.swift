@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import PrimeSum
 import PrimeSumJobs
@@ -10,7 +12,8 @@ import ServiceLifecycle
 ///
 /// `metrics` is the registry that `/metrics` renders; `main` bootstraps swift-metrics with it.
 /// `drain` is not one of the application's services: run it after the application in one
-/// service group (see `DrainState`), or not at all. Throws when `auth.keysFile` cannot be read.
+/// service group (see `DrainState`), or not at all. Throws when `auth.keysFile` or the API's
+/// certificate (`http.tls.certificate`, `http.tls.key`) cannot be read.
 public func buildApplication(
     configuration: ServerConfiguration, store: any JobStore, engine: PrimeSumEngine? = nil,
     drain: DrainState = DrainState(), metrics: PrometheusCollectorRegistry, logger: Logger
@@ -69,15 +72,22 @@ public func buildApplication(
                 activity: activity, interval: configuration.replicaHeartbeatInterval, logger: logger))
     }
     let connections = ConnectionLimit(maximum: configuration.maxConnections)
+    var server = HTTPServerBuilder.http1(
+        configuration: .init(
+            additionalChannelHandlers: [connections.handler()],
+            idleTimeout: .nanoseconds(configuration.idleTimeout.components.seconds * 1_000_000_000),
+            // A request's head fits in a few hundred bytes; a larger one is refused (400).
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 100)))
+    if let certificateFile = configuration.tlsCertificateFile, let keyFile = configuration.tlsKeyFile {
+        let certificate = try ServedCertificate(
+            certificateFile: certificateFile, keyFile: keyFile, logger: logger)
+        server = try .tls(server, tlsConfiguration: certificate.configuration())
+        services.append(certificate)
+    }
     return Application(
         router: router,
-        server: .http1(
-            configuration: .init(
-                additionalChannelHandlers: [connections.handler()],
-                idleTimeout: .nanoseconds(configuration.idleTimeout.components.seconds * 1_000_000_000),
-                // A request's head fits in a few hundred bytes; a larger one is refused (400).
-                httpDecoderConfiguration: .init(
-                    maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 100))),
+        server: server,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "primesum"),
         services: services,

@@ -68,6 +68,9 @@ public struct ServerConfiguration: Sendable {
     public var pollLimit = RateLimit(perSecond: 1_000, burst: 2_000)
     /// A file of `name:token` lines; when set, every job route needs `Authorization: Bearer`.
     public var authKeysFile: String?
+    /// PEM files of the API's certificate (chain) and key: HTTPS instead of HTTP when both are set.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
     public var logLevel = "info"
 
     public init() {}
@@ -193,6 +196,25 @@ public struct ServerConfiguration: Sendable {
             "rateLimit", "pollsPerSecond", \.pollLimit.perSecond, atLeast: 0,
             "per-client reads per second, 0 = unlimited"),
         .number("rateLimit", "pollBurst", \.pollLimit.burst, atLeast: 1, "per-client read burst"),
+        .custom(
+            "http.tls", "certificate",
+            "PEM certificate (chain) file: the API speaks HTTPS, with http.tls.key; both are read again on SIGHUP and when they change",
+            defaultText: "off: plain HTTP"
+        ) { configuration, reader in
+            let certificate = reader.string("certificate")
+            let key = reader.string("key")
+            if let certificate, key == nil {
+                throw reader.invalid("key", "", "set with http.tls.certificate")
+            }
+            if let key, certificate == nil {
+                throw reader.invalid("certificate", "", "set with http.tls.key (\(key))")
+            }
+            configuration.tlsCertificateFile = certificate
+            configuration.tlsKeyFile = key
+        },
+        .readWith(
+            "http.tls.certificate", "http.tls", "key", "PEM private key file of the API's certificate",
+            defaultText: "off"),
         .custom(
             "auth", "keysFile", "file of name:token lines; turns on bearer-token auth", defaultText: "off"
         ) {

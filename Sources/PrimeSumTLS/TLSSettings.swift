@@ -101,7 +101,7 @@ public struct TLSSettings: Sendable, Equatable {
     /// one that refused this client's certificate. Nil when the failure is not TLS's.
     /// `host` is the host connected to.
     public func explain(_ error: any Error, host: String) -> String? {
-        let trusted = rootCertificateFile.map { "the CAs in \($0)" } ?? "the system's trust store"
+        let trusted = rootCertificateFile.map { "a CA in \($0)" } ?? "a CA of the system's trust store"
         if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
             return "the server's certificate does not name \(host) (sslmode=verify-full checks it)"
         }

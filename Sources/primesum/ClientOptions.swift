@@ -11,14 +11,23 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "API key when the server has auth on (env PRIMESUM_API_KEY).")
     var apiKey: String?
 
+    @Option(
+        help:
+            "PEM file of the CAs an https:// server's certificate is checked against, instead of the system's (env PRIMESUM_CA_FILE)."
+    )
+    var caFile: String?
+
     @Flag(help: "Print the job document as JSON.")
     var json = false
 
-    func makeClient() -> PrimeSumClient {
+    func makeClient() throws(PrimeSumClientError) -> PrimeSumClient {
         let environment = ProcessInfo.processInfo.environment
-        return PrimeSumClient(
-            baseURL: server ?? environment["PRIMESUM_SERVER"] ?? "http://127.0.0.1:8080",
-            apiKey: apiKey ?? environment["PRIMESUM_API_KEY"])
+        let server = server ?? environment["PRIMESUM_SERVER"] ?? "http://127.0.0.1:8080"
+        let apiKey = apiKey ?? environment["PRIMESUM_API_KEY"]
+        guard let caFile = caFile ?? environment["PRIMESUM_CA_FILE"] else {
+            return PrimeSumClient(baseURL: server, apiKey: apiKey)
+        }
+        return try PrimeSumClient(baseURL: server, apiKey: apiKey, caFile: caFile)
     }
 
     /// Prints the job: JSON, the sum when finished, else a status line.

@@ -12,8 +12,8 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let client = options.makeClient()
         do {
+            let client = try options.makeClient()
             var job = try await client.job(id: id).job
             if wait { job = try await options.follow(job, client: client) }
             options.show(job)

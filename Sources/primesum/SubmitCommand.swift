@@ -22,8 +22,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let range = try PrimeRange(parsingA: a, b: b)
-        let client = options.makeClient()
         do {
+            let client = try options.makeClient()
             var job = try await client.submit(
                 a: "\(range.a)", b: "\(range.b)", idempotencyKey: idempotencyKey
             ).job

@@ -66,14 +66,16 @@ import Testing
     /// scoped readers), and shows the default the configuration holds.
     @Test func everyKeyIsListedOnceReadIntoItsPropertyAndShowsItsDefault() throws {
         let keys = ServerConfiguration.settings.map(\.key)
-        #expect(Set(keys).count == keys.count && keys.count == 36)
+        #expect(Set(keys).count == keys.count && keys.count == 38)
         let settings = try Self.read(environment: [
             "HTTP_IDLE_TIMEOUT": "7", "WORKERS_FOR_PARTS": "3", "ENGINE_NICE": "4",
             "LIMITS_MAX_JOB_MEMORY": "1024", "RATE_LIMIT_POLL_BURST": "9",
             "RATE_LIMIT_SUBMITS_PER_SECOND": "0",
             "AUTH_KEYS_FILE": "/keys", "LOG_LEVEL": "debug", "HTTP_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2",
             "REPLICAS_HEARTBEAT_SECONDS": "8", "JOBS_PART_SET_UP_SHARE": "0.25",
+            "HTTP_TLS_CERTIFICATE": "/tls/crt", "HTTP_TLS_KEY": "/tls/key",
         ])
+        #expect(settings.tlsCertificateFile == "/tls/crt" && settings.tlsKeyFile == "/tls/key")
         #expect(
             settings.idleTimeout == .seconds(7) && settings.partWorkers == 3 && settings.engineNiceness == 4)
         #expect(settings.maxJobMemoryBytes == 1024 && settings.pollLimit.burst == 9)
@@ -87,6 +89,15 @@ import Testing
         #expect(help("jobs.splitSeconds")?.hasSuffix("(2)") == true)
         #expect(help("jobs.partSetUpShare")?.hasSuffix("(0.1)") == true)
         #expect(help("store.url")?.hasSuffix("(sqlite:./primesum.sqlite)") == true)
+    }
+
+    @Test func theAPIsCertificateAndKeyGoTogether() throws {
+        #expect(try Self.read(environment: [:]).tlsCertificateFile == nil)
+        #expect {
+            try Self.read(environment: ["HTTP_TLS_CERTIFICATE": "/tls/crt"])
+        } throws: { error in
+            "\(error)".contains("http.tls.key (--http-tls-key or HTTP_TLS_KEY) must be set with http.tls.certificate")
+        }
     }
 
     @Test func flagAndVariableNamesFollowSwiftConfiguration() {

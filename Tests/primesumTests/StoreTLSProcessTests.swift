@@ -4,6 +4,8 @@ import Testing
 /// The TLS servers that `scripts/test` starts (`scripts/tls-servers`).
 enum TLSServers {
     static let postgres = ProcessInfo.processInfo.environment["PRIMESUM_TEST_POSTGRES_TLS_URL"]
+    /// The throw-away CA and its certificates.
+    static let directory = ProcessInfo.processInfo.environment["PRIMESUM_TEST_TLS_DIR"]
     static let skipReason: Comment =
         "the PRIMESUM_TEST_*_TLS_URL variables are not set: run scripts/test, which starts scripts/tls-servers"
 }
