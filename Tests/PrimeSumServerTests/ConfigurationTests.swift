@@ -96,7 +96,8 @@ import Testing
         #expect {
             try Self.read(environment: ["HTTP_TLS_CERTIFICATE": "/tls/crt"])
         } throws: { error in
-            "\(error)".contains("http.tls.key (--http-tls-key or HTTP_TLS_KEY) must be set with http.tls.certificate")
+            "\(error)".contains(
+                "http.tls.key (--http-tls-key or HTTP_TLS_KEY) must be set with http.tls.certificate")
         }
     }
 
