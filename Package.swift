@@ -133,10 +133,11 @@ let package = Package(
         .target(
             name: "PrimeSumLoadTest",
             dependencies: [
-                "PrimeSum", "PrimeSumAPI",
+                "PrimeSum", "PrimeSumAPI", "PrimeSumTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),

@@ -59,11 +59,15 @@ public enum LoadTestPayload {
 public enum LoadTestError: Error, CustomStringConvertible {
     case invalidPayload(String)
     case invalidTarget(String)
+    /// The `https://` target's TLS settings cannot be used (an unreadable CA file).
+    case invalidTLS(String)
 
     public var description: String {
         switch self {
         case .invalidPayload(let reason): "--payload: \(reason)"
-        case .invalidTarget(let target): "--target must be http://HOST:PORT, got '\(target.prefix(100))'"
+        case .invalidTarget(let target):
+            "--target must be http://HOST:PORT or https://HOST:PORT, got '\(target.prefix(100))'"
+        case .invalidTLS(let reason): "--ca-file: \(reason)"
         }
     }
 }

@@ -31,12 +31,15 @@ public struct LoadTestPlan: Sendable {
     /// Arrivals beyond this many unfinished jobs are dropped (and counted), bounding memory.
     public var maxInFlight: Int
     public var apiKey: String?
+    /// For an `https://` target: a PEM file of the CAs its certificate is checked against,
+    /// instead of the system's trust store.
+    public var caFile: String?
 
     public init(
         target: String, payload: @escaping @Sendable (Int) -> PrimeRange, rate: Double, rampTo: Double? = nil,
         durationSeconds: Double,
         mode: Mode, thinkSeconds: Double = 5, longPollSeconds: Int = 30, jobTimeoutSeconds: Double = 120,
-        verify: Bool = true, maxInFlight: Int = 20_000, apiKey: String? = nil
+        verify: Bool = true, maxInFlight: Int = 20_000, apiKey: String? = nil, caFile: String? = nil
     ) {
         self.target = target
         self.payload = payload
@@ -50,6 +53,7 @@ public struct LoadTestPlan: Sendable {
         self.verify = verify
         self.maxInFlight = maxInFlight
         self.apiKey = apiKey
+        self.caFile = caFile
     }
 
     /// The arrival rate `elapsed` seconds into the run.

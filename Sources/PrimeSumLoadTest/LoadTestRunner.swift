@@ -1,7 +1,9 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PrimeSum
+import PrimeSumTLS
 import Synchronization
 
 /// Runs a `LoadTestPlan`: open-loop arrivals (an arrival never waits for earlier jobs), every
@@ -20,15 +22,25 @@ public struct LoadTestRunner: Sendable {
     }
 
     public func run() async throws -> LoadTestSummary {
-        guard let url = URLComponents(string: plan.target), let host = url.host else {
+        guard let url = URLComponents(string: plan.target), let host = url.host,
+            url.scheme == "http" || url.scheme == "https"
+        else {
             throw LoadTestError.invalidTarget(plan.target)
+        }
+        let secure = url.scheme == "https"
+        let tls: NIOSSLContext?
+        do {
+            tls = try TLSSettings(mode: .verifyFull, rootCertificateFile: plan.caFile).clientConfiguration()
+                .flatMap { secure ? try NIOSSLContext(configuration: $0) : nil }
+        } catch {
+            throw LoadTestError.invalidTLS("\(error)")
         }
         // One thread drives every connection and every flow: no hop between threads per job.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
         let client = LoopHTTPClient(
             eventLoop: eventLoop, host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")),
-            port: url.port ?? 80, apiKey: plan.apiKey)
+            port: url.port ?? (secure ? 443 : 80), apiKey: plan.apiKey, tls: tls)
         let recorder = LoadTestRecorder()
         let results = FinishedSums()
         let reporter = Task {

@@ -7,6 +7,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// One answer: the status, the `Retry-After` seconds when given, and the body.
 struct LoopHTTPResponse {
@@ -28,13 +29,17 @@ final class LoopHTTPClient: @unchecked Sendable {
     private let host: String
     private let port: Int
     private let authorization: String?
+    /// TLS for an `https://` target, each connection's handshake checking the server's
+    /// certificate and name.
+    private let tls: NIOSSLContext?
     private var idle: [Channel] = []
 
-    init(eventLoop: any EventLoop, host: String, port: Int, apiKey: String?) {
+    init(eventLoop: any EventLoop, host: String, port: Int, apiKey: String?, tls: NIOSSLContext? = nil) {
         self.eventLoop = eventLoop
         self.host = host
         self.port = port
         self.authorization = apiKey.map { "Bearer \($0)" }
+        self.tls = tls
     }
 
     /// Sends one request on an idle connection, or a new one; `completion` runs once.
@@ -73,8 +78,14 @@ final class LoopHTTPClient: @unchecked Sendable {
         ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
-            .channelInitializer { channel in
+            .channelInitializer { [host, tls] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // SNI takes a name; an address is checked against the certificate's addresses.
+                        let name = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(ResponseCollector())
                 }

@@ -15,7 +15,12 @@ struct LoadtestCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The server (or balancer).") var target = "http://127.0.0.1:8080"
+    @Option(help: "The server (or balancer): http:// or https://.") var target = "http://127.0.0.1:8080"
+    @Option(
+        help:
+            "PEM file of the CAs an https:// target's certificate is checked against, instead of the system's (env PRIMESUM_CA_FILE)."
+    )
+    var caFile: String?
     @Option(help: "CSV of a,b rows to submit in turn (the seed's workload file works as is).") var payload:
         String?
     @Option(
@@ -77,7 +82,8 @@ struct LoadtestCommand: AsyncParsableCommand {
             target: target, payload: try ranges(), rate: rate, rampTo: rampTo, durationSeconds: duration,
             mode: mode,
             thinkSeconds: think, longPollSeconds: longPoll, jobTimeoutSeconds: jobTimeout, verify: !noVerify,
-            apiKey: apiKey ?? ProcessInfo.processInfo.environment["PRIMESUM_API_KEY"])
+            apiKey: apiKey ?? ProcessInfo.processInfo.environment["PRIMESUM_API_KEY"],
+            caFile: caFile ?? ProcessInfo.processInfo.environment["PRIMESUM_CA_FILE"])
     }
 
     /// Runs steps of rising rate until one fails the bound; prints each step and the best rate.

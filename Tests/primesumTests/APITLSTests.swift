@@ -54,6 +54,23 @@ struct APITLSTests {
         #expect(plain.status == 1, "\(plain)")
     }
 
+    /// `loadtest` over HTTPS, trusting the test CA: every job finishes with its sum checked.
+    @Test func aLoadTestReachesTheAPIOverTLS() async throws {
+        let pair = try Self.servedPair("server")
+        let server = try await ServerProcess.start([
+            "--store-url", "memory:", "--http-tls-certificate", pair.certificate, "--http-tls-key", pair.key,
+            "--rate-limit-submits-per-second", "0", "--rate-limit-polls-per-second", "0",
+        ])
+        defer { server.process.terminate() }
+        let summary = try LoadtestCommandTests.loadtest([
+            "--target", "https://localhost:\(server.port)", "--ca-file", try Self.file("ca.pem"), "--rate",
+            "10",
+            "--duration", "2",
+        ])
+        #expect(summary["launched"] as? Int == 20 && summary["finished"] as? Int == 20)
+        #expect((summary["errors"] as? [String: Any])?.isEmpty == true)
+    }
+
     /// cert-manager rewrites a Secret's files in place: SIGHUP, or the change itself seen
     /// within its 10 s look, makes new connections get the new certificate; a file that does
     /// not load keeps the one before.
