@@ -28,7 +28,7 @@ public func buildApplication(
     let router = buildRouter(
         configuration: configuration, store: store, engine: engine, metrics: metrics, drain: drain, keys: keys
     )
-    let replica = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    let replica = ReplicaName.current
     let activity = ReplicaActivity()
     let started = store.clock.now()
     if configuration.role != .api {

@@ -72,6 +72,8 @@ public struct ServerConfiguration: Sendable {
     public var tlsCertificateFile: String?
     public var tlsKeyFile: String?
     public var logLevel = "info"
+    /// `text` (swift-log's lines) or `json` (one object a line, for log pipelines).
+    public var logFormat = "text"
 
     public init() {}
 
@@ -230,6 +232,16 @@ public struct ServerConfiguration: Sendable {
                 throw reader.invalid("level", level, logLevels.joined(separator: ", "))
             }
             configuration.logLevel = level
+        },
+        .custom(
+            "log", "format", "text, or json: one object a line with the job id, replica and level as fields",
+            defaultText: ServerConfiguration().logFormat
+        ) { configuration, reader in
+            guard let format = reader.string("format") else { return }
+            guard ["text", "json"].contains(format) else {
+                throw reader.invalid("format", format, "text or json")
+            }
+            configuration.logFormat = format
         },
     ]
 

@@ -39,8 +39,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try configuration()
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let json = settings.logFormat == "json"
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler =
+                json
+                ? JSONLogHandler(label: label, replica: ReplicaName.current)
+                : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }

@@ -66,7 +66,7 @@ import Testing
     /// scoped readers), and shows the default the configuration holds.
     @Test func everyKeyIsListedOnceReadIntoItsPropertyAndShowsItsDefault() throws {
         let keys = ServerConfiguration.settings.map(\.key)
-        #expect(Set(keys).count == keys.count && keys.count == 38)
+        #expect(Set(keys).count == keys.count && keys.count == 39)
         let settings = try Self.read(environment: [
             "HTTP_IDLE_TIMEOUT": "7", "WORKERS_FOR_PARTS": "3", "ENGINE_NICE": "4",
             "LIMITS_MAX_JOB_MEMORY": "1024", "RATE_LIMIT_POLL_BURST": "9",
