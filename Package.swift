@@ -163,6 +163,7 @@ let package = Package(
                 "PrimeSumJobs", "PrimeSumJobsTestSupport", "PrimeSumSQLite", "PrimeSumPostgres",
                 "PrimeSumCouchDB",
                 "PrimeSumRedis", "PrimeSumRedisClient", "PrimeSumTLS",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

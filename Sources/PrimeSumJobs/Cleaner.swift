@@ -19,14 +19,27 @@ public struct Cleaner: Service {
     private let resultsTTL: Duration
     private let holder: String
     private let logger: Logger
-    private let queueDepth = Gauge(label: "primesum_queue_depth")
+    private let queueDepth: Gauge
+    /// Replicas whose heartbeat the store holds: fewer than Prometheus scrapes means a
+    /// replica runs but cannot write to the store.
+    private let replicasHeartbeating: Gauge
+    /// Jobs whose worker's lease lapsed, by what the sweep made of them.
+    private let lapsedRequeued: Counter
+    private let lapsedFailed: Counter
     private let fullSweepEvery = 5
 
-    /// `resultsTTL` is how long a job failed by a part out of attempts stays listed.
+    /// `resultsTTL` is how long a job failed by a part out of attempts stays listed; `metrics`
+    /// receives the gauges and counters.
     public init(
         store: any JobStore, interval: Duration, maxAttempts: Int, resultsTTL: Duration, holder: String,
-        logger: Logger
+        logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory
     ) {
+        queueDepth = Gauge(label: "primesum_queue_depth", factory: metrics)
+        replicasHeartbeating = Gauge(label: "primesum_replicas_heartbeating", factory: metrics)
+        lapsedRequeued = Counter(
+            label: "primesum_leases_lapsed_total", dimensions: [("outcome", "requeued")], factory: metrics)
+        lapsedFailed = Counter(
+            label: "primesum_leases_lapsed_total", dimensions: [("outcome", "failed")], factory: metrics)
         self.store = store
         lease = store as? any CleanerLeaseStore
         self.interval = interval
@@ -51,13 +64,22 @@ public struct Cleaner: Service {
     public func sweep(now: Date? = nil, full: Bool = true) async {
         let now = now ?? store.clock.now()
         do {
-            if full { queueDepth.record(try await store.queuedCount()) }
+            if full {
+                queueDepth.record(try await store.queuedCount())
+                if let heartbeats = store as? any HeartbeatStore {
+                    replicasHeartbeating.record(try await heartbeats.heartbeats(now: now).count)
+                }
+            }
             let leaseUntil = now.addingTimeInterval(interval.timeInterval * 2)
             guard try await lease?.acquireCleanerLease(holder: holder, until: leaseUntil, now: now) ?? true
             else {
                 return
             }
             let requeued = try await store.requeueLapsed(now: now, maxAttempts: maxAttempts)
+            // A split parent's lapsed lease is its settlement check, not a lapse of a worker.
+            let lapsed = requeued.filter { $0.partCount == 0 }
+            lapsedRequeued.increment(by: lapsed.filter { $0.status == .queued }.count)
+            lapsedFailed.increment(by: lapsed.filter { $0.status == .failed }.count)
             // A part out of attempts fails its parent; a split parent due for its check is
             // settled if its parts allow.
             let parents =

@@ -2,13 +2,16 @@ import Foundation
 import Metrics
 
 /// Wraps a store and records each operation's latency in
-/// `primesum_store_operation_seconds{operation=…}`, whatever the backend; it has the optional
+/// `primesum_store_operation_seconds{operation=…}` and its failures in
+/// `primesum_store_errors_total{operation=…}`, whatever the backend; it has the optional
 /// capabilities its backend has (a cast finds them).
 public struct MeasuredJobStore<Base: JobStore>: JobStore {
     private let base: Base
     private let timers: [String: Timer]
+    private let errors: [String: Counter]
 
-    public init(_ base: Base) {
+    /// `metrics` receives the latencies and the failures.
+    public init(_ base: Base, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.base = base
         let operations = [
             "submit", "get", "claim", "complete", "renewLeases", "cancel",
@@ -19,7 +22,21 @@ public struct MeasuredJobStore<Base: JobStore>: JobStore {
         ]
         timers = Dictionary(
             uniqueKeysWithValues: operations.map {
-                ($0, Timer(label: "primesum_store_operation_seconds", dimensions: [("operation", $0)]))
+                (
+                    $0,
+                    Timer(
+                        label: "primesum_store_operation_seconds", dimensions: [("operation", $0)],
+                        factory: metrics)
+                )
+            })
+        errors = Dictionary(
+            uniqueKeysWithValues: operations.map {
+                (
+                    $0,
+                    Counter(
+                        label: "primesum_store_errors_total", dimensions: [("operation", $0)],
+                        factory: metrics)
+                )
             })
     }
 
@@ -29,7 +46,12 @@ public struct MeasuredJobStore<Base: JobStore>: JobStore {
     fileprivate func measure<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
         let started = ContinuousClock.now
         defer { timers[operation]?.recordInterval(since: started) }
-        return try await body()
+        do {
+            return try await body()
+        } catch {
+            errors[operation]?.increment()
+            throw error
+        }
     }
 
     public func submit(_ job: Job, queueing: Bool) async throws -> Submission? {

@@ -59,7 +59,8 @@ public func buildApplication(
     services.append(
         Cleaner(
             store: store, interval: configuration.cleanerInterval, maxAttempts: configuration.maxAttempts,
-            resultsTTL: configuration.resultsTTL, holder: replica, logger: logger))
+            resultsTTL: configuration.resultsTTL, holder: replica, logger: logger,
+            metrics: PrometheusMetricsFactory(registry: metrics)))
     if let heartbeats = store as? any HeartbeatStore {
         services.append(
             HeartbeatService(

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import MetricsTestKit
+import PrimeSumJobs
+import PrimeSumJobsTestSupport
+import Testing
+
+/// The series the alerting rules of `deploy/prometheus` read.
+@Suite struct OperationalMetricsTests {
+    /// A sweep counts each lapsed lease by what it made of the job, and gauges the replicas
+    /// whose heartbeat the store holds; a split parent's settlement check is no lapse.
+    @Test func aSweepCountsLapsedLeasesAndGaugesTheReplicasHeartbeating() async throws {
+        let metrics = TestMetrics()
+        let store = MemoryJobStore()
+        let now = Date()
+        for attempts in [0, 1] {
+            var job = Job(
+                a: 1, b: 10 + UInt64(attempts), createdAt: now, expiresAt: now.addingTimeInterval(600))
+            job.attempts = attempts
+            job.claim(by: "dead", lease: .milliseconds(1), now: now)
+            _ = try await store.submit(job)
+        }
+        try await store.recordHeartbeat(replica: "alive", document: "{}", until: now.addingTimeInterval(600))
+        try await store.recordHeartbeat(replica: "gone", document: "{}", until: now.addingTimeInterval(1))
+        await Cleaner(
+            store: store, interval: .seconds(1), maxAttempts: 2, resultsTTL: .seconds(600), holder: "cleaner",
+            logger: Logger(label: "test"), metrics: metrics
+        ).sweep(now: now.addingTimeInterval(60), full: true)
+        #expect(
+            try metrics.expectCounter("primesum_leases_lapsed_total", [("outcome", "requeued")]).values == [1]
+        )
+        #expect(
+            try metrics.expectCounter("primesum_leases_lapsed_total", [("outcome", "failed")]).values == [1])
+        #expect(try metrics.expectGauge("primesum_replicas_heartbeating").lastValue == 1)
+    }
+
+    @Test func aStoreOperationThatFailsIsCountedByOperation() async throws {
+        let metrics = TestMetrics()
+        let base = InstrumentedJobStore()
+        base.before(.read) { _ in throw JobStoreError.unavailable("down") }
+        let store = MeasuredJobStore(base, metrics: metrics)
+        _ = try? await store.job(id: UUID())
+        _ = try await store.queuedCount()
+        #expect(
+            try metrics.expectCounter("primesum_store_errors_total", [("operation", "get")]).values == [1])
+        #expect(metrics.counterTotal(label: "primesum_store_errors_total") == 1)
+        #expect(
+            try metrics.expectTimer("primesum_store_operation_seconds", [("operation", "get")]).values.count
+                == 1)
+    }
+}
