@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// Every `interval`, the replica holding the store's cleaner lease requeues jobs whose worker
 /// lease lapsed (failing the parent of a part out of attempts, and settling a split parent
@@ -11,6 +12,12 @@ import ServiceLifecycle
 /// a store without that capability, this cleaner always works. A sweep costs a replica that does not hold the lease one query; every
 /// `fullSweepEvery` sweeps it also gauges the queue and the holder deletes expired jobs, so an
 /// idle cluster stays quiet while lapsed leases are still requeued within a second.
+///
+/// A lease lapses only when its worker was silent for a whole lease while the store answered:
+/// after this replica could not reach the store, it requeues nothing for one worker lease, so
+/// that the workers the same outage silenced (every one, when the store restarted) renew
+/// theirs first. Otherwise an outage longer than the lease would requeue every running job
+/// and count an attempt against it (scripts/nemesis: three CouchDB restarts FAILED a job).
 public struct Cleaner: Service {
     private let store: any JobStore
     private let lease: (any CleanerLeaseStore)?
@@ -27,13 +34,18 @@ public struct Cleaner: Service {
     private let lapsedRequeued: Counter
     private let lapsedFailed: Counter
     private let fullSweepEvery = 5
+    private let workerLease: Duration
+    /// When a sweep of this replica last failed to reach the store.
+    private let lastOutage = OutageClock()
 
-    /// `resultsTTL` is how long a job failed by a part out of attempts stays listed; `metrics`
+    /// `resultsTTL` is how long a job failed by a part out of attempts stays listed;
+    /// `workerLease` the workers' lease (`lease.seconds`), waited out after an outage; `metrics`
     /// receives the gauges and counters.
     public init(
         store: any JobStore, interval: Duration, maxAttempts: Int, resultsTTL: Duration, holder: String,
-        logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory
+        logger: Logger, workerLease: Duration = .zero, metrics: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.workerLease = workerLease
         queueDepth = Gauge(label: "primesum_queue_depth", factory: metrics)
         replicasHeartbeating = Gauge(label: "primesum_replicas_heartbeating", factory: metrics)
         lapsedRequeued = Counter(
@@ -75,7 +87,9 @@ public struct Cleaner: Service {
             else {
                 return
             }
-            let requeued = try await store.requeueLapsed(now: now, maxAttempts: maxAttempts)
+            let requeued =
+                lastOutage.within(workerLease)
+                ? [] : try await store.requeueLapsed(now: now, maxAttempts: maxAttempts)
             // A split parent's lapsed lease is its settlement check, not a lapse of a worker.
             let lapsed = requeued.filter { $0.partCount == 0 }
             lapsedRequeued.increment(by: lapsed.filter { $0.status == .queued }.count)
@@ -93,8 +107,21 @@ public struct Cleaner: Service {
                 logger.info("cleaned", metadata: ["requeued": "\(requeued.count)", "deleted": "\(deleted)"])
             }
         } catch {
+            lastOutage.record()
             logger.log(
                 level: JobStoreError.logLevel(of: error), "cleaning failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// The last time something happened, on this process's monotonic clock.
+private final class OutageClock: Sendable {
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    func record() { last.withLock { $0 = .now } }
+
+    /// Whether it happened less than `duration` ago.
+    func within(_ duration: Duration) -> Bool {
+        last.withLock { last in last.map { ContinuousClock.now - $0 < duration } ?? false }
     }
 }

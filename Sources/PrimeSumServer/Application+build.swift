@@ -60,7 +60,7 @@ public func buildApplication(
         Cleaner(
             store: store, interval: configuration.cleanerInterval, maxAttempts: configuration.maxAttempts,
             resultsTTL: configuration.resultsTTL, holder: replica, logger: logger,
-            metrics: PrometheusMetricsFactory(registry: metrics)))
+            workerLease: configuration.leaseDuration, metrics: PrometheusMetricsFactory(registry: metrics)))
     if let heartbeats = store as? any HeartbeatStore {
         services.append(
             HeartbeatService(

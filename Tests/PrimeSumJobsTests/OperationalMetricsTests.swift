@@ -49,3 +49,35 @@ import Testing
                 == 1)
     }
 }
+
+/// After its replica lost the store, the cleaner gives the workers one lease to renew before
+/// it requeues anything: an outage is no lapse.
+@Suite struct CleanerAfterOutageTests {
+    @Test func aLeaseThatLapsedDuringAnOutageIsRenewedNotRequeued() async throws {
+        let store = InstrumentedJobStore()
+        store.before(.count) { call in if call == 1 { throw JobStoreError.unavailable("restarting") } }
+        let now = Date()
+        var alive = Job(a: 1, b: 10, createdAt: now, expiresAt: now.addingTimeInterval(600))
+        alive.claim(by: "alive", lease: .milliseconds(1), now: now)
+        var dead = Job(a: 1, b: 11, createdAt: now, expiresAt: now.addingTimeInterval(600))
+        dead.claim(by: "dead", lease: .milliseconds(1), now: now)
+        for job in [alive, dead] { _ = try await store.submit(job) }
+        let cleaner = Cleaner(
+            store: store, interval: .seconds(1), maxAttempts: 3, resultsTTL: .seconds(600), holder: "cleaner",
+            logger: Logger(label: "test"), workerLease: .milliseconds(600))
+
+        await cleaner.sweep(full: true)  // the store does not answer
+        await cleaner.sweep(full: false)  // it answers: the lapsed leases wait
+        #expect(try await store.base.job(id: alive.id)?.status == .inProgress)
+        #expect(try await store.base.job(id: dead.id)?.status == .inProgress)
+        let lost = try await store.renewLeases(
+            [LeaseRenewal(try #require(alive.lease), progress: 0.5)], lease: .seconds(60))
+        #expect(lost.isEmpty)
+
+        try await Task.sleep(for: .milliseconds(700))
+        await cleaner.sweep(full: false)
+        let renewed = try #require(try await store.base.job(id: alive.id))
+        #expect(renewed.status == .inProgress && renewed.attempts == 1)
+        #expect(try await store.base.job(id: dead.id)?.status == .queued)
+    }
+}
