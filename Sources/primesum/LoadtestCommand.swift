@@ -10,8 +10,10 @@ struct LoadtestCommand: AsyncParsableCommand {
         abstract: "Open-loop load on a primesum server: submit jobs at a rate and follow each to its result.",
         discussion: """
             Every arrival POSTs a range and follows its job the --mode way; sums are checked against \
-            the local engine unless --no-verify. Loopback targets only: the run is bounded by \
-            --duration and each job by --job-timeout.
+            the local engine unless --no-verify. The run is bounded by --duration and each job by \
+            --job-timeout. A target that is not loopback (an ingress, a LoadBalancer) must be given \
+            --rate and --duration explicitly, and takes no --find-max: no unbounded run against a \
+            shared cluster.
             """
     )
 
@@ -27,9 +29,12 @@ struct LoadtestCommand: AsyncParsableCommand {
         help:
             "Generated ranges when no --payload, each distinct so none is answered from a finished result: tiny (1,000 wide, below 1e11), small (seed-like), mixed."
     ) var sizes = LoadTestPayload.Sizes.tiny
-    @Option(help: "Arrivals per second.") var rate = 10.0
+    @Option(help: "Arrivals per second (default 10; required for a target that is not loopback).")
+    var rate: Double?
     @Option(help: "Raise the rate linearly to this by the end.") var rampTo: Double?
-    @Option(help: "Seconds of arrivals (at most 3600).") var duration = 30.0
+    @Option(
+        help: "Seconds of arrivals, at most 3600 (default 30; required for a target that is not loopback).")
+    var duration: Double?
     @Option(help: "poll, retry-after, long-poll or prefer-wait.") var mode = LoadTestPlan.Mode.longPoll
     @Option(help: "Think time between polls in poll mode, seconds.") var think = 5.0
     @Option(help: "Seconds one long-poll may wait.") var longPoll = 30
@@ -46,23 +51,36 @@ struct LoadtestCommand: AsyncParsableCommand {
     var findMax = false
     @Option(help: "The p99 end-to-end bound for --find-max, milliseconds.") var p99Bound = 20.0
 
+    /// The rate and the length of the run, given or by default.
+    private var arrivals: Double { rate ?? 10 }
+    private var seconds: Double { duration ?? 30 }
+
     func validate() throws {
-        guard rate > 0, rate <= 100_000, (rampTo ?? 1) > 0 else {
+        guard arrivals > 0, arrivals <= 100_000, (rampTo ?? 1) > 0 else {
             throw ValidationError("--rate must be in (0, 100000]")
         }
-        guard duration > 0, duration <= 3_600 else {
+        guard seconds > 0, seconds <= 3_600 else {
             throw ValidationError("--duration must be in (0, 3600] seconds")
         }
-        guard let url = URL(string: target), let host = url.host,
-            ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) || host.hasPrefix("127.")
+        guard let url = URL(string: target), let host = url.host, ["http", "https"].contains(url.scheme)
         else {
-            throw ValidationError("--target must be a loopback address (127.0.0.0/8, localhost or [::1])")
+            throw ValidationError("--target must be http://HOST:PORT or https://HOST:PORT")
+        }
+        let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) || host.hasPrefix("127.")
+        if !loopback {
+            guard rate != nil, duration != nil else {
+                throw ValidationError(
+                    "--target \(host) is not loopback: give --rate and --duration, which bound the run")
+            }
+            guard !findMax else {
+                throw ValidationError("--find-max raises the rate without a bound: loopback targets only")
+            }
         }
     }
 
     func run() async throws {
         if findMax { return try await searchMaximumRate() }
-        let runner = LoadTestRunner(plan: try plan(rate: rate, rampTo: rampTo)) { line in
+        let runner = LoadTestRunner(plan: try plan(rate: arrivals, rampTo: rampTo)) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         let summary = try await runner.run()
@@ -79,7 +97,7 @@ struct LoadtestCommand: AsyncParsableCommand {
     /// The plan the options describe, at `rate` (rising to `rampTo`).
     private func plan(rate: Double, rampTo: Double?) throws -> LoadTestPlan {
         LoadTestPlan(
-            target: target, payload: try ranges(), rate: rate, rampTo: rampTo, durationSeconds: duration,
+            target: target, payload: try ranges(), rate: rate, rampTo: rampTo, durationSeconds: seconds,
             mode: mode,
             thinkSeconds: think, longPollSeconds: longPoll, jobTimeoutSeconds: jobTimeout, verify: !noVerify,
             apiKey: apiKey ?? ProcessInfo.processInfo.environment["PRIMESUM_API_KEY"],
@@ -88,7 +106,7 @@ struct LoadtestCommand: AsyncParsableCommand {
 
     /// Runs steps of rising rate until one fails the bound; prints each step and the best rate.
     private func searchMaximumRate() async throws {
-        var stepRate = rate
+        var stepRate = arrivals
         var best: Double?
         for _ in 0..<20 {
             let summary = try await LoadTestRunner(plan: try plan(rate: stepRate, rampTo: nil)).run()
@@ -107,7 +125,7 @@ struct LoadtestCommand: AsyncParsableCommand {
             best.map {
                 "highest rate with every job finished and p99 <= \(formattedRate(p99Bound)) ms: \(formattedRate($0))/s"
             }
-                ?? "no rate passed: even \(formattedRate(rate))/s missed the bound")
+                ?? "no rate passed: even \(formattedRate(arrivals))/s missed the bound")
         if best == nil { throw ExitCode.failure }
     }
 

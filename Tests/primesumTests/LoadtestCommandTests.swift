@@ -117,11 +117,20 @@ import Testing
         #expect(Set(ranges).count == ranges.count)
     }
 
-    @Test func nonLoopbackTargetsAreRefused() throws {
-        let outcome = try CommandRunner.run([
-            "loadtest", "--target", "http://10.0.0.1:8080", "--duration", "1",
-        ])
+    /// A target that is not loopback takes a run bounded by an explicit rate and duration only,
+    /// and no --find-max (nothing here is sent to 10.0.0.1: validation refuses first).
+    @Test(arguments: [
+        (["--duration", "1"], "is not loopback: give --rate and --duration"),
+        (["--rate", "5"], "is not loopback: give --rate and --duration"),
+        (["--rate", "5", "--duration", "1", "--find-max"], "--find-max raises the rate without a bound"),
+        (
+            ["--rate", "5", "--duration", "1", "--target", "ftp://10.0.0.1"],
+            "--target must be http://HOST:PORT"
+        ),
+    ])
+    func unboundedRunsAgainstOtherHostsAreRefused(_ arguments: [String], _ reason: String) throws {
+        let outcome = try CommandRunner.run(["loadtest", "--target", "http://10.0.0.1:8080"] + arguments)
         #expect(outcome.status == 2)
-        #expect(outcome.standardError.contains("loopback"))
+        #expect(outcome.standardError.contains(reason), "\(outcome.standardError)")
     }
 }
