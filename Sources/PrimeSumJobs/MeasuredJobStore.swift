@@ -20,24 +20,17 @@ public struct MeasuredJobStore<Base: JobStore>: JobStore {
             "deleteExpired",
             "cleanerLease", "queuedCount", "ping", "recordHeartbeat", "heartbeats",
         ]
-        timers = Dictionary(
-            uniqueKeysWithValues: operations.map {
-                (
-                    $0,
-                    Timer(
-                        label: "primesum_store_operation_seconds", dimensions: [("operation", $0)],
-                        factory: metrics)
-                )
-            })
-        errors = Dictionary(
-            uniqueKeysWithValues: operations.map {
-                (
-                    $0,
-                    Counter(
-                        label: "primesum_store_errors_total", dimensions: [("operation", $0)],
-                        factory: metrics)
-                )
-            })
+        var timers: [String: Timer] = [:]
+        var errors: [String: Counter] = [:]
+        for operation in operations {
+            let dimensions = [("operation", operation)]
+            timers[operation] = Timer(
+                label: "primesum_store_operation_seconds", dimensions: dimensions, factory: metrics)
+            errors[operation] = Counter(
+                label: "primesum_store_errors_total", dimensions: dimensions, factory: metrics)
+        }
+        self.timers = timers
+        self.errors = errors
     }
 
     public var changes: JobChangeFeed { base.changes }

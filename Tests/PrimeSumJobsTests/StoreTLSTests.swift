@@ -31,10 +31,7 @@ struct TLSBackend: CustomTestStringConvertible, Sendable {
         },
         TLSBackend(
             name: "redis", url: TLSFixture.redis, expiredURL: TLSFixture.redisExpired,
-            plainAskingForTLS: RedisFixture.url.map {
-                TLSFixture.adding(
-                    "sslmode=require", to: $0.replacingOccurrences(of: "redis://", with: "rediss://"))
-            }
+            plainAskingForTLS: RedisFixture.url.map { requiringTLS($0, "redis://", "rediss://") }
         ) { url in
             RedisJobStore(
                 url: try RedisURL(TLSFixture.adding("prefix=tls-\(Self.place())", to: url)),
@@ -42,10 +39,7 @@ struct TLSBackend: CustomTestStringConvertible, Sendable {
         },
         TLSBackend(
             name: "couchdb", url: TLSFixture.couchDB, expiredURL: TLSFixture.couchDBExpired,
-            plainAskingForTLS: CouchDBFixture.url.map {
-                TLSFixture.adding(
-                    "sslmode=require", to: $0.replacingOccurrences(of: "http://", with: "https://"))
-            }
+            plainAskingForTLS: CouchDBFixture.url.map { requiringTLS($0, "http://", "https://") }
         ) { url in
             var components = try #require(URLComponents(string: url))
             components.path = "/tls_\(Self.place())"
@@ -55,6 +49,11 @@ struct TLSBackend: CustomTestStringConvertible, Sendable {
     ]
 
     static var available: [TLSBackend] { all.filter { $0.url != nil } }
+
+    /// A plain server's URL with the TLS scheme and `sslmode=require`.
+    private static func requiringTLS(_ url: String, _ plain: String, _ secure: String) -> String {
+        TLSFixture.adding("sslmode=require", to: url.replacingOccurrences(of: plain, with: secure))
+    }
 
     private static func place() -> String { UUID().uuidString.prefix(8).lowercased() }
 
