@@ -229,10 +229,16 @@ struct StoreThatStopsVerifyingTests {
         ]
         server.standardOutput = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate() }
+        defer {
+            // At once: a Redis left running would hold the port (and an older certificate).
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
         let redis = try #require(TLSBackend.all.first { $0.name == "redis" })
         let url =
             "rediss://:\(try #require(TLSFixture.password))@localhost:\(Self.port)/0?sslrootcert=\(directory)/ca.pem"
+        try await Task.sleep(for: .milliseconds(200))
+        try #require(server.isRunning, "redis-server exited: is port \(Self.port) taken?")
         let store = try await redis.ready(url)
 
         try present("expired")
