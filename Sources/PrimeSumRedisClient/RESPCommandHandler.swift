@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// A command on its way to the server with the promise its reply completes.
 struct RESPRequest: Sendable {
@@ -23,13 +24,19 @@ final class RESPCommandHandler: ChannelDuplexHandler {
     private let timeoutCheckInterval: TimeAmount
     private var waiting = CircularBuffer<(reply: EventLoopPromise<RESPValue>, deadline: NIODeadline)>(
         initialCapacity: 16)
-    private var closedReason: RedisClientError?
+    /// Why the connection ended, once it has: shared with `RedisConnection`, whose writes to
+    /// a closed channel never reach this handler.
+    let ending: ConnectionEnding
     private var timeoutCheck: RepeatedTask?
     /// What an error of the connection means (a TLS alert says why, `RedisURL.failure`).
     private let failure: @Sendable (any Error) -> RedisClientError
 
-    init(commandTimeout: TimeAmount, failure: @escaping @Sendable (any Error) -> RedisClientError) {
+    init(
+        commandTimeout: TimeAmount, ending: ConnectionEnding,
+        failure: @escaping @Sendable (any Error) -> RedisClientError
+    ) {
         self.commandTimeout = commandTimeout
+        self.ending = ending
         self.failure = failure
         timeoutCheckInterval = min(commandTimeout, .milliseconds(250))
     }
@@ -51,9 +58,9 @@ final class RESPCommandHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        if let closedReason {
-            request.reply.fail(closedReason)
-            promise?.fail(closedReason)
+        if let reason = ending.reason {
+            request.reply.fail(reason)
+            promise?.fail(reason)
             return
         }
         var buffer = context.channel.allocator.buffer(capacity: 64)
@@ -90,8 +97,19 @@ final class RESPCommandHandler: ChannelDuplexHandler {
     }
 
     private func failAll(_ error: RedisClientError) {
-        if closedReason == nil { closedReason = error }
+        ending.record(error)
         while let (reply, _) = waiting.popFirst() { reply.fail(error) }
+    }
+}
+
+/// Why a connection ended: its first failure (a TLS alert, a timeout, a lost connection).
+final class ConnectionEnding: Sendable {
+    private let first = Mutex<RedisClientError?>(nil)
+
+    var reason: RedisClientError? { first.withLock { $0 } }
+
+    func record(_ error: RedisClientError) {
+        first.withLock { first in if first == nil { first = error } }
     }
 }
 

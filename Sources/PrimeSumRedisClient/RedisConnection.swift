@@ -9,9 +9,11 @@ import PrimeSumTLS
 /// of tasks may send commands at once, and each gets its own reply.
 public final class RedisConnection: Sendable {
     private let channel: any Channel
+    private let ending: ConnectionEnding
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, ending: ConnectionEnding) {
         self.channel = channel
+        self.ending = ending
     }
 
     /// Connects, then sends AUTH and SELECT as the URL asks.
@@ -19,13 +21,15 @@ public final class RedisConnection: Sendable {
         to url: RedisURL, timeout: Duration = .seconds(5), commandTimeout: Duration = .seconds(10),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> RedisConnection {
+        let ending = ConnectionEnding()
         let channel = try await open(url, timeout: timeout, group: group) { channel in
             try channel.pipeline.syncOperations.addHandlers(
                 ByteToMessageHandler(RESPDecoder()),
-                RESPCommandHandler(commandTimeout: .init(commandTimeout), failure: url.failure)
+                RESPCommandHandler(
+                    commandTimeout: .init(commandTimeout), ending: ending, failure: url.failure)
             )
         }
-        let connection = RedisConnection(channel: channel)
+        let connection = RedisConnection(channel: channel, ending: ending)
         do {
             for command in url.handshake { try await connection.send(command).orThrow() }
         } catch {
@@ -98,7 +102,12 @@ public final class RedisConnection: Sendable {
         // A write to a connection that has already closed never reaches the handler, which
         // would fail the reply: fail it here. (A promise completes once; later results are dropped.)
         let written = channel.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { reply.fail(RedisClientError.connectionFailed("\($0)")) }
+        // The connection's own ending says why (a TLS server refusing this client's
+        // certificate closes it after the handshake); else the write's error.
+        let ending = ending
+        written.futureResult.whenFailure {
+            reply.fail(ending.reason ?? RedisClientError.connectionFailed("\($0)"))
+        }
         channel.writeAndFlush(RESPRequest(command: command, reply: reply), promise: written)
         return try await reply.futureResult.get()
     }

@@ -14,6 +14,8 @@ enum TLSFixture {
     static let redisExpired = environment["PRIMESUM_TEST_REDIS_TLS_EXPIRED_URL"]
     static let couchDB = environment["PRIMESUM_TEST_COUCHDB_TLS_URL"]
     static let couchDBExpired = environment["PRIMESUM_TEST_COUCHDB_TLS_EXPIRED_URL"]
+    /// The test CouchDB through a plain HTTP proxy, which answers a TLS hello at once.
+    static let couchDBPlain = environment["PRIMESUM_TEST_COUCHDB_PLAIN_URL"]
     static let skipReason: Comment =
         "the PRIMESUM_TEST_*_TLS_URL variables are not set: run scripts/test, which starts scripts/tls-servers"
 

@@ -33,10 +33,9 @@ struct StoreTLSProcessTests {
 
     @Test(arguments: urlsTrustingAnotherCA)
     func aStoreWhoseCertificateDoesNotVerifyStopsServeWithExitCode2(_ url: String) throws {
-        let started = ContinuousClock.now
         let outcome = try CommandRunner.run(["serve", "--http-port", "0", "--store-url", url])
         #expect(outcome.status == 2)
-        #expect(ContinuousClock.now - started < .seconds(20), "it retried")
+        #expect(!outcome.standardError.contains("waiting for"), "it retried: \(outcome.standardError)")
         let last = outcome.standardError.split(separator: "\n").last.map(String.init) ?? ""
         #expect(last.hasPrefix("primesum: cannot connect securely to the job store: "), "\(last)")
         #expect(last.contains("certificate is not trusted") && last.contains("other-ca.pem"), "\(last)")
