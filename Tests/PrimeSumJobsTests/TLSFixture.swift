@@ -16,6 +16,9 @@ enum TLSFixture {
     static let couchDBExpired = environment["PRIMESUM_TEST_COUCHDB_TLS_EXPIRED_URL"]
     /// The test CouchDB through a plain HTTP proxy, which answers a TLS hello at once.
     static let couchDBPlain = environment["PRIMESUM_TEST_COUCHDB_PLAIN_URL"]
+    /// Whether the contract suites run over TLS (`PRIMESUM_TEST_OVER_TLS`) instead of on
+    /// every backend in plain text.
+    static let overTLS = environment["PRIMESUM_TEST_OVER_TLS"] != nil
     static let skipReason: Comment =
         "the PRIMESUM_TEST_*_TLS_URL variables are not set: run scripts/test, which starts scripts/tls-servers"
 
