@@ -33,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // OTLP over HTTP only: the gRPC exporter would double the build for no user.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .systemLibrary(
@@ -52,6 +55,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .target(
@@ -60,7 +64,7 @@ let package = Package(
             // The schema's migrations, compiled into the binary.
             resources: migrations(
                 "v1-jobs-and-leases", "v2-replica-heartbeats", "v3-parts", "v4-settlement-checks",
-                "v5-the-queue-of-whole-jobs")
+                "v5-the-queue-of-whole-jobs", "v6-worker-and-trace")
         ),
         .target(name: "PrimeSumTLS", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .target(
@@ -73,7 +77,8 @@ let package = Package(
             ],
             resources: migrations(
                 "v1-jobs", "v2-heartbeats", "v3-parts", "v4-writer-tags-and-settlement-checks",
-                "v5-ended-jobs-notified", "v6-whole-job-queue", "v7-part-queue")
+                "v5-ended-jobs-notified", "v6-whole-job-queue", "v7-part-queue",
+                "v8-worker-and-trace")
         ),
         .target(
             name: "PrimeSumCouchDB",
@@ -116,6 +121,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             // The web console, compiled into the binary: nothing to install beside it.
             resources: [
@@ -152,6 +158,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
             ]
         ),
         .testTarget(name: "PrimeSumTests", dependencies: ["PrimeSum"]),
@@ -166,6 +174,7 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ]
         ),
         .testTarget(

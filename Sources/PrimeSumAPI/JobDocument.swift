@@ -22,12 +22,16 @@ public struct JobDocument: Codable, Sendable, Equatable {
     public let error: Failure?
     /// For a job split into parts: where they stand.
     public let parts: Parts?
+    /// The worker (`REPLICA-N`) that last ran the job; for a split job, the one that split it.
+    public let worker: String?
+    /// The OpenTelemetry trace the job was submitted in, when tracing was on.
+    public let traceId: String?
 
     public init(
         id: String, status: String, a: String, b: String, sum: String?, progress: Double?,
         queuedTimeMs: Int64,
         processingTimeMs: Int64, createdAt: String, startedAt: String?, finishedAt: String?, ttl: Int64,
-        attempts: Int, error: Failure?, parts: Parts?
+        attempts: Int, error: Failure?, parts: Parts?, worker: String? = nil, traceId: String? = nil
     ) {
         self.id = id
         self.status = status
@@ -44,6 +48,8 @@ public struct JobDocument: Codable, Sendable, Equatable {
         self.attempts = attempts
         self.error = error
         self.parts = parts
+        self.worker = worker
+        self.traceId = traceId
     }
 
     /// The parts of a split job: how many, how many finished and running, and how many
@@ -81,6 +87,6 @@ public struct JobDocument: Codable, Sendable, Equatable {
         case id = "_id"
         case status, a, b, sum, progress, queuedTimeMs, processingTimeMs, createdAt, startedAt, finishedAt,
             ttl
-        case attempts, error, parts
+        case attempts, error, parts, worker, traceId
     }
 }

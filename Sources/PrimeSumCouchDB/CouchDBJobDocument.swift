@@ -32,6 +32,8 @@ struct CouchDBJobDocument: Codable, Sendable, Equatable {
     var parentId: String?
     /// Absent in documents written before jobs could be split.
     var partCount: Int?
+    var worker: String?
+    var traceContext: String?
 
     init(_ job: Job, revision: String?) {
         let record = JobRecord(job)
@@ -57,6 +59,8 @@ struct CouchDBJobDocument: Codable, Sendable, Equatable {
         owner = record.owner
         parentId = record.parentID?.uuidString
         partCount = record.partCount
+        worker = record.worker
+        traceContext = record.traceContext
     }
 
     /// The job this document holds; throws `JobStoreError.corrupt` for a document no version
@@ -70,7 +74,8 @@ struct CouchDBJobDocument: Codable, Sendable, Equatable {
             startedAt: startedAt, finishedAt: finishedAt, expiresAt: expiresAt, attempts: attempts,
             errorCode: errorCode, errorMessage: errorMessage, version: version, leaseOwner: leaseOwner,
             leaseExpiresAt: leaseExpiresAt, idempotencyKey: idempotencyKey, owner: owner,
-            parentID: parentId.flatMap(UUID.init(uuidString:)), partCount: partCount ?? 0
+            parentID: parentId.flatMap(UUID.init(uuidString:)), partCount: partCount ?? 0,
+            worker: worker, traceContext: traceContext
         ).job()
     }
 }

@@ -3,13 +3,13 @@ import Foundation
 /// The fields a split sets, shared by every store: a part is an ordinary QUEUED
 /// job with a `parent`, so any worker on any replica claims it through the same queue.
 extension Job {
-    /// The part of `parent` that sums [a, b): QUEUED, created `now`. Its idempotency key is its
+    /// The part of `parent` that sums [a, b): QUEUED, created `now`, in its parent's trace. Its idempotency key is its
     /// index under the owner `partOwner(of:)`, so splitting the same parent again (its first
     /// splitter died before it marked the parent split) finds the parts already stored.
     public static func part(of parent: Job, index: Int, a: UInt64, b: UInt64, now: Date) -> Job {
         Job(
             a: a, b: b, createdAt: now, expiresAt: parent.expiresAt, idempotencyKey: "\(index)",
-            owner: partOwner(of: parent.id), parent: parent.id)
+            owner: partOwner(of: parent.id), parent: parent.id, traceContext: parent.traceContext)
     }
 
     /// The owner of a parent's parts: no client's key fingerprint (hex) looks like it, so a

@@ -14,6 +14,7 @@ extension Job {
         progress = 0
         attempts += 1
         leaseOwner = worker
+        self.worker = worker
         leaseExpiresAt = now.addingTimeInterval(lease.timeInterval)
     }
 
@@ -75,6 +76,7 @@ extension Job {
         answered.attempts = 0
         answered.leaseOwner = nil
         answered.leaseExpiresAt = nil
+        answered.worker = nil
         answered.sum = sum
         answered.progress = 1
         answered.startedAt = createdAt

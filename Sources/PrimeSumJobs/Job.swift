@@ -34,11 +34,18 @@ public struct Job: Sendable, Equatable {
     public var parent: UUID?
     /// For a job split into parts: how many (0 while it runs whole).
     public var partCount: Int
+    /// The worker (`REPLICA-N`) that last claimed the job; unlike `leaseOwner` it stays once
+    /// the job ends, to say which replica computed it.
+    public var worker: String?
+    /// The trace the job belongs to: the propagation fields of the span that submitted it
+    /// (`TraceCarrier`), so that the worker that claims it, on any replica, continues that
+    /// trace; nil when tracing was off.
+    public var traceContext: String?
 
     /// A new QUEUED job; its id, unless given, is time-ordered (`UUID.timeOrdered`).
     public init(
         id: UUID? = nil, a: UInt64, b: UInt64, createdAt: Date, expiresAt: Date,
-        idempotencyKey: String? = nil, owner: String? = nil, parent: UUID? = nil
+        idempotencyKey: String? = nil, owner: String? = nil, parent: UUID? = nil, traceContext: String? = nil
     ) {
         self.id = id ?? .timeOrdered(at: createdAt)
         self.status = .queued
@@ -55,6 +62,8 @@ public struct Job: Sendable, Equatable {
         self.owner = owner
         self.parent = parent
         self.partCount = 0
+        self.worker = nil
+        self.traceContext = traceContext
     }
 }
 

@@ -26,12 +26,14 @@ public struct JobRecord: Sendable, Equatable {
     public var owner: String?
     public var parentID: UUID?
     public var partCount: Int
+    public var worker: String?
+    public var traceContext: String?
 
     /// The columns of a job table, in the order of the fields above.
     public static let columns = [
         "id", "status", "a", "b", "sum", "progress", "created_at", "started_at", "finished_at", "expires_at",
         "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at",
-        "idempotency_key", "owner", "parent_id", "part_count",
+        "idempotency_key", "owner", "parent_id", "part_count", "worker", "trace_context",
     ]
 
     /// A field as a database binds it.
@@ -49,7 +51,7 @@ public struct JobRecord: Sendable, Equatable {
             .integer(startedAt), .integer(finishedAt), .integer(expiresAt), .integer(Int64(attempts)),
             .text(errorCode), .text(errorMessage), .integer(Int64(version)), .text(leaseOwner),
             .integer(leaseExpiresAt), .text(idempotencyKey), .text(owner), .text(parentID?.uuidString),
-            .integer(Int64(partCount)),
+            .integer(Int64(partCount)), .text(worker), .text(traceContext),
         ]
     }
 
@@ -57,7 +59,8 @@ public struct JobRecord: Sendable, Equatable {
         id: UUID, status: String, a: String, b: String, sum: String?, progress: Double, createdAt: Int64,
         startedAt: Int64?, finishedAt: Int64?, expiresAt: Int64, attempts: Int, errorCode: String?,
         errorMessage: String?, version: Int, leaseOwner: String?, leaseExpiresAt: Int64?,
-        idempotencyKey: String?, owner: String?, parentID: UUID?, partCount: Int
+        idempotencyKey: String?, owner: String?, parentID: UUID?, partCount: Int, worker: String?,
+        traceContext: String?
     ) {
         self.id = id
         self.status = status
@@ -79,6 +82,8 @@ public struct JobRecord: Sendable, Equatable {
         self.owner = owner
         self.parentID = parentID
         self.partCount = partCount
+        self.worker = worker
+        self.traceContext = traceContext
     }
 
     public init(_ job: Job) {
@@ -90,7 +95,8 @@ public struct JobRecord: Sendable, Equatable {
             expiresAt: job.expiresAt.epochMilliseconds, attempts: job.attempts, errorCode: job.failure?.code,
             errorMessage: job.failure?.message, version: job.version, leaseOwner: job.leaseOwner,
             leaseExpiresAt: job.leaseExpiresAt?.epochMilliseconds, idempotencyKey: job.idempotencyKey,
-            owner: job.owner, parentID: job.parent, partCount: job.partCount)
+            owner: job.owner, parentID: job.parent, partCount: job.partCount, worker: job.worker,
+            traceContext: job.traceContext)
     }
 
     /// `job` as a store that keeps instants in milliseconds reads it back: what a store returns
@@ -108,7 +114,7 @@ public struct JobRecord: Sendable, Equatable {
         var job = Job(
             id: id, a: a, b: b, createdAt: Date(epochMilliseconds: createdAt),
             expiresAt: Date(epochMilliseconds: expiresAt), idempotencyKey: idempotencyKey, owner: owner,
-            parent: parentID)
+            parent: parentID, traceContext: traceContext)
         job.status = status
         if let sum {
             guard let value = UInt128(sum) else { throw .corrupt("job \(id) has sum '\(sum.prefix(50))'") }
@@ -123,6 +129,7 @@ public struct JobRecord: Sendable, Equatable {
         job.leaseOwner = leaseOwner
         job.leaseExpiresAt = leaseExpiresAt.map(Date.init(epochMilliseconds:))
         job.partCount = partCount
+        job.worker = worker
         return job
     }
 }
@@ -135,6 +142,7 @@ extension JobRecord: Decodable {
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
         case expiresAt = "expires_at", errorCode = "error_code", errorMessage = "error_message"
         case leaseOwner = "lease_owner", leaseExpiresAt = "lease_expires_at"
-        case idempotencyKey = "idempotency_key", parentID = "parent_id", partCount = "part_count"
+        case idempotencyKey = "idempotency_key", parentID = "parent_id", partCount = "part_count", worker
+        case traceContext = "trace_context"
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Computes a job's sum; reports progress (0...1) through the callback and throws
 /// `CancellationError` when its task is cancelled. The server hands the pool the engine through
@@ -14,6 +15,10 @@ public typealias JobComputation =
 /// whole. The server hands the pool the engine's split through this.
 public typealias JobSplitter = @Sendable (Job) -> [Range<UInt64>]
 
+/// What a job's `compute` span records about the computation (the engine's method and
+/// estimate); asked only when the span records.
+public typealias JobDescription = @Sendable (Job) -> SpanAttributes
+
 /// `workers` workers that claim QUEUED jobs from the store with a lease and complete them
 /// through the store's fenced `complete`, while one `LeaseKeeper` renews the leases of all the
 /// pool's running jobs together. A job the store stops holding under its worker's lease
@@ -23,7 +28,8 @@ public typealias JobSplitter = @Sendable (Job) -> [Range<UInt64>]
 /// worker that claimed it: its parts go into the queue (`JobStore.split`), and the completion
 /// of the last of them settles it. At most `partWorkers` workers compute parts at once; the
 /// others claim whole jobs only, so that a split job's parts, queued ahead of every job
-/// submitted after it, never hold every worker while those jobs wait.
+/// submitted after it, never hold every worker while those jobs wait. Each attempt at a job
+/// submitted in a trace continues that trace (`JobAttemptTrace`).
 public struct WorkerPool: Service {
     public struct Configuration: Sendable {
         public var workers: Int
@@ -61,6 +67,8 @@ public struct WorkerPool: Service {
     private let configuration: Configuration
     private let compute: JobComputation
     private let split: JobSplitter
+    private let describe: JobDescription
+    private let tracer: any Tracer
     private let leases: LeaseKeeper
     private let logger: Logger
     private let name: String
@@ -74,12 +82,15 @@ public struct WorkerPool: Service {
     private let processing: Timer
 
     /// `activity` counts the jobs this pool runs and finishes, for the replica's heartbeat;
-    /// `metrics` records the pool's figures (the bootstrapped system unless a test gives one).
+    /// `metrics` records the pool's figures and `tracer` its spans (the bootstrapped systems
+    /// unless a test gives its own).
     public init(
         store: any JobStore, configuration: Configuration, logger: Logger,
         name: String = "worker-\(UUID().uuidString.prefix(8))", activity: ReplicaActivity = ReplicaActivity(),
         metrics: any MetricsFactory = MetricsSystem.factory,
-        split: @escaping JobSplitter = { _ in [] }, compute: @escaping JobComputation
+        tracer: any Tracer = InstrumentationSystem.tracer,
+        split: @escaping JobSplitter = { _ in [] }, describe: @escaping JobDescription = { _ in [:] },
+        compute: @escaping JobComputation
     ) {
         self.metrics = metrics
         inProgress = Meter(label: "primesum_jobs_in_progress", factory: metrics)
@@ -89,6 +100,8 @@ public struct WorkerPool: Service {
         self.configuration = configuration
         self.compute = compute
         self.split = split
+        self.describe = describe
+        self.tracer = tracer
         leases = LeaseKeeper(
             store: store, lease: configuration.leaseDuration, interval: configuration.leaseRenewalInterval,
             logger: logger)
@@ -150,6 +163,7 @@ public struct WorkerPool: Service {
                 }
                 do {
                     let next: Job?
+                    let claimStarted = DefaultTracerClock.now
                     if let handed {
                         next = handed
                     } else {
@@ -162,11 +176,18 @@ public struct WorkerPool: Service {
                     // A worker computes a part only while it holds one of the pool's part
                     // slots, taken for it by the claim.
                     defer { if job.parent != nil { partSlots.give() } }
+                    let trace = JobAttemptTrace(
+                        job, worker: worker, tracer: tracer, claimStarted: handed == nil ? claimStarted : nil)
                     if job.parent == nil, job.partCount == 0, case let ranges = split(job), ranges.count > 1 {
-                        await splitJob(job, into: ranges)
+                        await trace.during(
+                            "split", attributes: ["primesum.parts": .int64(Int64(ranges.count))]
+                        ) {
+                            await splitJob(job, into: ranges)
+                        }
+                        trace.end("split")
                         continue
                     }
-                    let ending = await run(job, drain: drain)
+                    let ending = await run(job, drain: drain, trace: trace)
                     // The next part is this worker's to look for: the wake-ups of queued parts
                     // may have gone to workers that take whole jobs only.
                     if job.parent != nil { followBacklog = true }
@@ -259,6 +280,7 @@ public struct WorkerPool: Service {
     private struct Ending: Sendable {
         var completion: Completion
         var ran: Duration
+        var trace: JobAttemptTrace
     }
 
     /// What stopped a job's computation first.
@@ -273,7 +295,7 @@ public struct WorkerPool: Service {
 
     /// Computes a claimed job while the pool's `LeaseKeeper` renews its lease; how it ends, or
     /// nil when the job is no longer ours.
-    private func run(_ claimed: Job, drain: Drain) async -> Ending? {
+    private func run(_ claimed: Job, drain: Drain, trace: JobAttemptTrace) async -> Ending? {
         let logger = jobLogger(claimed)
         logger.debug(
             "started", metadata: ["a": "\(claimed.a)", "b": "\(claimed.b)", "attempt": "\(claimed.attempts)"])
@@ -287,7 +309,9 @@ public struct WorkerPool: Service {
                 do {
                     return .computed(
                         .success(
-                            try await compute(claimed) { value in held?.progress.withLock { $0 = value } }))
+                            try await trace.during("compute", attributes: describe(claimed)) {
+                                try await compute(claimed) { value in held?.progress.withLock { $0 = value } }
+                            }))
                 } catch is CancellationError {
                     // Only this task's cancellation stops a computation early: the pool is
                     // going away (when the lease ended first, this outcome is not read).
@@ -318,9 +342,11 @@ public struct WorkerPool: Service {
             inProgress.decrement(by: 1)
             activity.ended()
             logger.info("stopped: the job was cancelled or taken over")
+            trace.end("lost")
             return nil
         }
-        return Ending(completion: Completion(claimed, jobOutcome), ran: ContinuousClock.now - began)
+        return Ending(
+            completion: Completion(claimed, jobOutcome), ran: ContinuousClock.now - began, trace: trace)
     }
 
     /// Completes a computed job, then counts and logs it (and the parent it settled).
@@ -332,10 +358,12 @@ public struct WorkerPool: Service {
         let claimed = ending.completion.claimed
         let result: CompletionResult
         do {
-            result =
+            result = try await ending.trace.during("complete") {
                 try await store.complete([ending.completion], ttl: configuration.resultsTTL).first
-                ?? CompletionResult(job: nil)
+                    ?? CompletionResult(job: nil)
+            }
         } catch {
+            ending.trace.end("not completed")
             // The lease lapses and another worker computes the job again.
             jobLogger(claimed).log(
                 level: JobStoreError.logLevel(of: error), "could not complete the job",
@@ -344,9 +372,11 @@ public struct WorkerPool: Service {
         }
         processing.recordNonNegative(seconds: ending.ran.timeInterval)
         guard let job = result.job else {
+            ending.trace.end("lost")
             jobLogger(claimed).info("lost: the job was cancelled or taken over before it completed")
             return
         }
+        ending.trace.end(job.status.rawValue)
         // A part counts as a part; its job counts once, when settled.
         count(job, as: job.parent == nil ? "primesum_jobs_finished_total" : "primesum_parts_finished_total")
         jobLogger(job).info(

@@ -164,6 +164,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
             PackageResources.v4_writer_tags_and_settlement_checks_sql,
             PackageResources.v5_ended_jobs_notified_sql,
             PackageResources.v6_whole_job_queue_sql, PackageResources.v7_part_queue_sql,
+            PackageResources.v8_worker_and_trace_sql,
         ].enumerated().map { index, script in
             let text = String(decoding: script, as: UTF8.self).replacingOccurrences(
                 of: "{{channel}}", with: channel)
@@ -257,7 +258,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
             let query: PostgresQuery =
                 workers.count == 1
                 ? """
-                \(unescaped: set) lease_owner = \(workers[0])
+                \(unescaped: set) lease_owner = \(workers[0]), worker = \(workers[0])
                 WHERE id = (
                     SELECT id FROM jobs WHERE status = 'QUEUED' \(unescaped: parts > 0 ? "" : "AND parent_id IS NULL")
                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
@@ -276,7 +277,8 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
                     FROM (SELECT * FROM whole UNION ALL SELECT * FROM part) AS queued
                     ORDER BY created_at LIMIT \(workers.count)
                 )
-                \(unescaped: set) lease_owner = (\(workers)::text[])[chosen.place]
+                \(unescaped: set) lease_owner = (\(workers)::text[])[chosen.place],
+                    worker = (\(workers)::text[])[chosen.place]
                 FROM chosen WHERE jobs.id = chosen.id
                 RETURNING jobs.*
                 """
@@ -661,7 +663,8 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
                 started_at = \(record.startedAt), finished_at = \(record.finishedAt), expires_at = \(record.expiresAt),
                 attempts = \(record.attempts), error_code = \(record.errorCode), error_message = \(record.errorMessage),
                 version = version + 1, lease_owner = \(record.leaseOwner),
-                lease_expires_at = \(record.leaseExpiresAt), part_count = \(record.partCount)
+                lease_expires_at = \(record.leaseExpiresAt), part_count = \(record.partCount),
+                worker = \(record.worker)
             WHERE id = \(job.id) AND version = \(Int64(job.version))
             RETURNING version
             """, logger: logger
@@ -838,7 +841,9 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
             idempotencyKey: try cell("idempotency_key").decode(String?.self),
             owner: try cell("owner").decode(String?.self),
             parentID: try cell("parent_id").decode(String?.self).flatMap(UUID.init(uuidString:)),
-            partCount: try cell("part_count").decode(Int.self)
+            partCount: try cell("part_count").decode(Int.self),
+            worker: try cell("worker").decode(String?.self),
+            traceContext: try cell("trace_context").decode(String?.self)
         ).job()
     }
 

@@ -54,7 +54,7 @@ enum RedisScript: CaseIterable, Sendable {
         if sum then
           redis.call('HSET', KEYS[1], 'status', 'FINISHED', 'sum', sum, 'progress', '1', 'started_at', ARGV[2],
             'finished_at', ARGV[2], 'attempts', '0')
-          redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_expires_at')
+          redis.call('HDEL', KEYS[1], 'lease_owner', 'lease_expires_at', 'worker')
           redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
           redis.call('PEXPIREAT', KEYS[1], ARGV[7])
           if KEYS[6] then redis.call('PEXPIREAT', KEYS[6], ARGV[7]) end
@@ -96,7 +96,8 @@ enum RedisScript: CaseIterable, Sendable {
           if redis.call('HGET', key, 'status') == 'QUEUED' then
             local started = math.max(now, tonumber(redis.call('HGET', key, 'created_at')))
             redis.call('HSET', key, 'status', 'IN_PROGRESS', 'started_at', string.format('%d', started),
-              'progress', '0', 'lease_owner', ARGV[4 + #claimed], 'lease_expires_at', leaseUntil)
+              'progress', '0', 'lease_owner', ARGV[4 + #claimed], 'worker', ARGV[4 + #claimed],
+              'lease_expires_at', leaseUntil)
             redis.call('HINCRBY', key, 'attempts', 1)
             redis.call('HINCRBY', key, 'version', 1)
             redis.call('ZADD', KEYS[2], leaseUntil, id)

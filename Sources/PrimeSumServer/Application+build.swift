@@ -31,7 +31,8 @@ public func buildApplication(
     let replica = ReplicaName.current
     let activity = ReplicaActivity()
     let started = store.clock.now()
-    if configuration.role != .api {
+    // A pool of no workers would end at once, and with it the service group.
+    if configuration.role != .api && configuration.workers > 0 {
         let pool = WorkerPool.Configuration(
             workers: configuration.workers, partWorkers: configuration.partWorkers,
             leaseDuration: configuration.leaseDuration,
@@ -48,6 +49,15 @@ public func buildApplication(
                         of: range, partSeconds: configuration.splitSeconds,
                         maximumSetUpShare: configuration.partSetUpShare
                     ).map { $0.a..<$0.b }
+                },
+                describe: { job in
+                    guard let range = try? PrimeRange(a: job.a, b: job.b) else { return [:] }
+                    let estimate = engine.estimate(range)
+                    return [
+                        "primesum.engine.method": .string(estimate.method.rawValue),
+                        "primesum.engine.estimate_seconds": .double(estimate.seconds),
+                        "primesum.engine.estimate_bytes": .int64(Int64(clamping: estimate.peakBytes)),
+                    ]
                 }
             ) { job, progress in
                 let range = try PrimeRange(a: job.a, b: job.b)
@@ -102,6 +112,7 @@ func buildRouter(
     metrics: PrometheusCollectorRegistry, drain: DrainState, keys: APIKeys? = nil
 ) -> Router<PrimeSumRequestContext> {
     let router = Router(context: PrimeSumRequestContext.self)
+    if configuration.tracing { router.add(middleware: TracingMiddleware()) }
     router.add(middleware: MetricsMiddleware())
     let allowed = AllowedMethods()
     router.add(middleware: APIErrorMiddleware(allowed: allowed, maxBodyBytes: configuration.maxBodyBytes))

@@ -15,7 +15,7 @@ extension JobDocument {
             createdAt: Self.format(job.createdAt), startedAt: job.startedAt.map(Self.format),
             finishedAt: job.finishedAt.map(Self.format), ttl: job.expiresAt.epochMilliseconds,
             attempts: job.attempts, error: job.failure.map { Failure(code: $0.code, message: $0.message) },
-            parts: parts)
+            parts: parts, worker: job.worker, traceId: TraceCarrier.traceID(in: job.traceContext))
     }
 
     /// An instant as the API writes it: ISO 8601 in UTC, with milliseconds.

@@ -5,6 +5,7 @@ import Metrics
 import PrimeSum
 import PrimeSumAPI
 import PrimeSumJobs
+import Tracing
 
 /// The job routes: submit, read (with long-poll), cancel. A job's way in reads top to bottom in
 /// `submit`: parse, `Admission`, then one `JobStore.submit` that deduplicates its idempotency
@@ -54,7 +55,9 @@ struct SumPrimeController: Sendable {
         let job = Job(
             a: range.a, b: range.b, createdAt: now,
             expiresAt: now.addingTimeInterval(configuration.resultsTTL.timeInterval),
-            idempotencyKey: idempotencyKey, owner: context.keyName)
+            idempotencyKey: idempotencyKey, owner: context.keyName,
+            // The request's span (`TracingMiddleware`), continued by the worker that claims it.
+            traceContext: TraceCarrier.encode(InstrumentationContext.current ?? .topLevel))
         let estimate: CostEstimate
         do {
             estimate = try await admission.admit(range)

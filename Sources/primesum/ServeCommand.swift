@@ -37,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = try configuration()
+        var settings = try configuration()
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         let json = settings.logFormat == "json"
         LoggingSystem.bootstrap { label in
@@ -55,6 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
         ]
         MetricsSystem.bootstrap(metrics)
         let logger = Logger(label: "primesum")
+        let tracing = try TraceExport.bootstrap(replica: ReplicaName.current, logger: logger)
+        settings.tracing = tracing != nil
 
         let store = try await Self.configured {
             try StoreFactory.makeStore(url: settings.storeURL, logger: logger)
@@ -71,9 +73,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: settings, store: store, drain: drain, metrics: registry, logger: logger)
         // The drain runs last so that it stops first: a SIGTERM marks the replica draining and
         // answers held long-polls before the HTTP server waits for its open requests.
+        // The exporter runs first so that it stops last, with the last spans.
         let group = ServiceGroup(
             configuration: .init(
-                services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: (tracing.map { [$0] } ?? []) + [app, drain],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await Self.configured { try await group.run() }
     }
 

@@ -16,10 +16,16 @@ import Testing
     ) {
         let store = try await backend.ready()
         let now = store.clock.now()
-        _ = try await store.submit(Job(a: a, b: b, createdAt: now, expiresAt: now.addingTimeInterval(600)))
+        _ = try await store.submit(
+            Job(
+                a: a, b: b, createdAt: now, expiresAt: now.addingTimeInterval(600),
+                traceContext: Self.traceContext))
         let parent = try #require(try await store.claimNext(worker: "splitter", lease: .seconds(15)))
         return (store, parent)
     }
+
+    /// The trace every parent of these tests is submitted in.
+    static let traceContext = #"{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}"#
 
     /// Claims the next queued part and completes it FINISHED with `sum(part)`.
     @discardableResult
@@ -47,6 +53,9 @@ import Testing
         #expect(try await store.job(id: parent.id) == split)
         let stored = try await store.parts(of: parent.id)
         #expect(stored.count == 20 && stored.allSatisfy { $0.status == .queued && $0.parent == parent.id })
+        // Each part continues its parent's trace.
+        #expect(stored.allSatisfy { $0.traceContext == Self.traceContext && $0.worker == nil })
+        #expect(split.worker == "splitter")
         #expect(Set(stored.map(\.a)) == Set(ranges(1_000, 21_000, count: 20).map(\.lowerBound)))
         #expect(try await store.queuedCount() == 20)
         #expect(try await store.parts(of: UUID()).isEmpty)
@@ -120,6 +129,7 @@ import Testing
         let first = try await store.claim(for: ["w1", "w2", "w3"], lease: lease, parts: 1)
         #expect(first.count == 3)
         #expect(first.map { $0.lease?.owner } == ["w1", "w2", "w3"])
+        #expect(first.map(\.worker) == ["w1", "w2", "w3"])
         #expect(first[0].id == earlier.id && first[1].parent == parent.id && first[2].id == later.id)
         #expect(first.allSatisfy { $0.status == .inProgress && $0.attempts == 1 })
         for job in first { #expect(try await store.job(id: job.id)?.lease == job.lease) }

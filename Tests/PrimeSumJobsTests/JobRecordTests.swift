@@ -20,6 +20,8 @@ import Testing
         job.version = 7
         job.leaseOwner = "worker-1"
         job.leaseExpiresAt = Date(epochMilliseconds: 1_800_000_015_000)
+        job.worker = "worker-1"
+        job.traceContext = #"{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}"#
         return job
     }
 
@@ -64,6 +66,9 @@ import Testing
             "lease_expires_at": .integer(1_800_000_015_000),
             "idempotency_key": .text("key"), "owner": .text("team"),
             "parent_id": .text("01A3185C-0000-7000-8000-000000000001"), "part_count": .integer(10_000),
+            "worker": .text("worker-1"),
+            "trace_context": .text(
+                #"{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}"#),
         ]
         #expect(byColumn == expected)
     }

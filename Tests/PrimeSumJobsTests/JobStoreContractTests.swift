@@ -124,6 +124,8 @@ extension Backend {
         let store = try await backend.ready()
         var job = queued(UInt64.max - 100, UInt64.max, key: "k")
         job.sum = UInt128.max / 3
+        job.worker = "replica-7"
+        job.traceContext = #"{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}"#
         #expect(try await store.submit(job) == .accepted(job))
         #expect(try await store.job(id: job.id) == job)
         #expect(try await store.job(id: UUID()) == nil)
@@ -227,7 +229,7 @@ extension Backend {
         let first = try #require(try await store.claimNext(worker: "w1", lease: lease))
         #expect(
             first.id == older.id && first.status == .inProgress && first.attempts == 1
-                && first.leaseOwner == "w1")
+                && first.leaseOwner == "w1" && first.worker == "w1")
         #expect(first.version == older.version + 1)
         let second = try await store.claimNext(worker: "w2", lease: lease)
         #expect(second?.id == newer.id)
@@ -325,6 +327,8 @@ extension Backend {
             stored.status == .inProgress && stored.sum == nil && stored.progress == 0 && stored.attempts == 2)
         let finished = try await store.complete([Completion(current, .finished(17))], ttl: .seconds(60))
         #expect(finished[0].job?.status == .finished && finished[0].job?.sum == 17)
+        // The worker that ran it stays named once its lease is gone.
+        #expect(finished[0].job?.leaseOwner == nil && finished[0].job?.worker == "w")
         #expect(finished[0].job?.version == stored.version + 1)
         #expect(try await store.job(id: job.id) == finished[0].job)
         // Completing twice is refused too: the job is no longer held by anyone.

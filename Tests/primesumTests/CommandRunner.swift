@@ -13,10 +13,12 @@ struct CommandRunner {
             "primesum")
     }
 
-    static func run(_ arguments: [String]) throws -> Outcome {
+    /// Runs the binary with `arguments`, its environment this process's plus `environment`.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output

@@ -14,10 +14,14 @@ final class ServerProcess: Sendable {
 
     /// Starts the server and waits until it listens. With `clockOffset` its wall clock is that
     /// many seconds off (libfaketime; its monotonic clock, which timers run on, is left alone).
-    static func start(_ arguments: [String], clockOffset: Int? = nil) async throws -> ServerProcess {
+    /// `environment` adds to (or replaces) this process's variables.
+    static func start(
+        _ arguments: [String], clockOffset: Int? = nil, environment extra: [String: String] = [:]
+    ) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = CommandRunner.binary
         process.arguments = ["serve", "--http-port", "0", "--log-level", "info"] + arguments
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         if let clockOffset {
             // Preloaded straight into the binary, Debian's libfaketime 0.9.10 left the Swift
             // runtime without its arguments; through sh, which then execs (same process), it
@@ -25,12 +29,11 @@ final class ServerProcess: Sendable {
             process.arguments =
                 ["-c", #"exec "$0" "$@""#, CommandRunner.binary.path] + (process.arguments ?? [])
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            var environment = ProcessInfo.processInfo.environment
             environment["LD_PRELOAD"] = libfaketime
             environment["FAKETIME"] = "\(clockOffset >= 0 ? "+" : "")\(clockOffset)s"
             environment["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
-            process.environment = environment
         }
+        process.environment = environment
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
