@@ -4,6 +4,7 @@ Usage: console_test.py BASE_URL SCREENSHOT
 """
 
 import json
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -66,6 +67,12 @@ def run(driver):
     progress = driver.find_element(By.ID, "current-progress").get_attribute("value")
     assert float(progress) == 1, f"progress bar at {progress}"
     assert "FINISHED" in text(driver, "jobs"), "the job is not in the list of recent jobs"
+    # The replica that computed it (the worker's name without its number), and its trace.
+    worker = text(driver, "current-worker")
+    assert re.fullmatch(r".+-\d+", worker), f"computed by {worker!r}"
+    trace = driver.find_element(By.CSS_SELECTOR, "#current-trace a")
+    assert re.fullmatch(r"[0-9a-f]{32}", trace.text), f"trace {trace.text!r}"
+    assert trace.get_attribute("href") == f"http://traces.example/trace/{trace.text}", trace.get_attribute("href")
 
     # A long job: its progress bar moves, and Cancel stops it.
     submit(driver, "1000000000000000", "1000030000000000")

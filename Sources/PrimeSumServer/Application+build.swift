@@ -133,7 +133,7 @@ func buildRouter(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
     }
-    ConsoleController().addRoutes(to: router)
+    ConsoleController(traceLink: configuration.traceLink).addRoutes(to: router)
     // The job routes and the console's API share the keys and the rate limits.
     let rateLimit = RateLimitMiddleware(
         submits: RateLimiter(limit: configuration.submitLimit),

@@ -78,6 +78,9 @@ public struct ServerConfiguration: Sendable {
     /// worker of the job it submits: `serve` sets it when it bootstraps OpenTelemetry
     /// (`OTEL_*` variables), not a setting of its own.
     public var tracing = false
+    /// A trace's page in the tracing UI, `{traceId}` standing for its id: the console links
+    /// each job's trace there.
+    public var traceLink: String?
 
     public init() {}
 
@@ -236,6 +239,20 @@ public struct ServerConfiguration: Sendable {
                 throw reader.invalid("level", level, logLevels.joined(separator: ", "))
             }
             configuration.logLevel = level
+        },
+        .custom(
+            "tracing", "link",
+            "a trace's page in your tracing UI, {traceId} standing for its id (for example http://jaeger:16686/trace/{traceId}): the console links each job's trace there",
+            defaultText: "none: the console shows the trace id"
+        ) { configuration, reader in
+            guard let link = reader.string("link") else { return }
+            guard let url = URL(string: link.replacingOccurrences(of: "{traceId}", with: "0")),
+                ["http", "https"].contains(url.scheme?.lowercased()), url.host?.isEmpty == false,
+                link.contains("{traceId}")
+            else {
+                throw reader.invalid("link", link, "an http(s) URL with {traceId} in it")
+            }
+            configuration.traceLink = link
         },
         .custom(
             "log", "format", "text, or json: one object a line with the job id, replica and level as fields",

@@ -35,6 +35,8 @@ import Testing
         (["--http-port", "eighty"], "--http-port"), (["--http-port", "70000"], "HTTP_PORT"),
         (["--role", "boss"], "--role"), (["--results-ttl", "0"], "RESULTS_TTL"),
         (["--rate-limit-submits-per-second", "-1"], "--rate-limit-submits-per-second"),
+        (["--tracing-link", "http://jaeger/trace/"], "TRACING_LINK"),
+        (["--tracing-link", "javascript:alert({traceId})"], "--tracing-link"),
     ])
     func badValuesAreErrorsNamingFlagAndVariable(_ arguments: [String], _ mention: String) {
         #expect {
@@ -66,7 +68,7 @@ import Testing
     /// scoped readers), and shows the default the configuration holds.
     @Test func everyKeyIsListedOnceReadIntoItsPropertyAndShowsItsDefault() throws {
         let keys = ServerConfiguration.settings.map(\.key)
-        #expect(Set(keys).count == keys.count && keys.count == 39)
+        #expect(Set(keys).count == keys.count && keys.count == 40)
         let settings = try Self.read(environment: [
             "HTTP_IDLE_TIMEOUT": "7", "WORKERS_FOR_PARTS": "3", "ENGINE_NICE": "4",
             "LIMITS_MAX_JOB_MEMORY": "1024", "RATE_LIMIT_POLL_BURST": "9",
@@ -74,7 +76,9 @@ import Testing
             "AUTH_KEYS_FILE": "/keys", "LOG_LEVEL": "debug", "HTTP_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2",
             "REPLICAS_HEARTBEAT_SECONDS": "8", "JOBS_PART_SET_UP_SHARE": "0.25",
             "HTTP_TLS_CERTIFICATE": "/tls/crt", "HTTP_TLS_KEY": "/tls/key",
+            "TRACING_LINK": "https://tempo.example/explore?trace={traceId}",
         ])
+        #expect(settings.traceLink == "https://tempo.example/explore?trace={traceId}")
         #expect(settings.tlsCertificateFile == "/tls/crt" && settings.tlsKeyFile == "/tls/key")
         #expect(
             settings.idleTimeout == .seconds(7) && settings.partWorkers == 3 && settings.engineNiceness == 4)

@@ -32,6 +32,22 @@ import Testing
         }
     }
 
+    /// `tracing.link` reaches the page escaped, as the content of its `<meta>`.
+    @Test func thePageNamesTheTraceLinkEscaped() async throws {
+        let link = #"https://tempo.example/explore?a=1&b="x"&trace={traceId}"#
+        try await APITests.app {
+            $0.workers = 0
+            $0.traceLink = link
+        }.test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(
+                    String(buffer: response.body).contains(
+                        #"<meta name="primesum-trace-link" content="https://tempo.example/explore?a=1&amp;b=&quot;x&quot;&amp;trace={traceId}">"#
+                    ))
+            }
+        }
+    }
+
     /// Two replicas' heartbeats, each with a window of finished jobs, and three queued jobs.
     private static func storeWithTwoReplicas(now: Date) async throws -> MemoryJobStore {
         let store = MemoryJobStore()

@@ -89,6 +89,8 @@ async function submit(event) {
     createdAt: body.createdAt,
     finishedAt: body.finishedAt || null,
     estimate: response.status === 202 && retryAfter > 0 ? retryAfter : null,
+    worker: body.worker || null,
+    traceId: body.traceId || null,
   };
   state.jobs = [job, ...state.jobs.filter((j) => j.id !== job.id)];
   state.current = job.id;
@@ -116,6 +118,8 @@ function update(document) {
   job.sum = document.sum || null;
   job.finishedAt = document.finishedAt || null;
   job.error = document.error ? document.error.message : null;
+  job.worker = document.worker || job.worker || null;
+  job.traceId = document.traceId || job.traceId || null;
   saveJobs();
   render();
   if (isTerminal(job.status)) follow();
@@ -316,8 +320,29 @@ function render() {
   $("current-sum").textContent = job.sum || "–";
   // Retry-After is whole seconds: 1 means "a second or less".
   $("current-estimate").textContent = job.estimate ? (job.estimate <= 1 ? "1 s or less" : "about " + job.estimate + " s") : "–";
+  // The worker is REPLICA-N: its replica is the name before the last dash.
+  $("current-worker").textContent = job.worker ? job.worker.replace(/-\d+$/, "") : "–";
+  showTrace(job.traceId);
   $("cancel").hidden = isTerminal(job.status);
   showElapsed();
+}
+
+// The job's trace id, linked to the tracing UI when the server names one (tracing.link).
+function showTrace(traceId) {
+  const cell = $("current-trace");
+  const link = document.querySelector('meta[name="primesum-trace-link"]').content;
+  if (!traceId) {
+    cell.textContent = "–";
+  } else if (link) {
+    const a = document.createElement("a");
+    a.href = link.replaceAll("{traceId}", encodeURIComponent(traceId));
+    a.rel = "noreferrer";
+    a.target = "_blank";
+    a.textContent = traceId;
+    cell.replaceChildren(a);
+  } else {
+    cell.textContent = traceId;
+  }
 }
 
 function select(id) {
