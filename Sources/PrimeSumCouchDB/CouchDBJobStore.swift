@@ -502,6 +502,15 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, CleanerLeaseStore, H
         return counts.rows.first?.value ?? 0
     }
 
+    public func oldestQueuedAt() async throws -> Date? {
+        let selector: JSONValue = [
+            "type": "job", "status": .string(JobStatus.queued.rawValue), "createdAt": ["$gte": 0],
+        ]
+        return try await find(selector, index: "queue", sort: "createdAt", limit: 1).first.map {
+            Date(epochMilliseconds: $0.createdAt)
+        }
+    }
+
     public func ping() async throws {
         let http = try ready()
         try await http.send(.GET, http.databasePath())

@@ -27,6 +27,9 @@ public struct Cleaner: Service {
     private let holder: String
     private let logger: Logger
     private let queueDepth: Gauge
+    /// Seconds since the oldest queued job or part was created (0 for an empty queue): a
+    /// queue that no worker drains ages while its depth may hold still.
+    private let oldestQueued: Gauge
     /// Replicas whose heartbeat the store holds: fewer than Prometheus scrapes means a
     /// replica runs but cannot write to the store.
     private let replicasHeartbeating: Gauge
@@ -47,6 +50,7 @@ public struct Cleaner: Service {
     ) {
         self.workerLease = workerLease
         queueDepth = Gauge(label: "primesum_queue_depth", factory: metrics)
+        oldestQueued = Gauge(label: "primesum_queue_oldest_seconds", factory: metrics)
         replicasHeartbeating = Gauge(label: "primesum_replicas_heartbeating", factory: metrics)
         lapsedRequeued = Counter(
             label: "primesum_leases_lapsed_total", dimensions: [("outcome", "requeued")], factory: metrics)
@@ -78,6 +82,8 @@ public struct Cleaner: Service {
         do {
             if full {
                 queueDepth.record(try await store.queuedCount())
+                let oldest = try await store.oldestQueuedAt()
+                oldestQueued.record(oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0)
                 if let heartbeats = store as? any HeartbeatStore {
                     replicasHeartbeating.record(try await heartbeats.heartbeats(now: now).count)
                 }

@@ -82,6 +82,10 @@ public protocol JobStore: Sendable {
     /// The number of QUEUED jobs.
     func queuedCount() async throws -> Int
 
+    /// When the oldest QUEUED job or part was created; nil when none is queued. Read through
+    /// the queue's index: the cleaner gauges the queue's age with it.
+    func oldestQueuedAt() async throws -> Date?
+
     /// Throws when the store cannot serve requests.
     func ping() async throws
 }

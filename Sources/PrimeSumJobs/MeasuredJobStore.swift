@@ -18,7 +18,7 @@ public struct MeasuredJobStore<Base: JobStore>: JobStore {
             "split",
             "settle", "parts", "requeueLapsed",
             "deleteExpired",
-            "cleanerLease", "queuedCount", "ping", "recordHeartbeat", "heartbeats",
+            "cleanerLease", "queuedCount", "oldestQueuedAt", "ping", "recordHeartbeat", "heartbeats",
         ]
         var timers: [String: Timer] = [:]
         var errors: [String: Counter] = [:]
@@ -95,6 +95,10 @@ public struct MeasuredJobStore<Base: JobStore>: JobStore {
 
     public func queuedCount() async throws -> Int {
         try await measure("queuedCount") { try await base.queuedCount() }
+    }
+
+    public func oldestQueuedAt() async throws -> Date? {
+        try await measure("oldestQueuedAt") { try await base.oldestQueuedAt() }
     }
 
     public func ping() async throws {

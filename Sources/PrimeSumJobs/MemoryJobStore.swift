@@ -240,6 +240,12 @@ public final class MemoryJobStore: CompareAndSwapJobStore, CleanerLeaseStore, He
 
     public func queuedCount() async throws -> Int { state.withLock { $0.queued } }
 
+    public func oldestQueuedAt() async throws -> Date? {
+        state.withLock { state in
+            state.jobs.values.lazy.filter { $0.status == .queued }.map(\.createdAt).min()
+        }
+    }
+
     public func ping() async throws {}
 
     public func recordHeartbeat(replica: String, document: String, until: Date) async throws {

@@ -439,6 +439,16 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
         }
     }
 
+    public func oldestQueuedAt() async throws -> Date? {
+        try await ready { [self] in
+            var oldest: Int64?
+            for try await value in try await client.query(
+                "SELECT min(created_at) FROM jobs WHERE status = 'QUEUED'", logger: logger
+            ).decode(Int64?.self) { oldest = value }
+            return oldest.map(Date.init(epochMilliseconds:))
+        }
+    }
+
     public func ping() async throws {
         do {
             try await ready(within: .seconds(2)) { [self] in

@@ -350,6 +350,20 @@ public final class RedisJobStore: CompareAndSwapJobStore, CleanerLeaseStore, Hea
         }
     }
 
+    /// The queues' scores are the jobs' creation instants.
+    public func oldestQueuedAt() async throws -> Date? {
+        try await access {
+            var oldest: Int64?
+            for queue in [keys.queue, keys.partQueue] {
+                let first = try await pool.run("ZRANGE", queue, "0", "0", "WITHSCORES").array ?? []
+                if first.count == 2, let score = first[1].string.flatMap(Double.init) {
+                    oldest = min(oldest ?? .max, Int64(score))
+                }
+            }
+            return oldest.map(Date.init(epochMilliseconds:))
+        }
+    }
+
     public func recordHeartbeat(replica: String, document: String, until: Date) async throws {
         try await access {
             _ = try await evaluate(

@@ -284,6 +284,14 @@ public final class SQLiteJobStore: CompareAndSwapJobStore, CleanerLeaseStore, He
         }
     }
 
+    public func oldestQueuedAt() async throws -> Date? {
+        try read { db in
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT MIN(created_at) FROM jobs WHERE status = 'QUEUED'")
+            ).map(Date.init(epochMilliseconds:))
+        }
+    }
+
     public func ping() async throws {
         _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }

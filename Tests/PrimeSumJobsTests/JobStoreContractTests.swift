@@ -237,6 +237,25 @@ extension Backend {
         #expect(try await store.queuedCount() == 0)
     }
 
+    /// The queue's age reads the oldest QUEUED job, whole or part, and nothing else.
+    @Test(arguments: Backend.contract)
+    func theOldestQueuedJobDatesTheQueue(_ backend: Backend) async throws {
+        let store = try await backend.ready()
+        #expect(try await store.oldestQueuedAt() == nil)
+        let older = try await store.submit(queued(1, 10, offset: -30)).job
+        let newer = try await store.submit(queued(1, 20, offset: -10)).job
+        #expect(try await store.oldestQueuedAt() == older.createdAt)
+        let claimed = try #require(try await store.claimNext(worker: "w", lease: .seconds(60)))
+        #expect(claimed.id == older.id)
+        #expect(try await store.oldestQueuedAt() == newer.createdAt)
+        #expect(try await store.claimNext(worker: "w", lease: .seconds(60))?.id == newer.id)
+        #expect(try await store.oldestQueuedAt() == nil)
+        // Parts count: the split queues them on the store's clock.
+        _ = try #require(try await store.split(claimed, into: [1..<5, 5..<10], ttl: .seconds(600)))
+        let parts = try #require(try await store.oldestQueuedAt())
+        #expect(abs(parts.timeIntervalSince(store.clock.now())) < 5)
+    }
+
     @Test(arguments: Backend.contract)
     func updateIsACompareAndSwap(_ backend: Backend) async throws {
         let store = try await backend.ready()

@@ -34,6 +34,29 @@ import Testing
         #expect(try metrics.expectGauge("primesum_replicas_heartbeating").lastValue == 1)
     }
 
+    /// A full sweep gauges how long the oldest queued job has waited; 0 once none waits.
+    @Test func aSweepGaugesTheAgeOfTheOldestQueuedJob() async throws {
+        let metrics = TestMetrics()
+        let store = MemoryJobStore()
+        let now = Date(epochMilliseconds: 1_800_000_000_000)
+        let cleaner = Cleaner(
+            store: store, interval: .seconds(1), maxAttempts: 2, resultsTTL: .seconds(600), holder: "cleaner",
+            logger: Logger(label: "test"), metrics: metrics)
+        for age in [10.0, 100.0] {
+            _ = try await store.submit(
+                Job(
+                    a: 1, b: 10 + UInt64(age), createdAt: now.addingTimeInterval(-age),
+                    expiresAt: now.addingTimeInterval(600)))
+        }
+        await cleaner.sweep(now: now, full: true)
+        #expect(try metrics.expectGauge("primesum_queue_oldest_seconds").lastValue == 100)
+        while let claimed = try await store.claimNext(worker: "w", lease: .seconds(60)) {
+            _ = try await store.complete([Completion(claimed, .finished(1))], ttl: .seconds(600))
+        }
+        await cleaner.sweep(now: now, full: true)
+        #expect(try metrics.expectGauge("primesum_queue_oldest_seconds").lastValue == 0)
+    }
+
     @Test func aStoreOperationThatFailsIsCountedByOperation() async throws {
         let metrics = TestMetrics()
         let base = InstrumentedJobStore()

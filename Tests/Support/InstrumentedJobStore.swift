@@ -102,5 +102,8 @@ public final class InstrumentedJobStore: JobStore {
     }
     public func deleteExpired(now: Date) async throws -> Int { try await base.deleteExpired(now: now) }
     public func queuedCount() async throws -> Int { try await enter(.count) { try await base.queuedCount() } }
+    public func oldestQueuedAt() async throws -> Date? {
+        try await enter(.count) { try await base.oldestQueuedAt() }
+    }
     public func ping() async throws { try await enter(.ping) { try await base.ping() } }
 }
