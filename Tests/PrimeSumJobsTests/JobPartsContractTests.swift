@@ -25,7 +25,8 @@ import Testing
     }
 
     /// The trace every parent of these tests is submitted in.
-    static let traceContext = #"{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}"#
+    static let traceContext =
+        "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\ntracestate: vendor=opaque,other=1"
 
     /// Claims the next queued part and completes it FINISHED with `sum(part)`.
     @discardableResult

@@ -21,7 +21,8 @@ import Testing
         job.leaseOwner = "worker-1"
         job.leaseExpiresAt = Date(epochMilliseconds: 1_800_000_015_000)
         job.worker = "worker-1"
-        job.traceContext = #"{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}"#
+        job.traceContext =
+            "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\ntracestate: vendor=opaque,other=1"
         return job
     }
 
@@ -68,7 +69,8 @@ import Testing
             "parent_id": .text("01A3185C-0000-7000-8000-000000000001"), "part_count": .integer(10_000),
             "worker": .text("worker-1"),
             "trace_context": .text(
-                #"{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}"#),
+                "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\ntracestate: vendor=opaque,other=1"
+            ),
         ]
         #expect(byColumn == expected)
     }

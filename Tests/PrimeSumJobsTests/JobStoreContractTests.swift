@@ -125,7 +125,8 @@ extension Backend {
         var job = queued(UInt64.max - 100, UInt64.max, key: "k")
         job.sum = UInt128.max / 3
         job.worker = "replica-7"
-        job.traceContext = #"{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}"#
+        job.traceContext =
+            "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\ntracestate: vendor=opaque,other=1"
         #expect(try await store.submit(job) == .accepted(job))
         #expect(try await store.job(id: job.id) == job)
         #expect(try await store.job(id: UUID()) == nil)

@@ -91,16 +91,30 @@ import Tracing
     }
 
     @Test func theTraceIdOfAStoredCarrierIsItsW3CTraceparents() {
-        let stored = #"{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}"#
-        #expect(TraceCarrier.traceID(in: stored) == "4bf92f3577b34da6a3ce929d0e0e4736")
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        #expect(TraceCarrier.traceID(in: "traceparent: \(parent)") == "4bf92f3577b34da6a3ce929d0e0e4736")
         #expect(
-            TraceCarrier.traceID(
-                in: #"{"traceparent":"00-00000000000000000000000000000000-00f067aa0ba902b7-01"}"#) == nil)
-        #expect(TraceCarrier.traceID(in: #"{"traceparent":"00-4bf92f35-00f067aa0ba902b7-01"}"#) == nil)
-        #expect(TraceCarrier.traceID(in: #"{"in-memory-trace-id":"1"}"#) == nil)
-        #expect(TraceCarrier.traceID(in: "not json") == nil)
+            TraceCarrier.traceID(in: "tracestate: a=b\ntraceparent: \(parent)")
+                == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(
+            TraceCarrier.traceID(in: "traceparent: 00-00000000000000000000000000000000-00f067aa0ba902b7-01")
+                == nil)
+        #expect(TraceCarrier.traceID(in: "traceparent: 00-4bf92f35-00f067aa0ba902b7-01") == nil)
+        #expect(TraceCarrier.traceID(in: "in-memory-trace-id: 1") == nil)
+        #expect(TraceCarrier.traceID(in: "") == nil)
         #expect(TraceCarrier.traceID(in: nil) == nil)
         // With tracing off nothing is stored.
         #expect(TraceCarrier.encode(.topLevel, with: NoOpTracer()) == nil)
+    }
+
+    /// What an instrument injects comes back as it was, one line a field.
+    @Test func aCarrierRoundTripsItsFields() throws {
+        let tracer = InMemoryTracer()
+        let span = tracer.startSpan("request", context: .topLevel)
+        let stored = try #require(TraceCarrier.encode(span.context, with: tracer))
+        #expect(stored == "in-memory-span-id: \(span.spanID)\nin-memory-trace-id: \(span.traceID)")
+        let continued = try #require(TraceCarrier.context(from: stored, with: tracer))
+        #expect(continued.inMemorySpanContext?.traceID == span.traceID)
+        #expect(continued.inMemorySpanContext?.spanID == span.spanID)
     }
 }
