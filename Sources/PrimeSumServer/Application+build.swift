@@ -112,7 +112,7 @@ func buildRouter(
     metrics: PrometheusCollectorRegistry, drain: DrainState, keys: APIKeys? = nil
 ) -> Router<PrimeSumRequestContext> {
     let router = Router(context: PrimeSumRequestContext.self)
-    if configuration.tracing { router.add(middleware: TracingMiddleware()) }
+    if configuration.tracing { router.add(middleware: RequestTracingMiddleware()) }
     router.add(middleware: MetricsMiddleware())
     let allowed = AllowedMethods()
     router.add(middleware: APIErrorMiddleware(allowed: allowed, maxBodyBytes: configuration.maxBodyBytes))

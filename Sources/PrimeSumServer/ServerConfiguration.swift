@@ -74,7 +74,7 @@ public struct ServerConfiguration: Sendable {
     public var logLevel = "info"
     /// `text` (swift-log's lines) or `json` (one object a line, for log pipelines).
     public var logFormat = "text"
-    /// Whether each request opens a span (Hummingbird's `TracingMiddleware`), continued by the
+XX
     /// worker of the job it submits: `serve` sets it when it bootstraps OpenTelemetry
     /// (`OTEL_*` variables), not a setting of its own.
     public var tracing = false
