@@ -20,6 +20,10 @@ class Receiver(http.server.ThreadingHTTPServer):
         self.spans = []
         self.lock = threading.Lock()
 
+    def all(self):
+        with self.lock:
+            return list(self.spans)
+
     def trace(self, trace_id):
         with self.lock:
             return [span for span in self.spans if span["traceId"] == trace_id]

@@ -74,9 +74,9 @@ public struct ServerConfiguration: Sendable {
     public var logLevel = "info"
     /// `text` (swift-log's lines) or `json` (one object a line, for log pipelines).
     public var logFormat = "text"
-XX
-    /// worker of the job it submits: `serve` sets it when it bootstraps OpenTelemetry
-    /// (`OTEL_*` variables), not a setting of its own.
+    /// Whether submits, and requests that carry a `traceparent`, open a span
+    /// (`RequestTracingMiddleware`) that the worker of the job continues: `serve` sets it when it
+    /// bootstraps OpenTelemetry (`OTEL_*` variables), not a setting of its own.
     public var tracing = false
     /// A trace's page in the tracing UI, `{traceId}` standing for its id: the console links
     /// each job's trace there.
