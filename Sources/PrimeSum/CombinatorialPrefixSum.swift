@@ -3,7 +3,8 @@ import Foundation
 /// The prefix method: S(x), the sum of the primes <= x, for any x < 2^64, by the combinatorial
 /// method of Lagarias, Miller and Odlyzko with the improvements of Deléglise and Rivat, adapted
 /// from counting primes to summing them: O(x^(2/3) / log^2 x) time, O(x^(1/3) log^3 x) memory.
-/// The parts and the formula joining them are described at `CombinatorialPlan`.
+/// The parts and the formula joining them are described at `CombinatorialPlan`; S(x) can also
+/// be computed in parts that run apart and join exactly (`PrefixSumPart`, `PrefixSumTerms`).
 ///
 /// Written by hand: no library here computes prime sums sublinearly (the method was learnt from
 /// the papers and from kimwalisch/primesum; the code is this project's own).
@@ -24,6 +25,10 @@ struct CombinatorialPrefixSum: Sendable {
         self.alpha = alpha
     }
 
+    /// The method's y for this x and alpha (0 below `CombinatorialPlan.minimumX`, where the
+    /// method sieves): the parts of one S(x) join only when they agree on it.
+    var y: UInt64 { x >= CombinatorialPlan.minimumX ? CombinatorialPlan.bounds(x: x, alpha: alpha).y : 0 }
+
     /// The work units `run` reports progress in: the cost model's nanoseconds on one thread.
     var operations: UInt64 { UInt64(CostModel.prefixThreadSeconds(x) * 1e9) + 1 }
 
@@ -43,25 +48,48 @@ struct CombinatorialPrefixSum: Sendable {
     }
 
     func run(pool: ThreadPool, control: ComputeControl) throws(PrimeSumError) -> UInt128 {
-        let budget = Double(operations)
+        try terms(of: PrefixSumPart(whole: x), pool: pool, control: control).value
+    }
+
+    /// What one part of S(x) contributes (`PrefixSumPart`): its slice of every piece of the
+    /// method. Its progress budget is its share of `operations`.
+    func terms(of part: PrefixSumPart, pool: ThreadPool, control: ComputeControl)
+        throws(PrimeSumError) -> PrefixSumTerms
+    {
+        let budget = Double(operations) / Double(part.count)
+        var terms = PrefixSumTerms()
         guard x >= CombinatorialPlan.minimumX else {
+            // Below the method's range the first part sieves it all.
+            guard part.index == 0 else { return terms }
             let progress = ProgressPart(control, units: x + 1, budget: UInt64(budget))
-            return try SieveSummer.sumChunk(0..<(x + 1), progress: progress)
+            terms.base = try SieveSummer.sumChunk(0..<(x + 1), progress: progress)
+            return terms
         }
         let plan = CombinatorialPlan(x: x, alpha: alpha)
         try control.checkCancellation()
         let shares = Self.shares
-        func part(_ units: UInt64, _ share: Double) -> ProgressPart {
+        func progress(_ units: UInt64, _ share: Double) -> ProgressPart {
             ProgressPart(control, units: units, budget: UInt64(budget * share))
         }
-        let ordinary = try OrdinaryLeaves.sum(plan, pool: pool, progress: part(plan.y, shares.ordinary))
-        let easy = try EasySpecialLeaves.sum(
-            plan, pool: pool, progress: part(EasySpecialLeaves.units(plan), shares.easy))
-        let hard = try HardSpecialLeaves.sum(
-            plan, pool: pool, progress: part(HardSpecialLeaves.units(plan), shares.hard))
-        let p2 = try SecondPartialSieveSum.sum(
-            plan, pool: pool, progress: part(SecondPartialSieveSum.units(plan), shares.p2))
-        let phi = ordinary &+ easy &+ hard
-        return UInt128(plan.primes.primeSum(plan.y)) &- 1 &+ phi &- p2
+        let ordinaryUnits = UInt64(part.slice(of: 1..<(plan.y + 1)).count)
+        terms.base = try OrdinaryLeaves.sum(
+            plan, part: part, pool: pool, progress: progress(ordinaryUnits, shares.ordinary))
+        terms.base &+= try EasySpecialLeaves.sum(
+            plan, part: part, pool: pool,
+            progress: progress(EasySpecialLeaves.units(plan, part: part), shares.easy))
+        let hard = HardSpecialLeaves.range(plan, part: part)
+        let hardUnits =
+            HardSpecialLeaves.units(plan, below: hard.upperBound)
+            - HardSpecialLeaves.units(plan, below: hard.lowerBound)
+        terms.hard = try HardSpecialLeaves.sum(
+            plan, range: hard, pool: pool, progress: progress(hardUnits, shares.hard))
+        (terms.lower, terms.upper) = try SecondPartialSieveSum.sums(
+            plan, part: part, pool: pool,
+            progress: progress(SecondPartialSieveSum.units(plan, part: part), shares.p2))
+        // S(y) - 1 once, and P2's terms in S(y), which each part's own weights give.
+        let sumToY = UInt128(plan.primes.primeSum(plan.y))
+        terms.base &+= (terms.lower.weight &- terms.upper.weight) &* sumToY
+        if part.index == 0 { terms.base &+= sumToY &- 1 }
+        return terms
     }
 }

@@ -3,36 +3,43 @@
 /// x / n < y leaves 1 and the primes from p_b to x / n (the easy leaves, since x / n < p_b^2).
 /// Each adds p_b q phi(x / n, b - 1); the rest (x / n >= y) are the sieve's.
 enum EasySpecialLeaves {
-    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, progress: ProgressPart)
+    /// The leaves of the part's primes: every count-th index, so that cheap and costly ones
+    /// mix in every part, and again in every piece of it.
+    static func sum(_ plan: CombinatorialPlan, part: PrefixSumPart, pool: ThreadPool, progress: ProgressPart)
         throws(PrimeSumError) -> UInt128
     {
-        let first = max(CombinatorialPlan.c, plan.piSqrtY) + 1
-        let last = plan.primes.count
-        guard first <= last else { return 0 }
-        let pieces = min(last - first + 1, pool.threads * 32)
+        let indices = indices(plan, part: part)
+        guard indices.count > 0 else { return 0 }
+        let pieces = min(indices.count, pool.threads * 32)
         let partials = PartialSums(count: pieces)
-        // Piece k takes every pieces-th index, so cheap and costly indices mix in every piece.
         try pool.forEach(pieces) { (piece) throws(PrimeSumError) in
             var sum: UInt128 = 0
-            var index = first + piece
-            while index <= last {
+            for j in stride(from: piece, to: indices.count, by: pieces) {
+                let index = indices.first + j * indices.step
                 try progress.checkCancellation()
                 let leafSpan = span(of: index, plan)
                 sum &+= leaves(of: index, span: leafSpan, plan)
                 progress.advance(by: leafSpan.count)
-                index += pieces
             }
             partials.set(piece, sum)
         }
         return partials.total
     }
 
-    /// The progress units of all the leaves: per prime, the count of the q up to its trivial
-    /// ones, each costing a division or less.
-    static func units(_ plan: CombinatorialPlan) -> UInt64 {
-        let first = max(CombinatorialPlan.c, plan.piSqrtY) + 1
-        guard first <= plan.primes.count else { return 0 }
-        return (first...plan.primes.count).reduce(0) { $0 + span(of: $1, plan).count }
+    /// The progress units of the part's leaves: per prime, the count of the q up to its
+    /// trivial ones, each costing a division or less.
+    static func units(_ plan: CombinatorialPlan, part: PrefixSumPart) -> UInt64 {
+        let indices = indices(plan, part: part)
+        return (0..<indices.count).reduce(0) { $0 + span(of: indices.first + $1 * indices.step, plan).count }
+    }
+
+    /// The part's indices of the primes above sqrt y: first, first + step, ... (count of them).
+    private static func indices(_ plan: CombinatorialPlan, part: PrefixSumPart) -> (
+        first: Int, step: Int, count: Int
+    ) {
+        let first = max(CombinatorialPlan.c, plan.piSqrtY) + 1 + part.index
+        let last = plan.primes.count
+        return (first, part.count, first <= last ? (last - first) / part.count + 1 : 0)
     }
 
     /// The indices of the easy leaves' q of the b-th prime: (floor, top].

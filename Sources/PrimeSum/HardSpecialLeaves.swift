@@ -14,58 +14,90 @@ import Synchronization
 /// returns, per b, the total weight of its leaves and what its segments left; the batch is then
 /// combined in order, adding weight x carry to the sum. Chunks within a batch are handed out as
 /// threads free up, since early segments (many leaves, many primes) cost far more than late ones.
+/// The parts of a split S(x) (`PrefixSumPart`) each take a run of segments and join the same way.
 enum HardSpecialLeaves {
-    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, progress: ProgressPart)
-        throws(PrimeSumError) -> UInt128
-    {
-        let limit = plan.z + 1
+    /// The leaves whose x / n lies in `range` (a run of [0, z] starting at an even integer),
+    /// as if nothing were sieved below it: carries start at 0 and the result says what to add
+    /// for the segments before it (`ChunkResult.append`).
+    static func sum(
+        _ plan: CombinatorialPlan, range: Range<UInt64>, pool: ThreadPool, progress: ProgressPart
+    ) throws(PrimeSumError) -> ChunkResult {
         let segment = segmentLength(plan.z)
-        var carries = [UInt128](repeating: 0, count: plan.maxHardIndex(low: 0) + 1)
-        var total: UInt128 = 0
-        var low: UInt64 = 0
+        var total = ChunkResult()
+        var low = range.lowerBound
         var segmentsPerChunk: UInt64 = 1
-        while low < limit {
+        while low < range.upperBound {
             let chunkLength = segment * segmentsPerChunk
-            let chunks = Int(min(UInt64(pool.threads * 4), (limit - low + chunkLength - 1) / chunkLength))
+            let chunks = Int(
+                min(UInt64(pool.threads * 4), (range.upperBound - low + chunkLength - 1) / chunkLength))
             let results = ChunkResults(count: chunks)
             let batchLow = low
             try pool.forEach(chunks) { (index) throws(PrimeSumError) in
                 let chunkLow = batchLow + UInt64(index) * chunkLength
-                let chunkHigh = min(chunkLow + chunkLength, limit)
+                let chunkHigh = min(chunkLow + chunkLength, range.upperBound)
                 let result = try chunk(chunkLow..<chunkHigh, segment: segment, plan, progress: progress)
                 results.set(index, result)
             }
-            for result in results.all {
-                total &+= result.sum
-                for b in 0..<result.weights.count {
-                    total &+= result.weights[b] &* carries[b]
-                    carries[b] &+= result.left[b]
-                }
-            }
-            low = min(limit, low + UInt64(chunks) * chunkLength)
+            for result in results.all { total.append(result) }
+            low = min(range.upperBound, low + UInt64(chunks) * chunkLength)
             // Leaves thin out as low grows: longer chunks keep the hand-out's cost negligible.
             if segmentsPerChunk < 64 { segmentsPerChunk *= 2 }
         }
         return total
     }
 
-    /// The progress units: the integers sieved, plus per prime the leaves' candidates, which
-    /// crowd the first segments: the span of m scanned for the primes up to sqrt y, and four
-    /// units for each leaf of a prime m (each asks the sieve).
-    static func units(_ plan: CombinatorialPlan) -> UInt64 {
-        var units = plan.z + 1
+    /// The part's run of [0, z]: cut where the work below (`units(_:below:)`) reaches each
+    /// k / count of the whole, since the first segments, crowded with leaves, cost far more
+    /// than the last.
+    static func range(_ plan: CombinatorialPlan, part: PrefixSumPart) -> Range<UInt64> {
+        let limit = plan.z + 1
+        guard part.count > 1 else { return 0..<limit }
+        let whole = UInt128(units(plan, below: limit))
+        func boundary(_ k: Int) -> UInt64 {
+            guard k > 0 else { return 0 }
+            guard k < part.count else { return limit }
+            let target = UInt64(whole * UInt128(k) / UInt128(part.count))
+            var (low, high) = (UInt64(0), limit)
+            while low < high {
+                let middle = low + (high - low) / 2
+                if units(plan, below: middle) >= target { high = middle } else { low = middle + 1 }
+            }
+            // A segment starts at an even integer.
+            return low & ~1
+        }
+        return boundary(part.index)..<boundary(part.index + 1)
+    }
+
+    /// The work below t, in units of an integer sieved: the integers, the leaves' candidates
+    /// whose x / n lies below t (the span of m scanned for the primes up to sqrt y, four for
+    /// each leaf of a prime m, since each asks the sieve), which crowd the first segments, and
+    /// each prime's pass over each segment it sieves (a rewind, a sum and a call to cross off).
+    /// The weights were fitted to the hard leaves' times of the parts of S(1e15) and S(1e16)
+    /// (`primesum sum --parts 8`): a candidate costs about 20 integers, a pass about 950.
+    static func units(_ plan: CombinatorialPlan, below t: UInt64) -> UInt64 {
+        var units = t
         let c = CombinatorialPlan.c
-        guard plan.piSqrtZ > c else { return units }
+        guard plan.piSqrtZ > c, t > 0 else { return units }
+        let table = plan.primes
+        let segment = segmentLength(plan.z)
+        var candidates: UInt64 = 0
+        var passes: UInt64 = 0
         for b in (c + 1)...plan.piSqrtZ {
-            let p = UInt64(plan.primes.primes[b])
+            let p = UInt64(table.primes[b])
+            let x2 = plan.x / p
+            // p is sieved in the segments up to x / p^2 (`CombinatorialPlan.maxHardIndex`).
+            passes += (min(t, x2 / p + 1) + segment - 1) / segment
+            // x / (p m) < t when m > x2 / t.
             if b <= plan.piSqrtY {
-                units += plan.y - plan.y / p
+                let floor = max(plan.y / p, x2 / t)
+                if plan.y > floor { candidates += plan.y - floor }
             } else {
-                let top = min(plan.y, plan.x / p / plan.y)
-                if top > p { units += 4 * UInt64(plan.primes.primeCount(top) - b) }
+                let top = min(plan.y, x2 / plan.y)
+                let floor = max(p, x2 / t)
+                if top > floor { candidates += 4 * UInt64(table.primeCount(top) - table.primeCount(floor)) }
             }
         }
-        return units
+        return units + 20 * candidates + 950 * passes
     }
 
     /// A segment's length in integers: about sqrt z, so each sieving prime crosses off at least
@@ -79,10 +111,25 @@ enum HardSpecialLeaves {
 
     /// What one chunk adds: its leaves' terms with its own carries, and per b the leaves' total
     /// weight and what the chunk left at stage b - 1.
-    struct ChunkResult: Sendable {
+    struct ChunkResult: Sendable, Equatable {
         var sum: UInt128 = 0
-        var weights: [UInt128]
-        var left: [UInt128]
+        var weights: [UInt128] = []
+        var left: [UInt128] = []
+
+        /// This chunk followed by the next: the next one's leaves started from 0 where this one
+        /// left `left`, so they add their weight x that.
+        mutating func append(_ next: ChunkResult) {
+            if weights.count < next.weights.count {
+                weights += repeatElement(0, count: next.weights.count - weights.count)
+                left += repeatElement(0, count: next.left.count - left.count)
+            }
+            sum &+= next.sum
+            for b in 0..<next.weights.count {
+                sum &+= next.weights[b] &* left[b]
+                weights[b] &+= next.weights[b]
+                left[b] &+= next.left[b]
+            }
+        }
     }
 
     private static func chunk(

@@ -1,16 +1,18 @@
 /// The ordinary leaves of phi(x, a): the sum over squarefree m <= y with no prime factor up to
 /// 13 of μ(m) m phi(x / m, c), phi(·, c) being `CoprimeSum`.
 enum OrdinaryLeaves {
-    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, progress: ProgressPart)
+    /// The leaves of the part's slice of m in [1, y].
+    static func sum(_ plan: CombinatorialPlan, part: PrefixSumPart, pool: ThreadPool, progress: ProgressPart)
         throws(PrimeSumError) -> UInt128
     {
-        let pieces = max(1, min(Int(plan.y >> 16), pool.threads * 8))
-        let step = plan.y / UInt64(pieces) + 1
+        let slice = part.slice(of: 1..<(plan.y + 1))
+        let pieces = max(1, min(Int(slice.count >> 16), pool.threads * 8))
+        let step = UInt64(slice.count) / UInt64(pieces) + 1
         let partials = PartialSums(count: pieces)
         try pool.forEach(pieces) { (piece) throws(PrimeSumError) in
             try progress.checkCancellation()
-            let first = UInt64(piece) * step + 1
-            let last = min(first + step - 1, plan.y)
+            let first = slice.lowerBound + UInt64(piece) * step
+            let last = min(first + step - 1, slice.upperBound - 1)
             guard first <= last else { return }
             var sum: UInt128 = 0
             // m runs over the integers coprime to 6 (the table holds no others).

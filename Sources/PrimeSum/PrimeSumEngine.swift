@@ -55,15 +55,45 @@ public struct PrimeSumEngine: Sendable {
         _ range: PrimeRange, method: SumMethod = .auto,
         progress: (@Sendable (Double) -> Void)? = nil
     ) async throws(PrimeSumError) -> UInt128 {
-        let control = ComputeControl(progress: progress)
         // `.auto`'s estimate is the chosen method's own, so one estimate serves both questions.
         let estimate = costModel.estimate(range, method: method)
-        let chosen = estimate.method
-        if estimate.seconds < Self.inlineSeconds {
-            guard !Task.isCancelled else { throw .cancelled }
-            return try compute(range, method: chosen, control: control)
+        return try await run(estimatedSeconds: estimate.seconds, progress: progress) {
+            control throws(PrimeSumError) in
+            try compute(range, method: estimate.method, control: control)
         }
-        let resumer = ResumeOnce()
+    }
+
+    /// One part of S(x) by the prefix method (`PrefixSumPart`), on this engine's threads;
+    /// `PrefixSumPartResult.combine` joins the results of all the parts into S(x). The parts
+    /// must be computed with one alpha (`prefixAlpha`): the results say which y they used.
+    /// - Parameter progress: as for `sum`, within the part.
+    public func sum(_ part: PrefixSumPart, progress: (@Sendable (Double) -> Void)? = nil)
+        async throws(PrimeSumError) -> PrefixSumPartResult
+    {
+        let prefix = CombinatorialPrefixSum(x: part.x, alpha: prefixAlpha)
+        let seconds = CostModel.prefixThreadSeconds(part.x) / costModel.effectiveThreads / Double(part.count)
+        return try await run(estimatedSeconds: seconds, progress: progress) { control throws(PrimeSumError) in
+            running.add(1)
+            defer { running.add(-1) }
+            control.setTotalWork(prefix.operations / UInt64(part.count))
+            let terms = try prefix.terms(of: part, pool: ThreadPool(threads: threads), control: control)
+            control.finish()
+            return PrefixSumPartResult(part: part, y: prefix.y, terms: terms)
+        }
+    }
+
+    /// Runs `work` on a thread of its own (inline when it is estimated under `inlineSeconds`),
+    /// stopping it when the calling task is cancelled.
+    private func run<Value: Sendable>(
+        estimatedSeconds: Double, progress: (@Sendable (Double) -> Void)?,
+        _ work: @escaping @Sendable (ComputeControl) throws(PrimeSumError) -> Value
+    ) async throws(PrimeSumError) -> Value {
+        let control = ComputeControl(progress: progress)
+        if estimatedSeconds < Self.inlineSeconds {
+            guard !Task.isCancelled else { throw .cancelled }
+            return try work(control)
+        }
+        let resumer = ResumeOnce<Value>()
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 guard resumer.install(continuation) else { return }
@@ -72,10 +102,7 @@ public struct PrimeSumEngine: Sendable {
                     if niceness > 0 {
                         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
                     }
-                    resumer.resume(
-                        with: Result { () throws(PrimeSumError) in
-                            try compute(range, method: chosen, control: control)
-                        })
+                    resumer.resume(with: Result { () throws(PrimeSumError) in try work(control) })
                 }
                 thread.name = "primesum-engine"
                 thread.start()
@@ -121,17 +148,17 @@ private final class SharedCounter: Sendable {
 
 /// Resumes a continuation exactly once, from the computation or from cancellation, whichever
 /// comes first; a cancellation that arrives before the continuation exists resumes it on arrival.
-private final class ResumeOnce: Sendable {
+private final class ResumeOnce<Value: Sendable>: Sendable {
     private enum State {
         case waiting
-        case installed(CheckedContinuation<Result<UInt128, PrimeSumError>, Never>)
-        case finished(Result<UInt128, PrimeSumError>?)
+        case installed(CheckedContinuation<Result<Value, PrimeSumError>, Never>)
+        case finished(Result<Value, PrimeSumError>?)
     }
     private let state = Mutex<State>(.waiting)
 
     /// Stores the continuation; returns false when a result already arrived (it is resumed then).
-    func install(_ continuation: CheckedContinuation<Result<UInt128, PrimeSumError>, Never>) -> Bool {
-        let early: Result<UInt128, PrimeSumError>?? = state.withLock { state in
+    func install(_ continuation: CheckedContinuation<Result<Value, PrimeSumError>, Never>) -> Bool {
+        let early: Result<Value, PrimeSumError>?? = state.withLock { state in
             if case .finished(let result) = state {
                 state = .finished(nil)
                 return .some(result)
@@ -144,9 +171,9 @@ private final class ResumeOnce: Sendable {
         return false
     }
 
-    func resume(with result: Result<UInt128, PrimeSumError>) {
+    func resume(with result: Result<Value, PrimeSumError>) {
         let continuation = state.withLock {
-            state -> CheckedContinuation<Result<UInt128, PrimeSumError>, Never>? in
+            state -> CheckedContinuation<Result<Value, PrimeSumError>, Never>? in
             switch state {
             case .waiting:
                 state = .finished(result)

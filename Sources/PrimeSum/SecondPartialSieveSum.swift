@@ -9,33 +9,46 @@ import Synchronization
 /// for p in (y, sqrt x]. The range is cut into chunks that run in parallel, each summing its
 /// primes from zero; a chunk's queries are then shifted by the prime sum of the chunks before it.
 enum SecondPartialSieveSum {
-    static func sum(_ plan: CombinatorialPlan, pool: ThreadPool, progress: ProgressPart)
-        throws(PrimeSumError) -> UInt128
-    {
+    /// The part's slices of both passes, as if their prime sums started at 0 (lower: the p in
+    /// (y, sqrt x], upper: the x / p in (sqrt x, z]). With S(y) and the lower pass's whole
+    /// prime sum, P2 = upper.weighted + upper.weight (S(y) + lower.primeSum)
+    ///               - (lower.weighted + lower.weight S(y))   (`PrefixSumTerms`).
+    static func sums(
+        _ plan: CombinatorialPlan, part: PrefixSumPart, pool: ThreadPool, progress: ProgressPart
+    ) throws(PrimeSumError) -> (lower: Sums, upper: Sums) {
         let x = plan.x
         let root = integerSquareRoot(x)
-        guard root > plan.y else { return 0 }
-        let sumToY = UInt128(plan.primes.primeSum(plan.y))
+        guard root > plan.y else { return (Sums(), Sums()) }
+        let passes = passes(plan)
         // The sum over p of p S(p - 1): the queries are the chunk's own primes.
         let lower = try weightedPrefixSums(
-            over: (plan.y + 1)..<(root + 1), pool: pool, progress: progress
+            over: part.slice(of: passes.lower), pool: pool, progress: progress
         ) { _ in .ownPrimes }
         // The sum over p of p S(x / p): the queries of the chunk [lo, hi) of x / p are the primes
         // p in (x / hi, x / lo], taken from the largest down so that x / p rises.
         let upper = try weightedPrefixSums(
-            over: (root + 1)..<(plan.z + 1), pool: pool, progress: progress
+            over: part.slice(of: passes.upper), pool: pool, progress: progress
         ) { range in
             let smallest = max(plan.y, x / range.upperBound) + 1
             // x / p = sqrt x (p = sqrt x) lies just below the first chunk: it asks for nothing.
             let largest = range.lowerBound == root + 1 ? root : min(root, x / range.lowerBound)
             return .quotients(of: x, primes: smallest..<max(smallest, largest + 1))
         }
-        let sumToRoot = sumToY &+ lower.primeSum
-        return (upper.weighted &+ upper.weight &* sumToRoot) &- (lower.weighted &+ lower.weight &* sumToY)
+        return (lower, upper)
     }
 
-    /// The progress units: the integers both passes sieve.
-    static func units(_ plan: CombinatorialPlan) -> UInt64 { plan.z - plan.y }
+    /// The ranges both passes sieve.
+    private static func passes(_ plan: CombinatorialPlan) -> (lower: Range<UInt64>, upper: Range<UInt64>) {
+        let root = integerSquareRoot(plan.x)
+        guard root > plan.y else { return (0..<0, 0..<0) }
+        return ((plan.y + 1)..<(root + 1), (root + 1)..<(plan.z + 1))
+    }
+
+    /// The progress units: the integers of the part's slices of both passes.
+    static func units(_ plan: CombinatorialPlan, part: PrefixSumPart) -> UInt64 {
+        let passes = passes(plan)
+        return UInt64(part.slice(of: passes.lower).count + part.slice(of: passes.upper).count)
+    }
 
     /// What a chunk's queries are.
     enum Queries {
@@ -47,10 +60,18 @@ enum SecondPartialSieveSum {
 
     /// Sum of weight x (prime sum from the range's start to the query), the total weight, and
     /// the prime sum of the whole range.
-    struct Sums: Sendable {
+    struct Sums: Sendable, Equatable {
         var weighted: UInt128 = 0
         var weight: UInt128 = 0
         var primeSum: UInt128 = 0
+
+        /// These sums followed by those of the next range: its queries' prefix sums start
+        /// after this range's primes.
+        mutating func append(_ next: Sums) {
+            weighted &+= next.weighted &+ next.weight &* primeSum
+            weight &+= next.weight
+            primeSum &+= next.primeSum
+        }
     }
 
     /// The queries' weighted prefix sums over `range`, as if its prime sums started at 0.
@@ -69,11 +90,7 @@ enum SecondPartialSieveSum {
             progress.advance(by: UInt64(chunk.count))
         }
         var total = Sums()
-        for sums in results.withLock({ $0 }) {
-            total.weighted &+= sums.weighted &+ sums.weight &* total.primeSum
-            total.weight &+= sums.weight
-            total.primeSum &+= sums.primeSum
-        }
+        for sums in results.withLock({ $0 }) { total.append(sums) }
         return total
     }
 

@@ -27,6 +27,12 @@ struct SumCommand: AsyncParsableCommand {
     @Option(help: "The prefix method's tuning factor, 1 or more (default: fitted to x).")
     var alpha: Double?
 
+    @Option(
+        help: ArgumentHelp(
+            "Compute each prefix sum in this many parts, one after another, as separate machines could, and join them (prefix method).",
+            discussion: "Each part's time and result size go to standard error (and into --json)."))
+    var parts: Int?
+
     @Flag(help: "Print a JSON object with a, b, sum, method and seconds.")
     var json = false
 
@@ -36,28 +42,74 @@ struct SumCommand: AsyncParsableCommand {
         if let alpha, !(alpha >= 1 && alpha <= 10_000) {
             throw ValidationError("--alpha must be 1 ... 10000")
         }
+        if let parts {
+            guard parts >= 1 && parts <= PrefixSumPart.maximumCount else {
+                throw ValidationError("--parts must be 1 ... \(PrefixSumPart.maximumCount)")
+            }
+            guard method != .sieve else {
+                throw ValidationError("--parts splits the prefix method, not the sieve")
+            }
+        }
     }
 
     func run() async throws {
         let range = try parsedRange()
         let engine = PrimeSumEngine(threads: threads, prefixAlpha: alpha)
-        let chosen = method == .auto ? engine.estimate(range).method : method
-        let bar = ProgressBar(label: "\(chosen.rawValue) \(range)")
+        let chosen = parts != nil ? .prefix : method == .auto ? engine.estimate(range).method : method
         let started = ContinuousClock.now
-        var progress: (@Sendable (Double) -> Void)? = nil
-        if let bar { progress = { bar.update($0) } }
-        let sum = try await engine.sum(range, method: chosen, progress: progress)
-        bar?.finish()
+        var partFields: [String] = []
+        let sum: UInt128
+        if let parts {
+            // S(b - 1) - S(a - 1), each joined from its parts.
+            var prefixSums: [UInt128] = []
+            for x in range.a > 1 ? [range.b - 1, range.a - 1] : [range.b - 1] {
+                var results: [PrefixSumPartResult] = []
+                for index in 0..<parts {
+                    let part = try PrefixSumPart(x: x, index: index, of: parts)
+                    let partStarted = ContinuousClock.now
+                    let result = try await withProgressBar("\(part)") {
+                        try await engine.sum(part, progress: $0)
+                    }
+                    let seconds = (ContinuousClock.now - partStarted).seconds
+                    let bytes = result.bytes.count
+                    FileHandle.standardError.write(
+                        Data("\(part): \(String(format: "%.3f", seconds)) s, \(bytes) bytes\n".utf8))
+                    partFields.append(
+                        "{\"x\":\"\(x)\",\"index\":\(index),\"seconds\":\(String(format: "%.6f", seconds)),\"bytes\":\(bytes)}"
+                    )
+                    results.append(result)
+                }
+                prefixSums.append(try PrefixSumPartResult.combine(results))
+            }
+            sum = prefixSums[0] - (prefixSums.count > 1 ? prefixSums[1] : 0)
+        } else {
+            sum = try await withProgressBar("\(chosen.rawValue) \(range)") {
+                try await engine.sum(range, method: chosen, progress: $0)
+            }
+        }
         let seconds = (ContinuousClock.now - started).seconds
         if json {
-            let fields = [
+            var fields = [
                 "\"a\":\"\(range.a)\"", "\"b\":\"\(range.b)\"", "\"sum\":\"\(sum)\"",
                 "\"method\":\"\(chosen.rawValue)\"", "\"seconds\":\(String(format: "%.6f", seconds))",
             ]
+            if parts != nil { fields.append("\"parts\":[\(partFields.joined(separator: ","))]") }
             print("{\(fields.joined(separator: ","))}")
         } else {
             print(sum)
         }
+    }
+
+    /// Runs `work` with a progress bar on standard error (drawn when it is a terminal).
+    private func withProgressBar<Value>(
+        _ label: String, _ work: ((@Sendable (Double) -> Void)?) async throws -> Value
+    ) async throws -> Value {
+        let bar = ProgressBar(label: label)
+        var update: (@Sendable (Double) -> Void)? = nil
+        if let bar { update = { bar.update($0) } }
+        let value = try await work(update)
+        bar?.finish()
+        return value
     }
 
     private func parsedRange() throws -> PrimeRange {

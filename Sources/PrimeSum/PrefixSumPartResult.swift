@@ -1,0 +1,52 @@
+/// What one `PrefixSumPart` computed; `combine` joins the results of all parts of one S(x).
+public struct PrefixSumPartResult: Sendable, Equatable {
+    public let part: PrefixSumPart
+    /// The prefix method's y the part was computed with (it follows the engine's alpha): parts
+    /// computed with different ones do not join.
+    public let y: UInt64
+    let terms: PrefixSumTerms
+
+    init(part: PrefixSumPart, y: UInt64, terms: PrefixSumTerms) {
+        self.part = part
+        self.y = y
+        self.terms = terms
+    }
+
+    /// S(x) from the results of every part of it, in any order; a part computed more than once
+    /// may come more than once, and its results must agree.
+    /// - Throws: `PrimeSumError.invalidInput` when the results are not exactly the parts of one
+    ///   S(x) with one y: a part missing, two different results for one part, or parts of
+    ///   different sums or splits.
+    public static func combine(_ results: some Sequence<PrefixSumPartResult>) throws(PrimeSumError) -> UInt128
+    {
+        var byIndex: [Int: PrefixSumPartResult] = [:]
+        var first: PrefixSumPartResult?
+        for result in results {
+            let reference = first ?? result
+            first = reference
+            guard result.part.x == reference.part.x, result.part.count == reference.part.count,
+                result.y == reference.y
+            else {
+                throw .invalidInput(
+                    field: "parts",
+                    reason:
+                        "must all be of one sum: \(result.part) (y = \(result.y)) does not join \(reference.part) (y = \(reference.y))"
+                )
+            }
+            if let earlier = byIndex[result.part.index], earlier != result {
+                throw .invalidInput(
+                    field: "parts", reason: "disagree: \(result.part) came twice with different results")
+            }
+            byIndex[result.part.index] = result
+        }
+        guard let first else { throw .invalidInput(field: "parts", reason: "must not be empty") }
+        var terms = PrefixSumTerms()
+        for index in 0..<first.part.count {
+            guard let result = byIndex[index] else {
+                throw .invalidInput(field: "parts", reason: "lack part \(index + 1) of \(first.part.count)")
+            }
+            terms.append(result.terms)
+        }
+        return terms.value
+    }
+}
