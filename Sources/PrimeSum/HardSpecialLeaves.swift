@@ -75,9 +75,8 @@ enum HardSpecialLeaves {
     /// The weights were fitted to the hard leaves' times of the parts of S(1e15) and S(1e16)
     /// (`primesum sum --parts 8`): a candidate costs about 20 integers, a pass about 950.
     static func units(_ plan: CombinatorialPlan, below t: UInt64) -> UInt64 {
-        var units = t
         let c = CombinatorialPlan.c
-        guard plan.piSqrtZ > c, t > 0 else { return units }
+        guard plan.piSqrtZ > c, t > 0 else { return t }
         let table = plan.primes
         let segment = segmentLength(plan.z)
         var candidates: UInt64 = 0
@@ -97,7 +96,7 @@ enum HardSpecialLeaves {
                 if top > floor { candidates += 4 * UInt64(table.primeCount(top) - table.primeCount(floor)) }
             }
         }
-        return units + 20 * candidates + 950 * passes
+        return t + 20 * candidates + 950 * passes
     }
 
     /// A segment's length in integers: about sqrt z, so each sieving prime crosses off at least
