@@ -10,10 +10,9 @@ extension CostModel {
     ///   sqrt(b), again for every part) stays within `maximumSetUpShare` of its time: a larger
     ///   share buys more parts (more machines at once) with more work in all.
     /// - A prefix range [a, b) becomes [0, b) and [0, a), the second to subtract, when both
-    ///   take at least `partSeconds`. One prefix sum stays whole: its pieces that run in
-    ///   parallel (the hard leaves' segments) need the tables of the whole computation and
-    ///   carries from the segments before them, which would have to be rebuilt or shipped with
-    ///   every part.
+    ///   take at least `partSeconds`. One prefix sum stays whole here: the engine computes
+    ///   S(x) in parts (`PrefixSumPart`), but their results (per-prime carries, not a sum)
+    ///   have no place in the job store yet.
     public func parts(
         of range: PrimeRange, partSeconds: Double, maximumSetUpShare: Double = defaultSetUpShare
     ) -> [PrimeRange] {

@@ -8,7 +8,7 @@ import Tracing
 /// A job submitted in a trace is continued by the worker that claims it: its spans are
 /// children of the submitting span, carried through the store (`Job.traceContext`), and a job
 /// stored without a trace makes no span.
-@Suite struct JobTraceTests {
+@Suite(.timeLimit(.minutes(2))) struct JobTraceTests {
     /// The spans of the submitting span's trace once `jobs` have ended, on a pool of one worker
     /// computing every job as 17 and splitting a job of width 1,000 or more in two.
     func spans(
