@@ -3,7 +3,16 @@ import PackageDescription
 
 /// The engine's hot loops are compiled with optimisation even in debug builds, so that
 /// `swift test` can check the oracle sums in seconds rather than minutes.
-let optimizedEngine: [SwiftSetting] = [.unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])]
+/// The engine is optimized in every configuration; on x86-64 it targets the x86-64-v2
+/// instruction set (named by its first CPU, nehalem; every x86-64 CPU since about 2011 has
+/// it), whose POPCNT instruction its bit sums run on: the baseline x86-64 has none, and
+/// counting bits in software took a large share of the leaves' time.
+#if arch(x86_64)
+let engineTarget = ["-target-cpu", "nehalem"]
+#else
+let engineTarget: [String] = []
+#endif
+let optimizedEngine: [SwiftSetting] = [.unsafeFlags(["-O", "-enforce-exclusivity=unchecked"] + engineTarget)]
 
 /// A store's schema migrations, `Schema/NAME.sql`, embedded in the binary (`PackageResources`).
 func migrations(_ names: String...) -> [Resource] { names.map { .embedInCode("Schema/\($0).sql") } }
