@@ -73,22 +73,28 @@ public struct PrimeSumEngine: Sendable {
         let prefix = CombinatorialPrefixSum(x: part.x, alpha: prefixAlpha)
         let seconds = CostModel.prefixThreadSeconds(part.x) / costModel.effectiveThreads / Double(part.count)
         return try await run(estimatedSeconds: seconds, progress: progress) { control throws(PrimeSumError) in
-            running.add(1)
-            defer { running.add(-1) }
             control.setTotalWork(prefix.operations / UInt64(part.count))
             let terms = try prefix.terms(of: part, pool: ThreadPool(threads: threads), control: control)
-            control.finish()
             return PrefixSumPartResult(part: part, y: prefix.y, terms: terms)
         }
     }
 
     /// Runs `work` on a thread of its own (inline when it is estimated under `inlineSeconds`),
-    /// stopping it when the calling task is cancelled.
+    /// stopping it when the calling task is cancelled; counts it in `runningComputations` while
+    /// it runs and reports its completion.
     private func run<Value: Sendable>(
         estimatedSeconds: Double, progress: (@Sendable (Double) -> Void)?,
-        _ work: @escaping @Sendable (ComputeControl) throws(PrimeSumError) -> Value
+        _ computation: @escaping @Sendable (ComputeControl) throws(PrimeSumError) -> Value
     ) async throws(PrimeSumError) -> Value {
         let control = ComputeControl(progress: progress)
+        let work: @Sendable (ComputeControl) throws(PrimeSumError) -> Value = {
+            [running] (control) throws(PrimeSumError) in
+            running.add(1)
+            defer { running.add(-1) }
+            let value = try computation(control)
+            control.finish()
+            return value
+        }
         if estimatedSeconds < Self.inlineSeconds {
             guard !Task.isCancelled else { throw .cancelled }
             return try work(control)
@@ -122,8 +128,6 @@ public struct PrimeSumEngine: Sendable {
         throws(PrimeSumError)
         -> UInt128
     {
-        running.add(1)
-        defer { running.add(-1) }
         let pool = ThreadPool(threads: threads)
         let total: UInt128
         if chosen == .prefix {
@@ -134,7 +138,6 @@ public struct PrimeSumEngine: Sendable {
         } else {
             total = try SieveSummer(pool: pool).sum(range, control: control)
         }
-        control.finish()
         return total
     }
 }
