@@ -57,7 +57,9 @@ import Testing
         let app = try APITests.app(store: store, engine: engine) {
             $0.splitSeconds = 0.3
             $0.partSetUpShare = 0.25
-            // Both workers on parts: the DELETE must stop two computations.
+            // Two of the three workers on parts: the DELETE must stop two computations, and
+            // the third worker must not take a part.
+            $0.workers = 3
             $0.partWorkers = 2
         }
         try await app.test(.router) { client in
@@ -68,7 +70,9 @@ import Testing
             ) { try APITests.object($0.body)["_id"] as? String ?? "" }
             let parentID = try #require(UUID(uuidString: id))
             var document: [String: Any] = [:]
+            var mostComputations = 0
             for _ in 0..<1_000 {
+                mostComputations = max(mostComputations, engine.runningComputations)
                 document = try await client.execute(uri: "/sumPrime/\(id)", method: .get) {
                     try APITests.object($0.body)
                 }
@@ -77,12 +81,15 @@ import Testing
             }
             let counts = try #require(document["parts"] as? [String: Int])
             let progress = try #require(document["progress"] as? Double)
-            #expect(counts["total"]! >= 8 && counts["finished"]! >= 2 && counts["running"]! <= 2)
+            #expect(counts["total"]! >= 8 && counts["finished"]! >= 2)
+            // The two part slots let at most two parts compute at once. The document may count a third
+            // part running: one computed whose completion is still on its way to the store.
+            #expect(mostComputations <= 2)
             // Progress is the estimated work finished: the finished parts' share, and less than
             // that plus the running ones'.
             let total = Double(counts["total"]!)
             #expect(progress >= Double(counts["finished"]!) / total * 0.9)
-            #expect(progress <= Double(counts["finished"]! + 2) / total * 1.1)
+            #expect(progress <= Double(counts["finished"]! + counts["running"]!) / total * 1.1)
             for _ in 0..<250 where engine.runningComputations < 2 {
                 try await Task.sleep(for: .milliseconds(20))
             }
