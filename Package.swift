@@ -60,6 +60,7 @@ let package = Package(
         .target(
             name: "PrimeSumJobs",
             dependencies: [
+                "PrimeSum",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,7 +74,7 @@ let package = Package(
             // The schema's migrations, compiled into the binary.
             resources: migrations(
                 "v1-jobs-and-leases", "v2-replica-heartbeats", "v3-parts", "v4-settlement-checks",
-                "v5-the-queue-of-whole-jobs", "v6-worker-and-trace")
+                "v5-the-queue-of-whole-jobs", "v6-worker-and-trace", "v7-pieces-of-prefix-sums")
         ),
         .target(name: "PrimeSumTLS", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .target(
@@ -87,7 +88,7 @@ let package = Package(
             resources: migrations(
                 "v1-jobs", "v2-heartbeats", "v3-parts", "v4-writer-tags-and-settlement-checks",
                 "v5-ended-jobs-notified", "v6-whole-job-queue", "v7-part-queue",
-                "v8-worker-and-trace")
+                "v8-worker-and-trace", "v9-pieces-of-prefix-sums")
         ),
         .target(
             name: "PrimeSumCouchDB",
@@ -177,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "PrimeSumJobsTests",
             dependencies: [
-                "PrimeSumJobs", "PrimeSumJobsTestSupport", "PrimeSumSQLite", "PrimeSumPostgres",
+                "PrimeSum", "PrimeSumJobs", "PrimeSumJobsTestSupport", "PrimeSumSQLite", "PrimeSumPostgres",
                 "PrimeSumCouchDB",
                 "PrimeSumRedis", "PrimeSumRedisClient", "PrimeSumTLS",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -10,9 +10,8 @@ extension CostModel {
     ///   sqrt(b), again for every part) stays within `maximumSetUpShare` of its time: a larger
     ///   share buys more parts (more machines at once) with more work in all.
     /// - A prefix range [a, b) becomes [0, b) and [0, a), the second to subtract, when both
-    ///   take at least `partSeconds`. One prefix sum stays whole here: the engine computes
-    ///   S(x) in parts (`PrefixSumPart`), but their results (per-prime carries, not a sum)
-    ///   have no place in the job store yet.
+    ///   take at least `partSeconds`. One prefix sum stays whole here; `sumParts` cuts it
+    ///   into pieces.
     public func parts(
         of range: PrimeRange, partSeconds: Double, maximumSetUpShare: Double = defaultSetUpShare
     ) -> [PrimeRange] {
@@ -37,6 +36,47 @@ extension CostModel {
             return equalParts(of: range, count: max(1, count))
         }
     }
+
+    /// `parts(of:partSeconds:maximumSetUpShare:)`, with each prefix sum S(x) estimated longer
+    /// than twice `pieceSeconds` computed in pieces of about that long (`PrefixSumPart`): at
+    /// most `maximumPieces`, so that the results a settling store reads and joins stay a few
+    /// megabytes even at the top of the domain (about 1.5 MB a piece there). A prefix range
+    /// [a, b) with such a sum becomes [0, b) and [0, a) in pieces, the second subtracted, however
+    /// short S(a - 1) is. `pieceSeconds` 0 keeps every prefix sum whole: each piece builds the
+    /// method's tables again, so a piece should take well over their set-up (a second or two
+    /// near 2^64).
+    public func sumParts(
+        of range: PrimeRange, partSeconds: Double, maximumSetUpShare: Double = defaultSetUpShare,
+        pieceSeconds: Double
+    ) -> [SumPart] {
+        let pieced = pieceSeconds > 0 && estimate(range).method == .prefix
+        let ranges: [PrimeRange]
+        if pieced, pieceCount(range.b - 1, pieceSeconds: pieceSeconds) > 1,
+            let whole = try? PrimeRange(a: 0, b: range.b),
+            let below = try? PrimeRange(a: 0, b: max(1, range.a))
+        {
+            ranges = range.a > 1 ? [whole, below] : [whole]
+        } else {
+            ranges = parts(of: range, partSeconds: partSeconds, maximumSetUpShare: maximumSetUpShare)
+        }
+        return ranges.flatMap { part -> [SumPart] in
+            let count = pieced && part.a <= 1 ? pieceCount(part.b - 1, pieceSeconds: pieceSeconds) : 1
+            guard count > 1 else { return [.range(part)] }
+            return (0..<count).compactMap { index in
+                (try? PrefixSumPart(x: part.b - 1, index: index, of: count)).map(SumPart.prefixPiece)
+            }
+        }
+    }
+
+    /// The pieces S(x) is computed in for pieces of about `pieceSeconds`: 1 when it is shorter
+    /// than two.
+    private func pieceCount(_ x: UInt64, pieceSeconds: Double) -> Int {
+        let seconds = Self.prefixThreadSeconds(x) / effectiveThreads
+        return min(Self.maximumPieces, max(1, Int(seconds / pieceSeconds)))
+    }
+
+    /// The most pieces one prefix sum is computed in.
+    public static let maximumPieces = 12
 
     /// The share of a sieve part's time its set-up may take unless told otherwise: near 1e18
     /// (0.75 s of set-up) parts of 7.5 s or more. Fewer, longer parts would spend less on

@@ -40,12 +40,15 @@ public struct PrimeSumEngine: Sendable {
         costModel.estimate(range, method: method)
     }
 
-    /// Ranges that make up `range` for computing it in parts
-    /// (`CostModel.parts(of:partSeconds:maximumSetUpShare:)`).
+    /// The parts that make up `range` for computing it on many machines
+    /// (`CostModel.sumParts(of:partSeconds:maximumSetUpShare:pieceSeconds:)`).
     public func parts(
-        of range: PrimeRange, partSeconds: Double, maximumSetUpShare: Double = CostModel.defaultSetUpShare
-    ) -> [PrimeRange] {
-        costModel.parts(of: range, partSeconds: partSeconds, maximumSetUpShare: maximumSetUpShare)
+        of range: PrimeRange, partSeconds: Double, maximumSetUpShare: Double = CostModel.defaultSetUpShare,
+        pieceSeconds: Double = 0
+    ) -> [SumPart] {
+        costModel.sumParts(
+            of: range, partSeconds: partSeconds, maximumSetUpShare: maximumSetUpShare,
+            pieceSeconds: pieceSeconds)
     }
 
     /// The sum of the primes p with a <= p < b.

@@ -34,6 +34,10 @@ struct CouchDBJobDocument: Codable, Sendable, Equatable {
     var partCount: Int?
     var worker: String?
     var traceContext: String?
+    var piece: String?
+    /// A finished piece's result, base64: about 2 MB at the top of the domain, within
+    /// CouchDB's 8 MB documents.
+    var pieceResult: String?
 
     init(_ job: Job, revision: String?) {
         let record = JobRecord(job)
@@ -61,6 +65,8 @@ struct CouchDBJobDocument: Codable, Sendable, Equatable {
         partCount = record.partCount
         worker = record.worker
         traceContext = record.traceContext
+        piece = record.piece
+        pieceResult = record.pieceResult
     }
 
     /// The job this document holds; throws `JobStoreError.corrupt` for a document no version
@@ -75,7 +81,7 @@ struct CouchDBJobDocument: Codable, Sendable, Equatable {
             errorCode: errorCode, errorMessage: errorMessage, version: version, leaseOwner: leaseOwner,
             leaseExpiresAt: leaseExpiresAt, idempotencyKey: idempotencyKey, owner: owner,
             parentID: parentId.flatMap(UUID.init(uuidString:)), partCount: partCount ?? 0,
-            worker: worker, traceContext: traceContext
+            worker: worker, traceContext: traceContext, piece: piece, pieceResult: pieceResult
         ).job()
     }
 }

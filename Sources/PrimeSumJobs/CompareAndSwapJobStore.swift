@@ -50,23 +50,20 @@ extension CompareAndSwapJobStore {
         return cancelled ?? current
     }
 
-    public func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job? {
+    public func split(_ parent: Job, into parts: [JobPartPlan], ttl: Duration) async throws -> Job? {
         let now = clock.now()
         // All at once: SQLite and PostgreSQL group-commit them into one transaction, Redis
         // pipelines them.
         try await withThrowingDiscardingTaskGroup { group in
-            for (index, range) in ranges.enumerated() {
-                group.addTask {
-                    _ = try await submit(
-                        .part(of: parent, index: index, a: range.lowerBound, b: range.upperBound, now: now))
-                }
+            for (index, plan) in parts.enumerated() {
+                group.addTask { _ = try await submit(.part(of: parent, index: index, plan: plan, now: now)) }
             }
         }
         let lease = parent.lease
         let (marked, current) = try await change(parent.id) { job in
             guard lease != nil, job.lease == lease else { return nil }
             var next = job
-            next.markSplit(into: ranges.count, now: now)
+            next.markSplit(into: parts.count, now: now)
             return next
         }
         guard let marked else {

@@ -1,15 +1,18 @@
 import Foundation
+import PrimeSum
 
 /// The fields a split sets, shared by every store: a part is an ordinary QUEUED
 /// job with a `parent`, so any worker on any replica claims it through the same queue.
 extension Job {
-    /// The part of `parent` that sums [a, b): QUEUED, created `now`, in its parent's trace. Its idempotency key is its
-    /// index under the owner `partOwner(of:)`, so splitting the same parent again (its first
-    /// splitter died before it marked the parent split) finds the parts already stored.
-    public static func part(of parent: Job, index: Int, a: UInt64, b: UInt64, now: Date) -> Job {
+    /// The part of `parent` that `plan` describes: QUEUED, created `now`, in its parent's
+    /// trace. Its idempotency key is its index under the owner `partOwner(of:)`, so splitting
+    /// the same parent again (its first splitter died before it marked the parent split) finds
+    /// the parts already stored.
+    public static func part(of parent: Job, index: Int, plan: JobPartPlan, now: Date) -> Job {
         Job(
-            a: a, b: b, createdAt: now, expiresAt: parent.expiresAt, idempotencyKey: "\(index)",
-            owner: partOwner(of: parent.id), parent: parent.id, traceContext: parent.traceContext)
+            a: plan.range.lowerBound, b: plan.range.upperBound, createdAt: now, expiresAt: parent.expiresAt,
+            idempotencyKey: "\(index)", owner: partOwner(of: parent.id), parent: parent.id, piece: plan.piece,
+            traceContext: parent.traceContext)
     }
 
     /// The owner of a parent's parts: no client's key fingerprint (hex) looks like it, so a
@@ -32,8 +35,9 @@ extension Job {
     public static let settlementCheck = Duration.seconds(15)
 
     /// The parent as `parts` settle it: FINISHED with the sum once every part finished, FAILED
-    /// once one failed; nil while it is not a split job in progress or still has parts to wait
-    /// for. A failed parent's other parts are the caller's to cancel.
+    /// once one failed or when the pieces of a prefix sum do not join (computed by replicas
+    /// with different alphas, say); nil while it is not a split job in progress or still has
+    /// parts to wait for. A failed parent's other parts are the caller's to cancel.
     public func settled(by parts: [Job], now: Date, ttl: Duration) -> Job? {
         guard status == .inProgress, partCount > 0 else { return nil }
         var parent = self
@@ -48,13 +52,37 @@ extension Job {
         }
         let finished = parts.filter { $0.status == .finished }
         guard finished.count == partCount else { return nil }
-        // Modulo 2^128: the parts of [0, b) - [0, a) pass through negative values.
-        let sum = finished.reduce(UInt128(0)) { total, part in
-            let value = part.sum ?? 0
-            return part.isSubtracted(from: self) ? total &- value : total &+ value
+        do {
+            parent.finish(sum: try sum(of: finished), now: now, ttl: ttl)
+        } catch {
+            parent.fail(JobFailure(code: "pieces_disagree", message: "\(error)"), now: now, ttl: ttl)
         }
-        parent.finish(sum: sum, now: now, ttl: ttl)
         return parent
+    }
+
+    /// The sum of this job from its finished parts: each range part's sum, and each prefix
+    /// sum's pieces joined, added or (`isSubtracted(from:)`) taken away.
+    private func sum(of finished: [Job]) throws(PrimeSumError) -> UInt128 {
+        var values: [(part: Job, value: UInt128)] = []
+        // The pieces of each prefix sum, by its range, with one of them to stand for it.
+        var pieces: [Range<UInt64>: (part: Job, results: [PrefixSumPartResult])] = [:]
+        for part in finished {
+            guard part.piece != nil else {
+                values.append((part, part.sum ?? 0))
+                continue
+            }
+            guard let bytes = part.pieceResult else {
+                throw .invalidInput(field: "parts", reason: "piece \(part.id) finished without its result")
+            }
+            pieces[part.a..<part.b, default: (part, [])].results.append(try PrefixSumPartResult(bytes: bytes))
+        }
+        for (part, results) in pieces.values {
+            values.append((part, try PrefixSumPartResult.combine(results)))
+        }
+        // Modulo 2^128: the parts of [0, b) - [0, a) pass through negative values.
+        return values.reduce(UInt128(0)) { total, entry in
+            entry.part.isSubtracted(from: self) ? total &- entry.value : total &+ entry.value
+        }
     }
 
     /// Whether this part's sum is taken away from its parent's rather than added: a job split

@@ -55,6 +55,10 @@ extension Job {
     public mutating func complete(_ outcome: JobOutcome, now: Date, ttl: Duration) {
         switch outcome {
         case .finished(let sum): finish(sum: sum, now: now, ttl: ttl)
+        case .finishedPiece(let result):
+            pieceResult = result
+            progress = 1
+            end(.finished, now: now, ttl: ttl)
         case .failed(let failure): fail(failure, now: now, ttl: ttl)
         case .handedBack: handBack()
         }

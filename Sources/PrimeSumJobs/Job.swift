@@ -37,6 +37,11 @@ public struct Job: Sendable, Equatable {
     /// The worker (`REPLICA-N`) that last claimed the job; unlike `leaseOwner` it stays once
     /// the job ends, to say which replica computed it.
     public var worker: String?
+    /// For a part that computes a piece of a prefix sum rather than a range's sum.
+    public var piece: JobPiece?
+    /// A FINISHED piece's result (`PrefixSumPartResult.bytes`): what its parent's settlement
+    /// joins with the other pieces' results. A piece has no `sum` of its own.
+    public var pieceResult: [UInt8]?
     /// The trace the job belongs to: the propagation fields of the span that submitted it
     /// (`TraceCarrier`), so that the worker that claims it, on any replica, continues that
     /// trace; nil when tracing was off.
@@ -45,7 +50,8 @@ public struct Job: Sendable, Equatable {
     /// A new QUEUED job; its id, unless given, is time-ordered (`UUID.timeOrdered`).
     public init(
         id: UUID? = nil, a: UInt64, b: UInt64, createdAt: Date, expiresAt: Date,
-        idempotencyKey: String? = nil, owner: String? = nil, parent: UUID? = nil, traceContext: String? = nil
+        idempotencyKey: String? = nil, owner: String? = nil, parent: UUID? = nil, piece: JobPiece? = nil,
+        traceContext: String? = nil
     ) {
         self.id = id ?? .timeOrdered(at: createdAt)
         self.status = .queued
@@ -63,6 +69,8 @@ public struct Job: Sendable, Equatable {
         self.parent = parent
         self.partCount = 0
         self.worker = nil
+        self.piece = piece
+        self.pieceResult = nil
         self.traceContext = traceContext
     }
 }

@@ -29,6 +29,8 @@ extension Job {
 /// How a worker ends a job it holds.
 public enum JobOutcome: Sendable, Equatable {
     case finished(UInt128)
+    /// A piece of a prefix sum (`Job.piece`) computed: its result's bytes.
+    case finishedPiece([UInt8])
     case failed(JobFailure)
     /// The worker stops before the end (it is draining): the job goes back to the queue,
     /// the attempt not counted.

@@ -2,8 +2,9 @@ import Foundation
 
 /// A job flattened to what every database stores natively, the one mapping the stores share:
 /// the range ends and the sum as decimal text (they pass 2^63, and JSON readers round numbers
-/// beyond 2^53), instants as Unix milliseconds (so queries compare them as numbers), and the
-/// failure as two fields. SQLite and PostgreSQL bind `values` to `columns`; CouchDB encodes the
+/// beyond 2^53), instants as Unix milliseconds (so queries compare them as numbers), the
+/// failure as two fields, a piece as `INDEX/COUNT` and its result as base64 (a text every store
+/// and JSON keep as it is). SQLite and PostgreSQL bind `values` to `columns`; CouchDB encodes the
 /// same fields in a document.
 public struct JobRecord: Sendable, Equatable {
     public var id: UUID
@@ -28,12 +29,15 @@ public struct JobRecord: Sendable, Equatable {
     public var partCount: Int
     public var worker: String?
     public var traceContext: String?
+    public var piece: String?
+    public var pieceResult: String?
 
     /// The columns of a job table, in the order of the fields above.
     public static let columns = [
         "id", "status", "a", "b", "sum", "progress", "created_at", "started_at", "finished_at", "expires_at",
         "attempts", "error_code", "error_message", "version", "lease_owner", "lease_expires_at",
-        "idempotency_key", "owner", "parent_id", "part_count", "worker", "trace_context",
+        "idempotency_key", "owner", "parent_id", "part_count", "worker", "trace_context", "piece",
+        "piece_result",
     ]
 
     /// A field as a database binds it.
@@ -51,7 +55,7 @@ public struct JobRecord: Sendable, Equatable {
             .integer(startedAt), .integer(finishedAt), .integer(expiresAt), .integer(Int64(attempts)),
             .text(errorCode), .text(errorMessage), .integer(Int64(version)), .text(leaseOwner),
             .integer(leaseExpiresAt), .text(idempotencyKey), .text(owner), .text(parentID?.uuidString),
-            .integer(Int64(partCount)), .text(worker), .text(traceContext),
+            .integer(Int64(partCount)), .text(worker), .text(traceContext), .text(piece), .text(pieceResult),
         ]
     }
 
@@ -60,7 +64,7 @@ public struct JobRecord: Sendable, Equatable {
         startedAt: Int64?, finishedAt: Int64?, expiresAt: Int64, attempts: Int, errorCode: String?,
         errorMessage: String?, version: Int, leaseOwner: String?, leaseExpiresAt: Int64?,
         idempotencyKey: String?, owner: String?, parentID: UUID?, partCount: Int, worker: String?,
-        traceContext: String?
+        traceContext: String?, piece: String?, pieceResult: String?
     ) {
         self.id = id
         self.status = status
@@ -84,6 +88,8 @@ public struct JobRecord: Sendable, Equatable {
         self.partCount = partCount
         self.worker = worker
         self.traceContext = traceContext
+        self.piece = piece
+        self.pieceResult = pieceResult
     }
 
     public init(_ job: Job) {
@@ -96,7 +102,8 @@ public struct JobRecord: Sendable, Equatable {
             errorMessage: job.failure?.message, version: job.version, leaseOwner: job.leaseOwner,
             leaseExpiresAt: job.leaseExpiresAt?.epochMilliseconds, idempotencyKey: job.idempotencyKey,
             owner: job.owner, parentID: job.parent, partCount: job.partCount, worker: job.worker,
-            traceContext: job.traceContext)
+            traceContext: job.traceContext, piece: job.piece?.description,
+            pieceResult: job.pieceResult.map { Data($0).base64EncodedString() })
     }
 
     /// `job` as a store that keeps instants in milliseconds reads it back: what a store returns
@@ -115,6 +122,18 @@ public struct JobRecord: Sendable, Equatable {
             id: id, a: a, b: b, createdAt: Date(epochMilliseconds: createdAt),
             expiresAt: Date(epochMilliseconds: expiresAt), idempotencyKey: idempotencyKey, owner: owner,
             parent: parentID, traceContext: traceContext)
+        if let piece {
+            guard let value = JobPiece(piece) else {
+                throw .corrupt("job \(id) has piece '\(piece.prefix(30))'")
+            }
+            job.piece = value
+        }
+        if let pieceResult {
+            guard let bytes = Data(base64Encoded: pieceResult) else {
+                throw .corrupt("job \(id) has a piece result that is not base64")
+            }
+            job.pieceResult = [UInt8](bytes)
+        }
         job.status = status
         if let sum {
             guard let value = UInt128(sum) else { throw .corrupt("job \(id) has sum '\(sum.prefix(50))'") }
@@ -143,6 +162,6 @@ extension JobRecord: Decodable {
         case expiresAt = "expires_at", errorCode = "error_code", errorMessage = "error_message"
         case leaseOwner = "lease_owner", leaseExpiresAt = "lease_expires_at"
         case idempotencyKey = "idempotency_key", parentID = "parent_id", partCount = "part_count", worker
-        case traceContext = "trace_context"
+        case traceContext = "trace_context", piece, pieceResult = "piece_result"
     }
 }

@@ -55,12 +55,12 @@ public protocol JobStore: Sendable {
     /// either way), or nil when there is no such job.
     func cancel(id: UUID, ttl: Duration) async throws -> Job?
 
-    /// Splits a job the caller holds into one QUEUED part per range (`Job.part`) and marks it
+    /// Splits a job the caller holds into one QUEUED part per plan (`Job.part`) and marks it
     /// split (`Job.markSplit`). Returns the parent as stored, or nil when it was no longer held
     /// (the parts of a parent cancelled meanwhile are cancelled too). Splitting the same parent
     /// again finds the parts already stored. A range that ends at or before the parent's `a`
     /// is subtracted (`Job.isSubtracted(from:)`): [a, b) as [0, b) and [0, a).
-    func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job?
+    func split(_ parent: Job, into parts: [JobPartPlan], ttl: Duration) async throws -> Job?
 
     /// Settles a split parent whose parts allow it (see `complete`); returns it when this call
     /// settled it, nil when it is not split, still waits for parts or was settled before.
@@ -95,6 +95,11 @@ extension JobStore {
     /// is not a part (`claim(for:lease:parts:)`).
     public func claimNext(worker: String, lease: Duration, includingParts: Bool = true) async throws -> Job? {
         try await claim(for: [worker], lease: lease, parts: includingParts ? 1 : 0).first
+    }
+
+    /// Splits a job the caller holds into one part per range (`split(_:into:ttl:)`).
+    public func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job? {
+        try await split(parent, into: ranges.map { JobPartPlan($0) }, ttl: ttl)
     }
 
     /// Submits a job that may be queued (`submit(_:queueing:)`).

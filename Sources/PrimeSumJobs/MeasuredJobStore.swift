@@ -71,8 +71,8 @@ public struct MeasuredJobStore<Base: JobStore>: JobStore {
         try await measure("cancel") { try await base.cancel(id: id, ttl: ttl) }
     }
 
-    public func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job? {
-        try await measure("split") { try await base.split(parent, into: ranges, ttl: ttl) }
+    public func split(_ parent: Job, into parts: [JobPartPlan], ttl: Duration) async throws -> Job? {
+        try await measure("split") { try await base.split(parent, into: parts, ttl: ttl) }
     }
 
     public func settle(parentID: UUID, ttl: Duration) async throws -> Job? {

@@ -5,15 +5,16 @@ import ServiceLifecycle
 import Synchronization
 import Tracing
 
-/// Computes a job's sum; reports progress (0...1) through the callback and throws
-/// `CancellationError` when its task is cancelled. The server hands the pool the engine through
-/// this.
+/// Computes a job: its sum (`JobOutcome.finished`), or for a piece of a prefix sum (`Job.piece`)
+/// the piece's result (`finishedPiece`); reports progress (0...1) through the callback and
+/// throws `CancellationError` when its task is cancelled. The server hands the pool the engine
+/// through this.
 public typealias JobComputation =
-    @Sendable (Job, _ progress: @Sendable @escaping (Double) -> Void) async throws -> UInt128
+    @Sendable (Job, _ progress: @Sendable @escaping (Double) -> Void) async throws -> JobOutcome
 
-/// The ranges a job is split into (see `JobStore.split`), or fewer than two to compute it
+/// The parts a job is split into (see `JobStore.split`), or fewer than two to compute it
 /// whole. The server hands the pool the engine's split through this.
-public typealias JobSplitter = @Sendable (Job) -> [Range<UInt64>]
+public typealias JobSplitter = @Sendable (Job) -> [JobPartPlan]
 
 /// What a job's `compute` span records about the computation (the engine's method and
 /// estimate); asked only when the span records.
@@ -178,11 +179,11 @@ public struct WorkerPool: Service {
                     defer { if job.parent != nil { partSlots.give() } }
                     let trace = JobAttemptTrace(
                         job, worker: worker, tracer: tracer, claimStarted: handed == nil ? claimStarted : nil)
-                    if job.parent == nil, job.partCount == 0, case let ranges = split(job), ranges.count > 1 {
+                    if job.parent == nil, job.partCount == 0, case let parts = split(job), parts.count > 1 {
                         await trace.during(
-                            "split", attributes: ["primesum.parts": .int64(Int64(ranges.count))]
+                            "split", attributes: ["primesum.parts": .int64(Int64(parts.count))]
                         ) {
-                            await splitJob(job, into: ranges)
+                            await splitJob(job, into: parts)
                         }
                         trace.end("split")
                         continue
@@ -259,11 +260,13 @@ public struct WorkerPool: Service {
     /// Puts a claimed job's parts into the queue instead of computing it; on a store error the
     /// job goes back to the queue (or its lease lapses) and is split again, finding the parts
     /// already stored.
-    private func splitJob(_ job: Job, into ranges: [Range<UInt64>]) async {
+    private func splitJob(_ job: Job, into parts: [JobPartPlan]) async {
         let logger = jobLogger(job)
         do {
-            if try await store.split(job, into: ranges, ttl: configuration.resultsTTL) != nil {
-                logger.info("split", metadata: ["parts": "\(ranges.count)"])
+            if try await store.split(job, into: parts, ttl: configuration.resultsTTL) != nil {
+                logger.info(
+                    "split",
+                    metadata: ["parts": "\(parts.count)", "pieces": "\(parts.count { $0.piece != nil })"])
             } else {
                 logger.info("not split: the job was cancelled or taken over")
             }
@@ -285,7 +288,7 @@ public struct WorkerPool: Service {
 
     /// What stopped a job's computation first.
     private enum Outcome {
-        case computed(Result<UInt128, any Error>)
+        case computed(Result<JobOutcome, any Error>)
         /// The job is no longer ours: cancelled by DELETE, or taken over after a lapsed lease.
         case lost
         /// This worker stops before the job is done (the drain deadline passed, or the pool's
@@ -334,7 +337,7 @@ public struct WorkerPool: Service {
         if let held { leases.release(held) }
         let jobOutcome: JobOutcome
         switch outcome {
-        case .computed(.success(let sum)): jobOutcome = .finished(sum)
+        case .computed(.success(let outcome)): jobOutcome = outcome
         case .computed(.failure(let error)):
             jobOutcome = .failed(JobFailure(code: "computation_failed", message: "\(error)"))
         case .handBack: jobOutcome = .handedBack
@@ -403,6 +406,7 @@ public struct WorkerPool: Service {
         var logger = self.logger
         logger[metadataKey: "job"] = "\(job.id)"
         if let parent = job.parent { logger[metadataKey: "parent"] = "\(parent)" }
+        if let piece = job.piece { logger[metadataKey: "piece"] = "\(piece)" }
         return logger
     }
 }

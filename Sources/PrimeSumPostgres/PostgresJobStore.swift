@@ -164,7 +164,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
             PackageResources.v4_writer_tags_and_settlement_checks_sql,
             PackageResources.v5_ended_jobs_notified_sql,
             PackageResources.v6_whole_job_queue_sql, PackageResources.v7_part_queue_sql,
-            PackageResources.v8_worker_and_trace_sql,
+            PackageResources.v8_worker_and_trace_sql, PackageResources.v9_pieces_of_prefix_sums_sql,
         ].enumerated().map { index, script in
             let text = String(decoding: script, as: UTF8.self).replacingOccurrences(
                 of: "{{channel}}", with: channel)
@@ -746,8 +746,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
         // The SQL types of the values bound below, in their order.
         let types = [
             "uuid", "text", "text", "float8", "int8", "int8", "int8", "int8", "text", "text", "text", "int8",
-            "int8",
-            "text", "int8",
+            "int8", "text", "text", "int8",
         ]
         var binds = PostgresBindings(capacity: jobs.count * types.count)
         var rows: [String] = []
@@ -769,6 +768,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
             binds.append(record.leaseOwner)
             binds.append(record.leaseExpiresAt)
             binds.append(Int64(record.partCount))
+            binds.append(record.pieceResult)
             binds.append(lease.owner)
             binds.append(Int64(lease.attempt))
         }
@@ -777,10 +777,11 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
                 UPDATE jobs SET status = v.status, sum = v.sum, progress = v.progress, started_at = v.started_at,
                     finished_at = v.finished_at, expires_at = v.expires_at, attempts = v.attempts,
                     error_code = v.error_code, error_message = v.error_message, version = jobs.version + 1,
-                    lease_owner = v.lease_owner, lease_expires_at = v.lease_expires_at, part_count = v.part_count
+                    lease_owner = v.lease_owner, lease_expires_at = v.lease_expires_at, part_count = v.part_count,
+                    piece_result = v.piece_result
                 FROM (VALUES \(rows.joined(separator: ", "))) AS v(id, status, sum, progress, started_at,
                     finished_at, expires_at, attempts, error_code, error_message, lease_owner, lease_expires_at,
-                    part_count, held_by, held_attempt)
+                    part_count, piece_result, held_by, held_attempt)
                 WHERE jobs.id = v.id AND jobs.status = 'IN_PROGRESS' AND jobs.lease_owner = v.held_by
                     AND jobs.attempts = v.held_attempt
                 RETURNING jobs.id, jobs.version
@@ -853,7 +854,9 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
             parentID: try cell("parent_id").decode(String?.self).flatMap(UUID.init(uuidString:)),
             partCount: try cell("part_count").decode(Int.self),
             worker: try cell("worker").decode(String?.self),
-            traceContext: try cell("trace_context").decode(String?.self)
+            traceContext: try cell("trace_context").decode(String?.self),
+            piece: try cell("piece").decode(String?.self),
+            pieceResult: try cell("piece_result").decode(String?.self)
         ).job()
     }
 

@@ -285,6 +285,7 @@ public final class RedisJobStore: CompareAndSwapJobStore, CleanerLeaseStore, Hea
     /// Written once, at submit; the version is counted by the script itself.
     private static let fixedColumns: Set = [
         "id", "a", "b", "created_at", "idempotency_key", "owner", "parent_id", "version", "trace_context",
+        "piece",
     ]
 
     public func parts(of parent: UUID) async throws -> [Job] {
@@ -446,7 +447,8 @@ public final class RedisJobStore: CompareAndSwapJobStore, CleanerLeaseStore, Hea
             errorMessage: text[12], version: Int(version), leaseOwner: text[14],
             leaseExpiresAt: try integer(15),
             idempotencyKey: text[16], owner: text[17], parentID: text[18].flatMap(UUID.init(uuidString:)),
-            partCount: Int(try integer(19) ?? 0), worker: text[20], traceContext: text[21]
+            partCount: Int(try integer(19) ?? 0), worker: text[20], traceContext: text[21], piece: text[22],
+            pieceResult: text[23]
         ).job()
     }
 

@@ -115,7 +115,7 @@ enum RedisScript: CaseIterable, Sendable {
     /// queue, leases and expiry sets in step with the status; a terminal job's keys expire at
     /// its expiry, its parts' (and their idempotency keys) with them. A part never expires on
     /// its own, nor is it a result. A change of status is published, an end with the job's
-    /// fields as a JSON object. Returns the new version, or 0 when the condition failed or the
+    /// fields as a JSON object (but a piece's result, which no waiter reads). Returns the new version, or 0 when the condition failed or the
     /// job is gone.
     private static let updateSource = """
         \(idempotencyKeyFunction)
@@ -167,7 +167,9 @@ enum RedisScript: CaseIterable, Sendable {
           local message = (status == 'QUEUED' and 'q:' or 'j:') .. id .. ':' .. ARGV[9]
           if status == 'FINISHED' or status == 'FAILED' or status == 'CANCELLED' then
             local fields, all = {}, redis.call('HGETALL', KEYS[1])
-            for i = 1, #all, 2 do fields[all[i]] = all[i + 1] end
+            for i = 1, #all, 2 do
+              if all[i] ~= 'piece_result' then fields[all[i]] = all[i + 1] end
+            end
             message = message .. ':' .. cjson.encode(fields)
           end
           redis.call('PUBLISH', ARGV[3], message)

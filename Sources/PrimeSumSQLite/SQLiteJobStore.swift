@@ -70,6 +70,7 @@ public final class SQLiteJobStore: CompareAndSwapJobStore, CleanerLeaseStore, He
             ("v4: settlement checks", PackageResources.v4_settlement_checks_sql),
             ("v5: the queue of whole jobs", PackageResources.v5_the_queue_of_whole_jobs_sql),
             ("v6: worker and trace", PackageResources.v6_worker_and_trace_sql),
+            ("v7: pieces of prefix sums", PackageResources.v7_pieces_of_prefix_sums_sql),
         ] {
             migrator.registerMigration(identifier) { db in
                 try db.execute(sql: String(decoding: script, as: UTF8.self))
@@ -366,7 +367,7 @@ public final class SQLiteJobStore: CompareAndSwapJobStore, CleanerLeaseStore, He
             errorMessage: row[12], version: row[13], leaseOwner: row[14], leaseExpiresAt: row[15],
             idempotencyKey: row[16], owner: row[17],
             parentID: (row[18] as String?).flatMap(UUID.init(uuidString:)),
-            partCount: row[19], worker: row[20], traceContext: row[21]
+            partCount: row[19], worker: row[20], traceContext: row[21], piece: row[22], pieceResult: row[23]
         ).job()
     }
 

@@ -47,8 +47,16 @@ public func buildApplication(
                     guard let range = try? PrimeRange(a: job.a, b: job.b) else { return [] }
                     return engine.parts(
                         of: range, partSeconds: configuration.splitSeconds,
-                        maximumSetUpShare: configuration.partSetUpShare
-                    ).map { $0.a..<$0.b }
+                        maximumSetUpShare: configuration.partSetUpShare,
+                        pieceSeconds: configuration.pieceSeconds
+                    ).map { part in
+                        switch part {
+                        case .range(let range): JobPartPlan(range.a..<range.b)
+                        case .prefixPiece(let piece):
+                            JobPartPlan(
+                                0..<piece.x + 1, piece: JobPiece(index: piece.index, count: piece.count))
+                        }
+                    }
                 },
                 describe: { job in
                     guard let range = try? PrimeRange(a: job.a, b: job.b) else { return [:] }
@@ -60,8 +68,14 @@ public func buildApplication(
                     ]
                 }
             ) { job, progress in
-                let range = try PrimeRange(a: job.a, b: job.b)
-                do { return try await engine.sum(range, progress: progress) } catch PrimeSumError.cancelled {
+                do {
+                    if let piece = job.piece {
+                        let part = try PrefixSumPart(x: job.b - 1, index: piece.index, of: piece.count)
+                        return .finishedPiece(try await engine.sum(part, progress: progress).bytes)
+                    }
+                    return .finished(
+                        try await engine.sum(try PrimeRange(a: job.a, b: job.b), progress: progress))
+                } catch PrimeSumError.cancelled {
                     throw CancellationError()
                 }
             })

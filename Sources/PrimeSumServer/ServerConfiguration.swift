@@ -38,6 +38,9 @@ public struct ServerConfiguration: Sendable {
     /// A job estimated longer than this is split into parts of about this long (at least), which
     /// workers on every replica compute; 0 keeps every job whole.
     public var splitSeconds = 2.0
+    /// A prefix sum estimated longer than twice this is computed in pieces of about this long
+    /// (`CostModel.sumParts`), which workers on every replica compute; 0 keeps it whole.
+    public var pieceSeconds = 30.0
     /// The largest share of a sieve part's time its primesieve set-up may take: larger makes
     /// more, smaller parts of a big job (for many replicas) at the cost of more work in all.
     public var partSetUpShare = CostModel.defaultSetUpShare
@@ -168,6 +171,10 @@ public struct ServerConfiguration: Sendable {
         .number(
             "jobs", "splitSeconds", \.splitSeconds, atLeast: 0,
             "a job estimated longer is split into parts of about this many seconds for any replica's workers; 0 = never"
+        ),
+        .number(
+            "jobs", "pieceSeconds", \.pieceSeconds, atLeast: 0,
+            "a prefix sum estimated longer than twice this is computed in pieces of about this many seconds (at most 12) for any replica's workers; 0 = whole"
         ),
         .number(
             "jobs", "partSetUpShare", \.partSetUpShare, atLeast: 0.001,

@@ -20,7 +20,7 @@ import Testing
         let pool = WorkerPool(
             store: store, configuration: .init(workers: 1, idlePollInterval: .seconds(3_600)),
             logger: Logger(label: "test")
-        ) { job, _ in UInt128(job.b) }
+        ) { job, _ in .finished(UInt128(job.b)) }
         let workers = Task { try await pool.run() }
         defer { workers.cancel() }
 

@@ -18,17 +18,18 @@ import Testing
             store: store, configuration: .init(workers: 2, idlePollInterval: .seconds(3_600)),
             logger: Logger(label: "test"),
             split: { job in
-                job.b - job.a == 8_000 ? (0..<8).map { job.a + $0 * 1_000..<job.a + ($0 + 1) * 1_000 } : []
+                job.b - job.a == 8_000
+                    ? (0..<8).map { JobPartPlan(job.a + $0 * 1_000..<job.a + ($0 + 1) * 1_000) } : []
             }
         ) { job, _ in
-            guard job.parent != nil else { return UInt128(job.b) }
+            guard job.parent != nil else { return .finished(UInt128(job.b)) }
             running.withLock {
                 $0.now += 1
                 $0.most = max($0.most, $0.now)
             }
             defer { running.withLock { $0.now -= 1 } }
             while !gate.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
-            return UInt128(job.b)
+            return .finished(UInt128(job.b))
         }
         let workers = Task { try await pool.run() }
         defer { workers.cancel() }
@@ -74,7 +75,7 @@ import Testing
             }
             defer { running.withLock { $0.now -= 1 } }
             try await Task.sleep(for: .milliseconds(200))
-            return UInt128(job.b)
+            return .finished(UInt128(job.b))
         }
         let workers = Task { try await pool.run() }
         defer { workers.cancel() }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PrimeSum
 import PrimeSumJobs
 import Testing
 
@@ -194,6 +195,61 @@ import Testing
         let last = try await finishNext(store) { $0.b == 30 ? 129 : 17 }
         #expect(last.settledParent?.status == .finished && last.settledParent?.sum == 112)
         #expect(try await store.job(id: parent.id)?.sum == 112)
+    }
+
+    /// [1e9, 3e9) as S(3e9 - 1) in 3 pieces less S(1e9 - 1) in 2, each piece's result computed
+    /// by the engine and stored with its completion; the parent settles with the pieces joined.
+    @Test(arguments: Backend.contract)
+    func thePiecesOfPrefixSumsJoinWhenTheParentSettles(_ backend: Backend) async throws {
+        let (a, b): (UInt64, UInt64) = (1_000_000_000, 3_000_000_000)
+        let (store, parent) = try await claimedParent(on: backend, a: a, b: b)
+        let plans =
+            (0..<3).map { JobPartPlan(0..<b, piece: JobPiece(index: $0, count: 3)) }
+            + (0..<2).map { JobPartPlan(0..<a, piece: JobPiece(index: $0, count: 2)) }
+        _ = try #require(try await store.split(parent, into: plans, ttl: ttl))
+        let stored = try await store.parts(of: parent.id)
+        #expect(
+            Set(stored.map { "\($0.a..<$0.b) \($0.piece?.description ?? "none")" })
+                == Set(plans.map { "\($0.range) \($0.piece?.description ?? "none")" }))
+        let engine = PrimeSumEngine(threads: 1)
+        var results: [CompletionResult] = []
+        while let part = try await store.claimNext(worker: "w", lease: .seconds(15)) {
+            let piece = try #require(part.piece)
+            let bytes = try await engine.sum(
+                try PrefixSumPart(x: part.b - 1, index: piece.index, of: piece.count)
+            ).bytes
+            results += try await store.complete([Completion(part, .finishedPiece(bytes))], ttl: ttl)
+            let finished = try #require(results.last?.job)
+            #expect(finished.status == .finished && finished.pieceResult == bytes && finished.sum == nil)
+            #expect(try await store.parts(of: parent.id).first { $0.id == part.id }?.pieceResult == bytes)
+        }
+        #expect(results.count == 5 && results.dropLast().allSatisfy { $0.settledParent == nil })
+        let expected = try await engine.sum(try PrimeRange(a: a, b: b), method: .sieve)
+        #expect(
+            results.last?.settledParent?.status == .finished && results.last?.settledParent?.sum == expected)
+        #expect(try await store.job(id: parent.id)?.sum == expected)
+    }
+
+    /// A piece computed with another alpha (a replica configured apart) does not join: the
+    /// parent FAILS, saying why, rather than finishing with a wrong sum.
+    @Test(arguments: Backend.contract)
+    func piecesThatDoNotJoinFailTheParent(_ backend: Backend) async throws {
+        let x: UInt64 = 2_000_000_000
+        let (store, parent) = try await claimedParent(on: backend, a: 0, b: x + 1)
+        _ = try await store.split(
+            parent, into: (0..<2).map { JobPartPlan(0..<x + 1, piece: JobPiece(index: $0, count: 2)) },
+            ttl: ttl)
+        var last: CompletionResult?
+        for alpha in [1.0, 4.0] {
+            let part = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
+            let piece = try #require(part.piece)
+            let result = try await PrimeSumEngine(threads: 1, prefixAlpha: alpha).sum(
+                try PrefixSumPart(x: x, index: piece.index, of: 2))
+            last = try await store.complete([Completion(part, .finishedPiece(result.bytes))], ttl: ttl)[0]
+        }
+        let failed = try #require(last?.settledParent)
+        #expect(failed.status == .failed && failed.failure?.code == "pieces_disagree" && failed.sum == nil)
+        #expect(failed.failure?.message.contains("y =") == true)
     }
 
     @Test(arguments: Backend.contract)

@@ -8,7 +8,9 @@ import Testing
         var job = Job(
             a: UInt64.max - 1, b: UInt64.max, createdAt: Date(epochMilliseconds: 1_800_000_000_123),
             expiresAt: Date(epochMilliseconds: 1_800_000_600_000), idempotencyKey: "key", owner: "team",
-            parent: UUID(uuidString: "01A3185C-0000-7000-8000-000000000001"))
+            parent: UUID(uuidString: "01A3185C-0000-7000-8000-000000000001"),
+            piece: JobPiece(index: 11, count: 12))
+        job.pieceResult = [0, 1, 254, 255] + Array(repeating: 0x5A, count: 1_000)
         job.partCount = 10_000
         job.status = .failed
         job.sum = UInt128.max
@@ -71,6 +73,9 @@ import Testing
             "trace_context": .text(
                 "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\ntracestate: vendor=opaque,other=1"
             ),
+            "piece": .text("11/12"),
+            "piece_result": .text(
+                Data([0, 1, 254, 255] + Array(repeating: 0x5A, count: 1_000)).base64EncodedString()),
         ]
         #expect(byColumn == expected)
     }
@@ -83,6 +88,19 @@ import Testing
         case "a": record.a = "-1"
         default: record.b = "18446744073709551616"
         }
+        #expect(throws: JobStoreError.self) { try record.job() }
+    }
+
+    @Test(arguments: ["12/12", "-1/3", "1/0", "1", "a/b", "1/2/3"])
+    func aPieceNoPrimesumWroteIsCorrupt(_ piece: String) {
+        var record = JobRecord(Job(a: 0, b: 10, createdAt: Date(), expiresAt: Date()))
+        record.piece = piece
+        #expect(throws: JobStoreError.self) { try record.job() }
+    }
+
+    @Test func aPieceResultThatIsNotBase64IsCorrupt() {
+        var record = JobRecord(Job(a: 0, b: 10, createdAt: Date(), expiresAt: Date()))
+        record.pieceResult = "not base64!"
         #expect(throws: JobStoreError.self) { try record.job() }
     }
 

@@ -182,7 +182,8 @@ extension Backend {
         #expect(unclaimed.status == .finished && unclaimed.attempts == 0 && unclaimed.leaseOwner == nil)
         #expect(unclaimed.leaseExpiresAt == nil && unclaimed.sum == 112)
         #expect(try await store.job(id: claimedAtSubmit.id) == unclaimed)
-        let part = Job.part(of: submitted(at: later, owner: nil), index: 0, a: 3, b: 30, now: later)
+        let part = Job.part(
+            of: submitted(at: later, owner: nil), index: 0, plan: JobPartPlan(3..<30), now: later)
         #expect(try await store.submit(part) == .accepted(part))
         #expect(try await store.queuedCount() == 1)
     }

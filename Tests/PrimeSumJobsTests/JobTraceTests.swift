@@ -25,9 +25,12 @@ import Tracing
         let pool = WorkerPool(
             store: store, configuration: .init(workers: 1, idlePollInterval: .milliseconds(50)),
             logger: Logger(label: "test"), name: "replica", tracer: tracer,
-            split: { job in job.b - job.a >= 1_000 ? [job.a..<job.a + 500, job.a + 500..<job.b] : [] },
+            split: { job in
+                job.b - job.a >= 1_000
+                    ? [JobPartPlan(job.a..<job.a + 500), JobPartPlan(job.a + 500..<job.b)] : []
+            },
             describe: { _ in ["primesum.engine.method": "sieve"] }
-        ) { _, _ in 17 }
+        ) { _, _ in .finished(17) }
         let running = Task { try await pool.run() }
         defer { running.cancel() }
         for job in submitted {

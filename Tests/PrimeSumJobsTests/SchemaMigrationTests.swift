@@ -111,7 +111,7 @@ import Testing
     /// function whole.
     @Test func theShippedMigrationsCutWhole() {
         let migrations = PostgresJobStore.migrations(channel: "primesum_x")
-        #expect(migrations.map(\.version) == Array(1...8))
+        #expect(migrations.map(\.version) == Array(1...9))
         #expect(migrations[0].statements.count == 9)
         #expect(
             migrations[0].statements.contains {

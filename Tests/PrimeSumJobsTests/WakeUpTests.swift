@@ -332,7 +332,7 @@ import Testing
             logger: Logger(label: "test")
         ) { job, _ in
             computedBy.withLock { $0.append(job.leaseOwner ?? "") }
-            return UInt128(job.b)
+            return .finished(UInt128(job.b))
         }
         let workers = Task { try await pool.run() }
         defer { workers.cancel() }
@@ -379,6 +379,6 @@ func startedPool(on store: any JobStore, workers: Int) -> Task<Void, any Error> 
     let pool = WorkerPool(
         store: store, configuration: .init(workers: workers, idlePollInterval: .seconds(3_600)),
         logger: Logger(label: "test")
-    ) { job, _ in UInt128(job.b) }
+    ) { job, _ in .finished(UInt128(job.b)) }
     return Task { try await pool.run() }
 }

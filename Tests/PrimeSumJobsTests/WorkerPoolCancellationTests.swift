@@ -21,7 +21,7 @@ import Testing
             started.continuation.yield()
             defer { stopped.continuation.yield() }
             try await Task.sleep(for: .seconds(3_600))
-            return 0
+            return .finished(0)
         }
         let running = Task { try await pool.run() }
         for await _ in started.stream { break }

@@ -68,13 +68,13 @@ import Testing
     /// scoped readers), and shows the default the configuration holds.
     @Test func everyKeyIsListedOnceReadIntoItsPropertyAndShowsItsDefault() throws {
         let keys = ServerConfiguration.settings.map(\.key)
-        #expect(Set(keys).count == keys.count && keys.count == 40)
+        #expect(Set(keys).count == keys.count && keys.count == 41)
         let settings = try Self.read(environment: [
             "HTTP_IDLE_TIMEOUT": "7", "WORKERS_FOR_PARTS": "3", "ENGINE_NICE": "4",
             "LIMITS_MAX_JOB_MEMORY": "1024", "RATE_LIMIT_POLL_BURST": "9",
             "RATE_LIMIT_SUBMITS_PER_SECOND": "0",
             "AUTH_KEYS_FILE": "/keys", "LOG_LEVEL": "debug", "HTTP_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2",
-            "REPLICAS_HEARTBEAT_SECONDS": "8", "JOBS_PART_SET_UP_SHARE": "0.25",
+            "REPLICAS_HEARTBEAT_SECONDS": "8", "JOBS_PART_SET_UP_SHARE": "0.25", "JOBS_PIECE_SECONDS": "45",
             "HTTP_TLS_CERTIFICATE": "/tls/crt", "HTTP_TLS_KEY": "/tls/key",
             "TRACING_LINK": "https://tempo.example/explore?trace={traceId}",
         ])
@@ -87,11 +87,13 @@ import Testing
         #expect(settings.authKeysFile == "/keys" && settings.logLevel == "debug")
         #expect(settings.trustedProxies == ["10.0.0.1", "10.0.0.2"])
         #expect(settings.replicaHeartbeatInterval == .seconds(8) && settings.partSetUpShare == 0.25)
+        #expect(settings.pieceSeconds == 45)
         func help(_ key: String) -> String? { ServerConfiguration.settings.first { $0.key == key }?.help }
         #expect(help("http.port")?.hasSuffix("(8080)") == true)
         #expect(help("results.ttl")?.hasSuffix("(600)") == true)
         #expect(help("jobs.splitSeconds")?.hasSuffix("(2)") == true)
         #expect(help("jobs.partSetUpShare")?.hasSuffix("(0.1)") == true)
+        #expect(help("jobs.pieceSeconds")?.hasSuffix("(30)") == true)
         #expect(help("store.url")?.hasSuffix("(sqlite:./primesum.sqlite)") == true)
     }
 

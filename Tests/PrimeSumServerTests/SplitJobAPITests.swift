@@ -51,6 +51,43 @@ import Testing
         }
     }
 
+    /// A prefix job [a, b) as S(b - 1) and S(a - 1), each in pieces that the workers compute
+    /// and the store joins when the job settles.
+    @Test func aPrefixJobInPiecesFinishesWithTheExactSum() async throws {
+        let store = MemoryJobStore()
+        let app = try APITests.app(store: store) {
+            $0.splitSeconds = 0.000_1
+            $0.pieceSeconds = 0.000_01
+        }
+        let range = try PrimeRange(a: 20_000_000_000, b: 300_000_000_000)
+        let engine = PrimeSumEngine(threads: 2)
+        #expect(engine.estimate(range).method == .prefix)
+        // The prefix method whole (its pieces are checked against primesieve in PrefixSumPartTests).
+        let expected = try await engine.sum(range)
+        try await app.test(.router) { client in
+            let id = try await client.execute(
+                uri: "/sumPrime", method: .post, headers: APITests.json,
+                body: ByteBuffer(string: #"{"a":"\#(range.a)","b":"\#(range.b)"}"#)
+            ) { try APITests.object($0.body)["_id"] as? String ?? "" }
+            let document = try await client.execute(uri: "/sumPrime/\(id)?wait=60", method: .get) {
+                try APITests.object($0.body)
+            }
+            #expect(document["status"] as? String == "FINISHED")
+            #expect(document["sum"] as? String == "\(expected)")
+            let parts = try await store.parts(of: try #require(UUID(uuidString: id)))
+            let count = CostModel.maximumPieces
+            #expect(parts.count == 2 * count)
+            #expect(
+                Set(parts.compactMap { $0.piece.map { "\($0)" } })
+                    == Set((0..<count).map { "\($0)/\(count)" }))
+            #expect(
+                Set(parts.map(\.b)) == [range.a, range.b] && parts.allSatisfy { $0.a == 0 && $0.sum == nil })
+            #expect(parts.allSatisfy { $0.status == .finished && $0.pieceResult != nil })
+            let counts = try #require(document["parts"] as? [String: Int])
+            #expect(counts["total"] == 2 * count && counts["finished"] == 2 * count)
+        }
+    }
+
     @Test func deleteOfASplitJobCancelsItsPartsAndStopsTheirComputations() async throws {
         let store = MemoryJobStore()
         let engine = PrimeSumEngine(threads: 1)

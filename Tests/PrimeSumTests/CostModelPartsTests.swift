@@ -3,7 +3,8 @@ import Testing
 
 @testable import PrimeSum
 
-/// `CostModel.parts(of:partSeconds:)`: the ranges a job is split into for many workers.
+/// `CostModel.parts(of:partSeconds:)` and `sumParts`: the ranges and pieces of prefix sums a job
+/// is split into for many workers.
 @Suite struct CostModelPartsTests {
     let model = CostModel(threads: 1)
 
@@ -68,19 +69,69 @@ import Testing
         #expect(model.parts(of: range, partSeconds: 2) == [range])
     }
 
+    @Test func aLongPrefixSumIsComputedInPiecesOfAboutThePieceTime() throws {
+        let x: UInt64 = 1_000_000_000_000_000_000
+        let whole = try PrimeRange(a: 0, b: x + 1)
+        let seconds = model.estimate(whole).seconds
+        func pieces(_ parts: [SumPart]) -> [PrefixSumPart] {
+            parts.compactMap { if case .prefixPiece(let piece) = $0 { piece } else { nil } }
+        }
+        let parts = model.sumParts(of: whole, partSeconds: 2, pieceSeconds: seconds / 4.5)
+        #expect(parts == (0..<4).map { .prefixPiece(try! PrefixSumPart(x: x, index: $0, of: 4)) })
+        // At most 12 pieces, however short they are asked to be.
+        #expect(
+            pieces(model.sumParts(of: whole, partSeconds: 2, pieceSeconds: 1)).count
+                == CostModel.maximumPieces)
+        // A range [a, b): S(b - 1) in pieces less S(a - 1), in pieces too when long enough.
+        let range = try PrimeRange(a: x / 2, b: x + 1)
+        let split = model.sumParts(of: range, partSeconds: 2, pieceSeconds: seconds / 4.5)
+        #expect(Set(pieces(split).map(\.x)) == [x, x / 2 - 1] && split.count == pieces(split).count)
+        // S(a - 1) too short for pieces: subtracted whole.
+        let wide = try PrimeRange(a: 1_000_000_000_000, b: x + 1)
+        let wideParts = model.sumParts(of: wide, partSeconds: 2, pieceSeconds: seconds / 4.5)
+        #expect(pieces(wideParts).count == 4)
+        #expect(
+            wideParts.filter { if case .range = $0 { true } else { false } } == [
+                .range(try PrimeRange(a: 0, b: wide.a))
+            ])
+        // Within twice the piece time, or with pieces off: as `parts(of:)` would cut it.
+        #expect(model.sumParts(of: whole, partSeconds: 2, pieceSeconds: seconds / 1.9) == [.range(whole)])
+        #expect(model.sumParts(of: whole, partSeconds: 2, pieceSeconds: 0) == [.range(whole)])
+        let sieved = try PrimeRange(a: 100_000_000_000_000, b: 100_002_000_000_000)
+        #expect(
+            model.sumParts(of: sieved, partSeconds: 0.1, pieceSeconds: 0.01)
+                == model.parts(of: sieved, partSeconds: 0.1).map(SumPart.range))
+    }
+
     @Test(arguments: [
-        (UInt64(100_000_000_000_000), UInt64(100_002_000_000_000), 0.1),  // sieve parts
-        (UInt64(10_000_000_000), UInt64(30_000_000_000), 0.000_1),  // [0, b) - [0, a)
+        (UInt64(100_000_000_000_000), UInt64(100_002_000_000_000), 0.1, 0.0),  // sieve parts
+        (UInt64(10_000_000_000), UInt64(30_000_000_000), 0.000_1, 0.0),  // [0, b) - [0, a)
+        (UInt64(10_000_000_000), UInt64(30_000_000_000), 0.000_1, 0.000_01),  // both in pieces
+        (UInt64(3), UInt64(30_000_000_000), 0.000_1, 0.000_01),  // [0, b) in pieces, less 2
     ])
-    func thePartsSumToTheRange(_ a: UInt64, _ b: UInt64, _ partSeconds: Double) async throws {
+    func thePartsSumToTheRange(_ a: UInt64, _ b: UInt64, _ partSeconds: Double, _ pieceSeconds: Double)
+        async throws
+    {
         let engine = PrimeSumEngine(threads: 2)
         let range = try PrimeRange(a: a, b: b)
-        let parts = engine.parts(of: range, partSeconds: partSeconds, maximumSetUpShare: 0.25)
+        let parts = engine.parts(
+            of: range, partSeconds: partSeconds, maximumSetUpShare: 0.25, pieceSeconds: pieceSeconds)
         #expect(parts.count > 1)
         var total = UInt128(0)
+        var pieces: [UInt64: [PrefixSumPartResult]] = [:]
         for part in parts {
-            let sum = try await engine.sum(part)
-            total = part.b <= range.a ? total &- sum : total &+ sum
+            switch part {
+            case .range(let part):
+                let sum = try await engine.sum(part)
+                total = part.b <= range.a ? total &- sum : total &+ sum
+            case .prefixPiece(let piece):
+                pieces[piece.x, default: []].append(try await engine.sum(piece))
+            }
+        }
+        #expect(pieces.isEmpty == (pieceSeconds == 0))
+        for (x, results) in pieces {
+            let sum = try PrefixSumPartResult.combine(results)
+            total = x < range.a ? total &- sum : total &+ sum
         }
         #expect(total == (try await engine.sum(range, method: .sieve)))
     }

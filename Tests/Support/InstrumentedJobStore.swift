@@ -90,8 +90,8 @@ public final class InstrumentedJobStore: JobStore {
     public func cancel(id: UUID, ttl: Duration) async throws -> Job? {
         try await base.cancel(id: id, ttl: ttl)
     }
-    public func split(_ parent: Job, into ranges: [Range<UInt64>], ttl: Duration) async throws -> Job? {
-        try await base.split(parent, into: ranges, ttl: ttl)
+    public func split(_ parent: Job, into parts: [JobPartPlan], ttl: Duration) async throws -> Job? {
+        try await base.split(parent, into: parts, ttl: ttl)
     }
     public func settle(parentID: UUID, ttl: Duration) async throws -> Job? {
         try await base.settle(parentID: parentID, ttl: ttl)
