@@ -39,17 +39,18 @@ extension CostModel {
 
     /// `parts(of:partSeconds:maximumSetUpShare:)`, with each prefix sum S(x) estimated longer
     /// than twice `pieceSeconds` computed in pieces of about that long (`PrefixSumPart`): at
-    /// most `maximumPieces`, so that the results a settling store reads and joins stay a few
-    /// megabytes even at the top of the domain (about 1.5 MB a piece there). A prefix range
-    /// [a, b) with such a sum becomes [0, b) and [0, a) in pieces, the second subtracted, however
-    /// short S(a - 1) is. `pieceSeconds` 0 keeps every prefix sum whole: each piece builds the
-    /// method's tables again, so a piece should take well over their set-up (a second or two
-    /// near 2^64).
+    /// most `maximumPieces`, so that the results a settling store reads and joins stay under
+    /// 20 MB even at the top of the domain (about 1.5 MB a piece there). A prefix range [a, b)
+    /// with such a sum becomes [0, b) and [0, a) in pieces, the second subtracted, however
+    /// short S(a - 1) is. `pieceSeconds` 0, or `partSeconds` 0, keeps every prefix sum whole.
+    /// Each piece builds the method's tables again, so a piece should take well over their
+    /// set-up (a second or two near 2^64).
     public func sumParts(
         of range: PrimeRange, partSeconds: Double, maximumSetUpShare: Double = defaultSetUpShare,
         pieceSeconds: Double
     ) -> [SumPart] {
-        let pieced = pieceSeconds > 0 && estimate(range).method == .prefix
+        // `partSeconds` 0 keeps every job whole, prefix sums too.
+        let pieced = partSeconds > 0 && pieceSeconds > 0 && estimate(range).method == .prefix
         let ranges: [PrimeRange]
         if pieced, pieceCount(range.b - 1, pieceSeconds: pieceSeconds) > 1,
             let whole = try? PrimeRange(a: 0, b: range.b),

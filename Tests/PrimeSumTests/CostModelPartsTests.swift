@@ -97,6 +97,7 @@ import Testing
         // Within twice the piece time, or with pieces off: as `parts(of:)` would cut it.
         #expect(model.sumParts(of: whole, partSeconds: 2, pieceSeconds: seconds / 1.9) == [.range(whole)])
         #expect(model.sumParts(of: whole, partSeconds: 2, pieceSeconds: 0) == [.range(whole)])
+        #expect(model.sumParts(of: whole, partSeconds: 0, pieceSeconds: 1) == [.range(whole)])
         let sieved = try PrimeRange(a: 100_000_000_000_000, b: 100_002_000_000_000)
         #expect(
             model.sumParts(of: sieved, partSeconds: 0.1, pieceSeconds: 0.01)
