@@ -10,6 +10,20 @@ import Testing
 /// A job split into parts (`jobs.splitSeconds`) through the API, on the memory store with real
 /// workers and engine: the sum, the parts in the document, parts hidden from the API, DELETE.
 @Suite struct SplitJobAPITests {
+    /// Submits [a, b) and long-polls it: its id and its document once ended (or after 60 s).
+    static func submitAndWait(_ range: PrimeRange, client: some TestClientProtocol) async throws -> (
+        String, [String: Any]
+    ) {
+        let id = try await client.execute(
+            uri: "/sumPrime", method: .post, headers: APITests.json,
+            body: ByteBuffer(string: #"{"a":"\#(range.a)","b":"\#(range.b)"}"#)
+        ) { try APITests.object($0.body)["_id"] as? String ?? "" }
+        let document = try await client.execute(uri: "/sumPrime/\(id)?wait=60", method: .get) {
+            try APITests.object($0.body)
+        }
+        return (id, document)
+    }
+
     @Test func aSplitJobFinishesWithTheExactSumAndShowsItsParts() async throws {
         let store = MemoryJobStore()
         let app = try APITests.app(store: store) {
@@ -20,13 +34,7 @@ import Testing
         let range = try PrimeRange(a: 100_000_000_000_000, b: 100_002_000_000_000)
         let expected = try await PrimeSumEngine(threads: 2).sum(range)
         try await app.test(.router) { client in
-            let id = try await client.execute(
-                uri: "/sumPrime", method: .post, headers: APITests.json,
-                body: ByteBuffer(string: #"{"a":"\#(range.a)","b":"\#(range.b)"}"#)
-            ) { try APITests.object($0.body)["_id"] as? String ?? "" }
-            let document = try await client.execute(uri: "/sumPrime/\(id)?wait=60", method: .get) {
-                try APITests.object($0.body)
-            }
+            let (id, document) = try await Self.submitAndWait(range, client: client)
             #expect(document["status"] as? String == "FINISHED")
             #expect(document["sum"] as? String == "\(expected)")
             #expect(document["progress"] as? Double == 1)
@@ -65,13 +73,7 @@ import Testing
         // The prefix method whole (its pieces are checked against primesieve in PrefixSumPartTests).
         let expected = try await engine.sum(range)
         try await app.test(.router) { client in
-            let id = try await client.execute(
-                uri: "/sumPrime", method: .post, headers: APITests.json,
-                body: ByteBuffer(string: #"{"a":"\#(range.a)","b":"\#(range.b)"}"#)
-            ) { try APITests.object($0.body)["_id"] as? String ?? "" }
-            let document = try await client.execute(uri: "/sumPrime/\(id)?wait=60", method: .get) {
-                try APITests.object($0.body)
-            }
+            let (id, document) = try await Self.submitAndWait(range, client: client)
             #expect(document["status"] as? String == "FINISHED")
             #expect(document["sum"] as? String == "\(expected)")
             let parts = try await store.parts(of: try #require(UUID(uuidString: id)))
