@@ -180,10 +180,8 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
     /// Samples the server's clock into `clock`.
     @Sendable private func synchronizeClock() async throws {
         try await clock.sample(resolution: 1e-6) {
-            var microseconds: Int64 = 0
-            for try await value in try await client.query(
-                "SELECT (extract(epoch from clock_timestamp()) * 1000000)::bigint", logger: logger
-            ).decode(Int64.self) { microseconds = value }
+            let now = try await rows("SELECT (extract(epoch from clock_timestamp()) * 1000000)::bigint")
+            let microseconds = try now.first?.decode(Int64.self) ?? 0
             return Date(timeIntervalSince1970: Double(microseconds) / 1e6)
         }
     }
@@ -234,7 +232,9 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
     }
 
     public func job(id: UUID) async throws -> Job? {
-        try await ready { [self] in try await fetchOne("SELECT * FROM jobs WHERE id = \(id)") }
+        try await ready { [self] in
+            try await rows("SELECT * FROM jobs WHERE id = \(id)").first.map(Self.job)
+        }
     }
 
     public func claim(for workers: [String], lease: Duration, parts: Int) async throws -> [Job] {
@@ -282,9 +282,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
                 FROM chosen WHERE jobs.id = chosen.id
                 RETURNING jobs.*
                 """
-            return try await client.query(query, logger: logger).collect().map(Self.job).sorted {
-                $0.createdAt < $1.createdAt
-            }
+            return try await rows(query).map(Self.job).sorted { $0.createdAt < $1.createdAt }
         }
     }
 
@@ -331,8 +329,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
         guard !renewals.isEmpty else { return [] }
         return try await ready { [self] in
             let leaseMilliseconds = Int64(saturating: lease.timeInterval * 1000)
-            var renewed = Set<UUID>()
-            for try await id in try await client.query(
+            let renewed = try await rows(
                 """
                 UPDATE jobs SET progress = renewal.progress,
                     lease_expires_at = \(unescaped: Self.serverMilliseconds) + \(leaseMilliseconds)
@@ -342,8 +339,8 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
                 WHERE jobs.id = renewal.id AND jobs.status = 'IN_PROGRESS' AND jobs.lease_owner = renewal.owner
                     AND jobs.attempts = renewal.attempt
                 RETURNING jobs.id
-                """, logger: logger
-            ).decode(UUID.self) { renewed.insert(id) }
+                """
+            ).map { try $0.decode(UUID.self) }
             return Set(renewals.map(\.lease.id)).subtracting(renewed)
         }
     }
@@ -362,10 +359,7 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
 
     public func parts(of parent: UUID) async throws -> [Job] {
         try await ready { [self] in
-            try await client.query(
-                "SELECT * FROM jobs WHERE parent_id = \(parent.uuidString)", logger: logger
-            )
-            .collect().map(Self.job)
+            try await rows("SELECT * FROM jobs WHERE parent_id = \(parent.uuidString)").map(Self.job)
         }
     }
 
@@ -431,28 +425,21 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
 
     public func queuedCount() async throws -> Int {
         try await ready { [self] in
-            var count = 0
-            for try await value in try await client.query(
-                "SELECT count(*) FROM jobs WHERE status = 'QUEUED'", logger: logger
-            ).decode(Int.self) { count = value }
-            return count
+            try await rows("SELECT count(*) FROM jobs WHERE status = 'QUEUED'").first?.decode(Int.self) ?? 0
         }
     }
 
     public func oldestQueuedAt() async throws -> Date? {
         try await ready { [self] in
-            var oldest: Int64?
-            for try await value in try await client.query(
-                "SELECT min(created_at) FROM jobs WHERE status = 'QUEUED'", logger: logger
-            ).decode(Int64?.self) { oldest = value }
-            return oldest.map(Date.init(epochMilliseconds:))
+            let oldest = try await rows("SELECT min(created_at) FROM jobs WHERE status = 'QUEUED'")
+            return try oldest.first?.decode(Int64?.self).map(Date.init(epochMilliseconds:))
         }
     }
 
     public func ping() async throws {
         do {
             try await ready(within: .seconds(2)) { [self] in
-                _ = try await client.query("SELECT 1", logger: logger).collect()
+                _ = try await rows("SELECT 1")
             }
         } catch let error as JobStoreError where !error.isConfigurationError {
             // The pool retries a connection that fails without telling the query that waits for
@@ -486,11 +473,9 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
 
     public func heartbeats(now: Date) async throws -> [String] {
         try await ready { [self] in
-            var documents: [String] = []
-            for try await document in try await client.query(
-                "SELECT document FROM heartbeats WHERE until > \(now.epochMilliseconds)", logger: logger
-            ).decode(String.self) { documents.append(document) }
-            return documents
+            try await rows("SELECT document FROM heartbeats WHERE until > \(now.epochMilliseconds)").map {
+                try $0.decode(String.self)
+            }
         }
     }
 
@@ -646,18 +631,42 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
     /// own CommandComplete is sent only after the commit. When its answer is lost the write
     /// may still have landed, which callers treat like any unavailable store: the API answers
     /// 503 and an `Idempotency-Key` retry finds the job.
-    private func committed<T>(_ body: (PostgresConnection) async throws -> T) async throws -> sending T {
+    private func committed<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await Self.committed(client: client, logger: logger, body)
     }
 
-    private static func committed<T>(
+    private static func committed<T: Sendable>(
         client: PostgresClient, logger: Logger, _ body: (PostgresConnection) async throws -> T
-    ) async throws -> sending T {
-        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+    ) async throws -> T {
+        try await leased(client) { connection in
+            try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+        }
     }
 
-    private func fetchOne(_ query: PostgresQuery) async throws -> Job? {
-        try await client.query(query, logger: logger).collect().first.map(Self.job)
+    /// The rows of one autocommitted statement.
+    private func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await Self.leased(client) { [logger] connection in
+            try await connection.query(query, logger: logger).collect()
+        }
+    }
+
+    /// Runs `body` on a connection of the pool, closing the connection should the operation be
+    /// cancelled (it passed its deadline, see `ready`). postgres-nio cannot cancel a query in
+    /// flight: a connection whose packets stopped (a partition drops them) stays leased to its
+    /// query until TCP retransmits, up to 13 s after the network healed, and once every
+    /// connection of the pool is held so, the pool opens no other. Closed, the connection fails
+    /// its query at once and the pool opens a new one.
+    private static func leased<T: Sendable>(
+        _ client: PostgresClient, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await client.withConnection { connection in
+            try await withTaskCancellationHandler {
+                try await body(connection)
+            } onCancel: {
+                // The future's close, not the async one: a cancellation handler cannot wait.
+                _ = connection.close() as EventLoopFuture<Void>
+            }
+        }
     }
 
     /// Writes every column of `job` when the stored version is `job.version`; the new job
