@@ -55,7 +55,11 @@ extension Job {
         do {
             parent.finish(sum: try sum(of: finished), now: now, ttl: ttl)
         } catch {
-            parent.fail(JobFailure(code: "pieces_disagree", message: "\(error)"), now: now, ttl: ttl)
+            parent.fail(
+                JobFailure(
+                    code: "pieces_disagree",
+                    message: "the pieces of a prefix sum of this job do not join: \(error)"),
+                now: now, ttl: ttl)
         }
         return parent
     }
