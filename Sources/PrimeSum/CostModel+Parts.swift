@@ -16,7 +16,16 @@ extension CostModel {
         of range: PrimeRange, partSeconds: Double, maximumSetUpShare: Double = defaultSetUpShare
     ) -> [PrimeRange] {
         guard partSeconds > 0 else { return [range] }
-        let estimate = estimate(range)
+        return parts(
+            of: range, estimate: estimate(range), partSeconds: partSeconds,
+            maximumSetUpShare: maximumSetUpShare)
+    }
+
+    /// `parts(of:partSeconds:maximumSetUpShare:)` for a range already estimated: a worker
+    /// asks for the parts of every job it claims, tiny ones too, so the estimate is made once.
+    private func parts(
+        of range: PrimeRange, estimate: CostEstimate, partSeconds: Double, maximumSetUpShare: Double
+    ) -> [PrimeRange] {
         guard estimate.seconds > partSeconds else { return [range] }
         switch estimate.method {
         case .prefix:
@@ -50,7 +59,9 @@ extension CostModel {
         pieceSeconds: Double
     ) -> [SumPart] {
         // `partSeconds` 0 keeps every job whole, prefix sums too.
-        let pieced = partSeconds > 0 && pieceSeconds > 0 && estimate(range).method == .prefix
+        guard partSeconds > 0 else { return [.range(range)] }
+        let estimate = estimate(range)
+        let pieced = pieceSeconds > 0 && estimate.method == .prefix
         let ranges: [PrimeRange]
         if pieced, pieceCount(range.b - 1, pieceSeconds: pieceSeconds) > 1,
             let whole = try? PrimeRange(a: 0, b: range.b),
@@ -58,7 +69,8 @@ extension CostModel {
         {
             ranges = range.a > 1 ? [whole, below] : [whole]
         } else {
-            ranges = parts(of: range, partSeconds: partSeconds, maximumSetUpShare: maximumSetUpShare)
+            ranges = parts(
+                of: range, estimate: estimate, partSeconds: partSeconds, maximumSetUpShare: maximumSetUpShare)
         }
         return ranges.flatMap { part -> [SumPart] in
             let count = pieced && part.a <= 1 ? pieceCount(part.b - 1, pieceSeconds: pieceSeconds) : 1
