@@ -39,6 +39,16 @@ struct CouchDBJobDocument: Codable, Sendable, Equatable {
     /// CouchDB's 8 MB documents.
     var pieceResult: String?
 
+    /// Every field, for a Mango query that names the ones it returns.
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case _id, _rev, type, status, a, b, sum, progress, createdAt, startedAt, finishedAt, expiresAt
+        case attempts, errorCode, errorMessage, version, leaseOwner, leaseExpiresAt, idempotencyKey
+        case owner, parentId, partCount, worker, traceContext, piece, pieceResult
+    }
+
+    /// The fields a query returns to leave the pieces' results out (`JobPartState`).
+    static let fieldsWithoutPieceResult = CodingKeys.allCases.filter { $0 != .pieceResult }.map(\.rawValue)
+
     init(_ job: Job, revision: String?) {
         let record = JobRecord(job)
         _id = record.id.uuidString

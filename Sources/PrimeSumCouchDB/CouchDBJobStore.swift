@@ -392,12 +392,22 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, CleanerLeaseStore, H
     }
 
     public func parts(of parent: UUID) async throws -> [Job] {
-        try await partDocuments(of: parent.uuidString).map { try $0.job() }
+        try await partDocuments(of: parent.uuidString, withPieceResults: true).map { try $0.job() }
     }
 
-    private func partDocuments(of parent: String) async throws -> [CouchDBJobDocument] {
+    public func partStates(of parent: UUID) async throws -> [JobPartState] {
+        try await partDocuments(of: parent.uuidString, withPieceResults: false).map {
+            JobPartState(try $0.job())
+        }
+    }
+
+    /// The parts' documents; without the pieces' results (megabytes near 2^64) unless asked.
+    private func partDocuments(of parent: String, withPieceResults: Bool) async throws -> [CouchDBJobDocument]
+    {
         try await find(
-            ["type": "job", "parentId": .string(parent)], index: "parts", limit: Self.maximumParts)
+            ["type": "job", "parentId": .string(parent)], index: "parts",
+            fields: withPieceResults ? nil : CouchDBJobDocument.fieldsWithoutPieceResult,
+            limit: Self.maximumParts)
     }
 
     /// More than any split makes (a Mango query returns 25 documents unless told).
@@ -448,7 +458,7 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, CleanerLeaseStore, H
             // Parts go with their parent, whatever their own expiry.
             var expired = parents
             for parent in parents where (parent.partCount ?? 0) > 0 {
-                expired += try await partDocuments(of: parent._id)
+                expired += try await partDocuments(of: parent._id, withPieceResults: false)
             }
             var tombstones = expired.map { Tombstone(_id: $0._id, _rev: $0._rev) }
             let expiredIDs = Set(expired.map(\._id))
@@ -589,15 +599,16 @@ public final class CouchDBJobStore: CompareAndSwapJobStore, CleanerLeaseStore, H
         return JobRecord.stored(next)
     }
 
-    private func find(_ selector: JSONValue, index: String, sort: String? = nil, limit: Int) async throws
-        -> [CouchDBJobDocument]
-    {
+    private func find(
+        _ selector: JSONValue, index: String, sort: String? = nil, fields: [String]? = nil, limit: Int
+    ) async throws -> [CouchDBJobDocument] {
         let http = try ready()
         var query: [String: JSONValue] = [
             "selector": selector, "limit": .integer(Int64(limit)),
             "use_index": ["primesum-mango", .string(index)],
         ]
         if let sort { query["sort"] = [[sort: "asc"]] }
+        if let fields { query["fields"] = .array(fields.map(JSONValue.string)) }
         return try await http.send(.POST, http.databasePath("_find"), json: JSONValue.object(query))
             .decode(Found.self).docs
     }

@@ -92,7 +92,7 @@ extension CompareAndSwapJobStore {
     /// Cancels every part of `parentID` that has not ended; a running part's worker is refused
     /// at its next renewal and stops computing.
     private func cancelParts(of parentID: UUID, ttl: Duration) async throws {
-        for part in try await parts(of: parentID) where !part.status.isTerminal {
+        for part in try await partStates(of: parentID) where !part.status.isTerminal {
             _ = try await change(part.id) { job in
                 guard !job.status.isTerminal else { return nil }
                 var next = job

@@ -40,6 +40,13 @@ public struct JobRecord: Sendable, Equatable {
         "piece_result",
     ]
 
+    /// `columns` as a select list with NULL for `piece_result`: a job's parts as its document
+    /// counts them (`JobPartState`), without the pieces' results.
+    public static let selectListWithoutPieceResult = columns.map {
+        $0 == "piece_result" ? "NULL AS \($0)" : $0
+    }
+    .joined(separator: ", ")
+
     /// A field as a database binds it.
     public enum Value: Sendable, Equatable {
         case uuid(UUID)

@@ -69,6 +69,10 @@ public protocol JobStore: Sendable {
     /// The parts of the job `parent`, in any order (none for a job that was not split).
     func parts(of parent: UUID) async throws -> [Job]
 
+    /// Where each part of the job `parent` stands (`JobPartState`), in any order: `parts(of:)`
+    /// without what only a settlement reads, for the parent's document and its cancellation.
+    func partStates(of parent: UUID) async throws -> [JobPartState]
+
     /// Returns IN_PROGRESS jobs whose lease lapsed before `now` to QUEUED, or FAILED once they
     /// have been attempted `maxAttempts` times (`Job.requeueAfterLapse`; a split parent is
     /// only given its next settlement check). Returns the jobs it moved, as stored.

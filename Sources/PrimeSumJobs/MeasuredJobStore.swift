@@ -16,7 +16,7 @@ public struct MeasuredJobStore<Base: JobStore>: JobStore {
         let operations = [
             "submit", "get", "claim", "complete", "renewLeases", "cancel",
             "split",
-            "settle", "parts", "requeueLapsed",
+            "settle", "parts", "partStates", "requeueLapsed",
             "deleteExpired",
             "cleanerLease", "queuedCount", "oldestQueuedAt", "ping", "recordHeartbeat", "heartbeats",
         ]
@@ -81,6 +81,10 @@ public struct MeasuredJobStore<Base: JobStore>: JobStore {
 
     public func parts(of parent: UUID) async throws -> [Job] {
         try await measure("parts") { try await base.parts(of: parent) }
+    }
+
+    public func partStates(of parent: UUID) async throws -> [JobPartState] {
+        try await measure("partStates") { try await base.partStates(of: parent) }
     }
 
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {

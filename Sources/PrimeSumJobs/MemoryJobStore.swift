@@ -201,6 +201,10 @@ public final class MemoryJobStore: CompareAndSwapJobStore, CleanerLeaseStore, He
         state.withLock { state in (state.partsByParent[parent] ?? []).compactMap { state.jobs[$0] } }
     }
 
+    public func partStates(of parent: UUID) async throws -> [JobPartState] {
+        try await parts(of: parent).map(JobPartState.init)
+    }
+
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         let moved = state.withLock { state -> [Job] in
             let lapsed = state.running.compactMap { state.jobs[$0] }.filter {

@@ -363,6 +363,14 @@ public final class PostgresJobStore: CompareAndSwapJobStore, CleanerLeaseStore, 
         }
     }
 
+    public func partStates(of parent: UUID) async throws -> [JobPartState] {
+        try await ready { [self] in
+            try await rows(
+                "SELECT \(unescaped: JobRecord.selectListWithoutPieceResult) FROM jobs WHERE parent_id = \(parent.uuidString)"
+            ).map { JobPartState(try Self.job($0)) }
+        }
+    }
+
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         try await ready { [self] in
             try await committed { connection in

@@ -289,9 +289,18 @@ public final class RedisJobStore: CompareAndSwapJobStore, CleanerLeaseStore, Hea
     ]
 
     public func parts(of parent: UUID) async throws -> [Job] {
+        try await parts(of: parent, withPieceResults: true)
+    }
+
+    public func partStates(of parent: UUID) async throws -> [JobPartState] {
+        try await parts(of: parent, withPieceResults: false).map(JobPartState.init)
+    }
+
+    private func parts(of parent: UUID, withPieceResults: Bool) async throws -> [Job] {
         try await access {
             let reply = try await evaluate(
-                .parts, keys: [keys.parts(parent)], arguments: [keys.prefix + "job:"])
+                .parts, keys: [keys.parts(parent)],
+                arguments: [keys.prefix + "job:", withPieceResults ? "1" : "0"])
             return try (reply.array ?? []).compactMap(Self.job)
         }
     }

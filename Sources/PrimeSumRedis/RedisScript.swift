@@ -22,6 +22,10 @@ enum RedisScript: CaseIterable, Sendable {
 
     /// `HMGET`'s field list, for scripts that return a job.
     private static let columns = JobRecord.columns.map { "'\($0)'" }.joined(separator: ", ")
+    /// `columns` without `piece_result`, and the place (Lua's, from 1) where its nil goes back.
+    private static let columnsWithoutPieceResult = JobRecord.columns.filter { $0 != "piece_result" }
+        .map { "'\($0)'" }.joined(separator: ", ")
+    private static let pieceResultPlace = (JobRecord.columns.firstIndex(of: "piece_result") ?? 0) + 1
 
     /// `JobStore.submit` in one step. KEYS: job, the job's queue (`RedisKeys.queue(of:)`), leases, expiry, result[, idempotency[,
     /// the parent's parts]]. ARGV: id, created at (the queue score), channel, the writer's tag,
@@ -210,11 +214,18 @@ enum RedisScript: CaseIterable, Sendable {
         return jobs
         """
 
-    /// KEYS: a job's parts. ARGV: job key prefix. Each part's fields.
+    /// KEYS: a job's parts. ARGV: job key prefix, 1 to read the pieces' results (0 leaves them
+    /// nil). Each part's fields.
     private static let partsSource = """
         local parts = {}
         for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-          local fields = redis.call('HMGET', ARGV[1] .. member, \(columns))
+          local fields
+          if ARGV[2] == '1' then
+            fields = redis.call('HMGET', ARGV[1] .. member, \(columns))
+          else
+            fields = redis.call('HMGET', ARGV[1] .. member, \(columnsWithoutPieceResult))
+            table.insert(fields, \(pieceResultPlace), false)
+          end
           if fields[1] then parts[#parts + 1] = fields end
         end
         return parts

@@ -227,6 +227,16 @@ public final class SQLiteJobStore: CompareAndSwapJobStore, CleanerLeaseStore, He
         try read { db in try Self.parts(db, of: parent) }
     }
 
+    public func partStates(of parent: UUID) async throws -> [JobPartState] {
+        try read { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT \(JobRecord.selectListWithoutPieceResult) FROM jobs WHERE parent_id = ?"),
+                arguments: [parent.uuidString]
+            ).map { JobPartState(try Self.job($0)) }
+        }
+    }
+
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         let moved = try await write { db -> [Job] in
             let lapsed = try Row.fetchAll(

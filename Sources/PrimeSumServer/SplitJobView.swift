@@ -21,7 +21,7 @@ struct SplitJobView: Sendable {
     private func view(of job: Job) async throws -> (parts: JobDocument.Parts?, progress: Double?) {
         guard job.partCount > 0 else { return (nil, nil) }
         let (store, id) = (store, job.id)
-        let parts = try await StoreDeadline.run { try await store.parts(of: id) }
+        let parts = try await StoreDeadline.run { try await store.partStates(of: id) }
         let counts = JobDocument.Parts(
             total: job.partCount, finished: parts.count { $0.status == .finished },
             running: parts.count { $0.status == .inProgress }, attempts: parts.reduce(0) { $0 + $1.attempts })
@@ -29,13 +29,15 @@ struct SplitJobView: Sendable {
     }
 
     /// The estimated work of the finished parts and the finished share of the running ones,
-    /// over the estimated work of all.
-    private func progress(of parts: [Job]) -> Double {
+    /// over the estimated work of all; a piece weighs its share of its prefix sum.
+    private func progress(of parts: [JobPartState]) -> Double {
         var done = 0.0
         var total = 0.0
         for part in parts {
-            guard let range = try? PrimeRange(a: part.a, b: part.b) else { continue }
-            let weight = max(engine.estimate(range).seconds, 1e-9)
+            guard let range = try? PrimeRange(a: part.range.lowerBound, b: part.range.upperBound) else {
+                continue
+            }
+            let weight = max(engine.estimate(range).seconds / Double(part.piece?.count ?? 1), 1e-9)
             total += weight
             switch part.status {
             case .finished: done += weight

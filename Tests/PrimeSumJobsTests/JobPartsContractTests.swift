@@ -254,6 +254,36 @@ import Testing
                 && failed.failure?.message.contains("y =") == true)
     }
 
+    /// What a document counts, read without the pieces' results: a finished piece (its result
+    /// 100 KB), a running one with its progress, a queued one, each as `parts(of:)` has it.
+    @Test(arguments: Backend.contract)
+    func partStatesAreThePartsWithoutThePiecesResults(_ backend: Backend) async throws {
+        let (store, parent) = try await claimedParent(on: backend)
+        let plans = (0..<3).map { JobPartPlan(0..<21_000, piece: JobPiece(index: $0, count: 3)) }
+        _ = try #require(try await store.split(parent, into: plans, ttl: ttl))
+        let result = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let finished = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
+        _ = try await store.complete([Completion(finished, .finishedPiece(result))], ttl: ttl)
+        let running = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
+        #expect(
+            try await store.renewLeases([LeaseRenewal(running.lease!, progress: 0.25)], lease: ttl).isEmpty)
+
+        let parts = try await store.parts(of: parent.id)
+        #expect(parts.first { $0.id == finished.id }?.pieceResult == result)
+        func ordered(_ states: [JobPartState]) -> [JobPartState] {
+            states.sorted { ($0.piece?.index ?? -1) < ($1.piece?.index ?? -1) }
+        }
+        let states = ordered(try await store.partStates(of: parent.id))
+        #expect(states.count == 3 && states == ordered(parts.map(JobPartState.init)))
+        #expect(states.allSatisfy { $0.range == 0..<21_000 })
+        #expect(states.first { $0.piece?.index == finished.piece?.index }?.status == .finished)
+        #expect(states.count { $0.status == .queued && $0.attempts == 0 } == 1)
+        let runningState = states.first { $0.piece?.index == running.piece?.index }
+        #expect(
+            runningState?.status == .inProgress && runningState?.progress == 0.25
+                && runningState?.attempts == 1)
+    }
+
     @Test(arguments: Backend.contract)
     func aFailedPartFailsTheParentAndCancelsTheOthers(_ backend: Backend) async throws {
         let (store, parent) = try await claimedParent(on: backend)

@@ -97,6 +97,9 @@ public final class InstrumentedJobStore: JobStore {
         try await base.settle(parentID: parentID, ttl: ttl)
     }
     public func parts(of parent: UUID) async throws -> [Job] { try await base.parts(of: parent) }
+    public func partStates(of parent: UUID) async throws -> [JobPartState] {
+        try await base.partStates(of: parent)
+    }
     public func requeueLapsed(now: Date, maxAttempts: Int) async throws -> [Job] {
         try await base.requeueLapsed(now: now, maxAttempts: maxAttempts)
     }
