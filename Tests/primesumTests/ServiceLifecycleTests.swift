@@ -72,7 +72,7 @@ import Testing
     static func expectAllFinished(_ jobs: [(String, PrimeRange)], on server: ServerProcess) async throws {
         let client = PrimeSumClient(baseURL: server.baseURL)
         let engine = PrimeSumEngine(threads: 1)
-        var wrong = 0
+        var wrong: [String] = []
         func read(_ id: String, wait: Int? = nil) async throws -> JobDocument {
             do {
                 return try await client.job(id: id, wait: wait).job
@@ -91,9 +91,16 @@ import Testing
                 job = try await read(id, wait: 30)
             }
             let expected = try await engine.sum(range)
-            if job.status != "FINISHED" || job.sum != "\(expected)" { wrong += 1 }
+            if job.status != "FINISHED" || job.sum != "\(expected)" {
+                wrong.append(
+                    "\(id) [\(range.a), \(range.b)): \(job.status) with \(job.sum ?? "no sum"), not \(expected)"
+                )
+            }
         }
-        #expect(wrong == 0, "\(wrong) of \(jobs.count) jobs did not finish with the right sum")
+        // Each says which job and how: still running after two minutes, or a wrong sum.
+        #expect(
+            wrong.isEmpty,
+            "\(wrong.count) of \(jobs.count) jobs did not finish with the right sum: \(wrong.prefix(5))")
     }
 
     @Test func aKilledServerLosesNoAcceptedJob() async throws {
