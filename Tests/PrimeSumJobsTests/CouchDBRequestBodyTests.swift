@@ -16,4 +16,14 @@ import Testing
             String(decoding: try CouchDBHTTP.encode(body), as: UTF8.self)
                 == #"{"fields":["createdAt"],"partial_filter_selector":{"# + sorted + "}}")
     }
+
+    /// A job document names its fields (`CodingKeys`, which Mango's field lists use): one left
+    /// out would be neither written nor read, and the job would come back without it.
+    @Test func aJobDocumentKeepsEveryField() throws {
+        let job = JobRecordTests.edgeJob()
+        let document = CouchDBJobDocument(job, revision: "1-a")
+        let read = try JSONDecoder().decode(CouchDBJobDocument.self, from: try CouchDBHTTP.encode(document))
+        #expect(read == document)
+        #expect(try read.job() == job)
+    }
 }

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct JobRecordTests {
     /// A job with every field set, each at an edge of its type.
-    private static func edgeJob() -> Job {
+    static func edgeJob() -> Job {
         var job = Job(
             a: UInt64.max - 1, b: UInt64.max, createdAt: Date(epochMilliseconds: 1_800_000_000_123),
             expiresAt: Date(epochMilliseconds: 1_800_000_600_000), idempotencyKey: "key", owner: "team",
