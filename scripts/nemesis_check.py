@@ -95,12 +95,15 @@ def check(records):
 
     recoveries = defaultdict(list)
     takeovers = []
+    hit_again = 0
     for fault in faults:
         if fault.get("recovered") is None:
             anomalies["not_recovered"].append(f"{fault['name']} {fault.get('target', '')} at {fault['start']:.1f}")
         else:
             recoveries[fault["name"]].append(fault["recovered"] - fault["heal"])
-        takeovers += taken_over(fault, jobs, ops)
+        delays, again = taken_over(fault, faults, jobs, ops)
+        takeovers += delays
+        hit_again += again
 
     figures = {
         "jobs": len(jobs),
@@ -109,6 +112,7 @@ def check(records):
         "recovery_seconds": {name: round(max(times), 2) for name, times in sorted(recoveries.items())},
         "faults": len(faults),
         "takeover_seconds": round(max(takeovers), 2) if takeovers else None,
+        "takeovers_hit_again": hit_again,
         "fenced": sum(len(f.get("detail", {}).get("fenced", [])) for f in faults),
         "cut_off": cut_off,
     }
@@ -172,23 +176,35 @@ def check_job(key, job, seen, anomalies):
     return status
 
 
-def taken_over(fault, jobs, ops):
-    """Seconds from the fault to the new start of each job its target lost to another worker.
+def taken_over(fault, faults, jobs, ops):
+    """(seconds from the fault to the next start of each job its target lost to another worker,
+    how many of its jobs were hit again before that start was seen).
 
-    The fault's `fenced` lists the jobs (or parts) whose late writes the target had refused;
-    a job the client cancelled is no takeover, and a part has no document of its own."""
+    The fault's `fenced` lists the jobs (or parts) whose late writes the target had refused. A
+    job's next start is the first `startedAt` after the fault in any answer about it. Where
+    another fault began before that start, the job may have been taken over at once and lost
+    again (its new worker killed or paused, its completion cut off): the delay measures both
+    faults, so it is counted apart, not as a takeover. A job the client cancelled is no
+    takeover, and a part has no document of its own."""
     delays = []
+    hit_again = 0
     lost = set(fault.get("detail", {}).get("fenced", []))
+    later = [f["start"] for f in faults if f["start"] > fault["start"]]
     for key, job in jobs.items():
         if job.get("delete"):
             continue
         documents = [o["doc"] for o in ops[key] if o["code"] == 200 and o["doc"]]
         if not documents or documents[-1]["id"] not in lost or documents[-1]["status"] != "FINISHED":
             continue
-        started = documents[-1].get("startedAt")
-        if started is not None and started > fault["start"]:
+        starts = [d["startedAt"] for d in documents if (d.get("startedAt") or 0) > fault["start"]]
+        if not starts:
+            continue
+        started = min(starts)
+        if any(start < started for start in later):
+            hit_again += 1
+        else:
             delays.append(started - fault["start"])
-    return delays
+    return delays, hit_again
 
 
 def summary(anomalies, figures, run):
@@ -199,6 +215,7 @@ def summary(anomalies, figures, run):
     return (f"nemesis {outcome} store={run.get('store')} seed={run.get('seed')} jobs={figures['jobs']} "
             f"outcomes={json.dumps(figures['outcomes'], separators=(',', ':'))} {counts} "
             f"faults={figures['faults']} recovery={recoveries or '-'} takeover={takeover} "
+            f"takeovers_hit_again={figures['takeovers_hit_again']} "
             f"fenced={figures['fenced']} cut_off_504={figures['cut_off']} codes={json.dumps(figures['codes'], separators=(',', ':'))}")
 
 

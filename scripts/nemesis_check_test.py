@@ -165,6 +165,32 @@ class CheckerTests(unittest.TestCase):
         self.assertEqual(figures["takeover_seconds"], 6.0)
         self.assertEqual(figures["fenced"], 1)
 
+    def test_the_first_start_seen_after_the_fault_is_its_takeover(self):
+        pause = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
+                 "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
+        kill = {"type": "fault", "name": "kill", "target": "replica-2", "start": 18, "heal": 19, "recovered": 19.5,
+                "detail": {}}
+        records = history(op(0, 202, document("QUEUED"), "submit"),
+                          op(16, 200, document("IN_PROGRESS", attempts=2, startedAt=15.0)),
+                          op(30, 200, document("FINISHED", sum="17", attempts=3, startedAt=25.0)),
+                          faults=[pause, kill])
+        figures = check(records)[1]
+        self.assertEqual(figures["takeover_seconds"], 5.0)
+        self.assertEqual(figures["takeovers_hit_again"], 0)
+
+    def test_a_job_hit_again_before_its_takeover_was_seen_is_counted_apart(self):
+        pause = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
+                 "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
+        restart = {"type": "fault", "name": "store-restart", "target": "store", "start": 14, "heal": 20,
+                   "recovered": 21, "detail": {}}
+        records = history(op(0, 202, document("QUEUED"), "submit"),
+                          op(30, 200, document("FINISHED", sum="17", attempts=3, startedAt=25.0)),
+                          faults=[pause, restart])
+        anomalies, figures = check(records)
+        self.assertEqual(anomalies, {})
+        self.assertIsNone(figures["takeover_seconds"])
+        self.assertEqual(figures["takeovers_hit_again"], 1)
+
     def test_a_job_the_client_cancelled_is_no_takeover(self):
         fault = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
                  "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
