@@ -115,21 +115,26 @@ struct LeafSieve: ~Copyable {
 
     /// Clears the multiples of `prime` from `next` (at or above low) up to the segment's end,
     /// and leaves `next` at the first one past it.
+    ///
+    /// Branch-free, with wrapping arithmetic: whether a multiple is still set is as likely as
+    /// not, and the mispredicted branch and the overflow checks were most of its cost (`perf`
+    /// on S(1e15)). A multiple already cleared removes 0. Nothing wraps: multiples stay below
+    /// the segment's end plus 6 p, far from 2^64.
     mutating func crossOff(_ prime: UInt64, next: inout Multiple) {
-        let end = low + 2 * UInt64(bitCount)
+        let end = low &+ 2 &* UInt64(bitCount)
+        let twicePrime = 2 &* prime
         var multiple = next.value
         var index = next.wheelIndex
         while multiple < end {
-            let bit = Int((multiple - low) >> 1)
-            let mask: UInt64 = 1 << UInt64(bit & 63)
-            if words[bit >> 6] & mask != 0 {
-                words[bit >> 6] &= ~mask
-                let removed = 1 << Self.countShift | UInt64(bit)
-                counters[bit >> Self.blockShift] &-= removed
-                total &-= removed
-            }
-            multiple += (Self.halfGaps >> UInt64(2 * index) & 3) * 2 * prime
-            index = (index + 1) & 7
+            let bit = (multiple &- low) &>> 1
+            let word = Int(truncatingIfNeeded: bit &>> 6)
+            let wasSet = words[word] &>> (bit & 63) & 1
+            words[word] &= ~(1 &<< (bit & 63))
+            let removed = (1 &<< Self.countShift | bit) &* wasSet
+            counters[Int(truncatingIfNeeded: bit &>> UInt64(Self.blockShift))] &-= removed
+            total &-= removed
+            multiple &+= (Self.halfGaps &>> UInt64(truncatingIfNeeded: 2 &* index) & 3) &* twicePrime
+            index = (index &+ 1) & 7
         }
         next = Multiple(value: multiple, wheelIndex: index)
     }
