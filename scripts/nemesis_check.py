@@ -182,10 +182,11 @@ def taken_over(fault, faults, jobs, ops):
 
     The fault's `fenced` lists the jobs (or parts) whose late writes the target had refused. A
     job's next start is the first `startedAt` after the fault in any answer about it. Where
-    another fault began before that start, the job may have been taken over at once and lost
-    again (its new worker killed or paused, its completion cut off): the delay measures both
-    faults, so it is counted apart, not as a takeover. A job the client cancelled is no
-    takeover, and a part has no document of its own."""
+    that start's attempt is not the one after the target's, and another fault began before
+    it, the job was taken over unseen and lost again (its new worker killed or paused, its
+    completion cut off): the delay measures both faults, so it is counted apart, not as a
+    takeover. A job the client cancelled is no takeover, and a part has no document of its
+    own."""
     delays = []
     hit_again = 0
     lost = set(fault.get("detail", {}).get("fenced", []))
@@ -196,11 +197,15 @@ def taken_over(fault, faults, jobs, ops):
         documents = [o["doc"] for o in ops[key] if o["code"] == 200 and o["doc"]]
         if not documents or documents[-1]["id"] not in lost or documents[-1]["status"] != "FINISHED":
             continue
-        starts = [d["startedAt"] for d in documents if (d.get("startedAt") or 0) > fault["start"]]
-        if not starts:
+        after = [d for d in documents if (d.get("startedAt") or 0) > fault["start"]]
+        if not after:
             continue
-        started = min(starts)
-        if any(start < started for start in later):
+        first = min(after, key=lambda d: d["startedAt"])
+        started = first["startedAt"]
+        # The target held at least the first attempt; answers before the fault may show a later one.
+        held = max([1] + [o["doc"]["attempts"] for o in ops[key]
+                          if o["code"] == 200 and o["doc"] and o["received"] < fault["start"]])
+        if first["attempts"] > held + 1 and any(start < started for start in later):
             hit_again += 1
         else:
             delays.append(started - fault["start"])

@@ -191,6 +191,18 @@ class CheckerTests(unittest.TestCase):
         self.assertIsNone(figures["takeover_seconds"])
         self.assertEqual(figures["takeovers_hit_again"], 1)
 
+    def test_a_slow_takeover_is_no_hit_again_for_a_fault_that_came_meanwhile(self):
+        pause = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
+                 "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
+        kill = {"type": "fault", "name": "kill", "target": "replica-2", "start": 19, "heal": 20, "recovered": 20.5,
+                "detail": {}}
+        records = history(op(0, 202, document("QUEUED"), "submit"),
+                          op(30, 200, document("FINISHED", sum="17", attempts=2, startedAt=25.0)),
+                          faults=[pause, kill])
+        figures = check(records)[1]
+        self.assertEqual(figures["takeover_seconds"], 15.0)
+        self.assertEqual(figures["takeovers_hit_again"], 0)
+
     def test_a_job_the_client_cancelled_is_no_takeover(self):
         fault = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
                  "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
