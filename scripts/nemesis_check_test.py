@@ -31,6 +31,16 @@ def history(*ops, expected="17", delete=False, faults=()):
              "delete": delete}, *ops, *faults]
 
 
+def fault(name, start, heal, recovered, target="replica-1", fenced=None):
+    return {"type": "fault", "name": name, "target": target, "start": start, "heal": heal, "recovered": recovered,
+            "detail": {} if fenced is None else {"fenced": fenced}}
+
+
+def pause_losing_the_job():
+    """replica-1 paused from 10 s to 18 s while it held the job, whose late writes were refused."""
+    return fault("pause", 10, 18, 18.5, fenced=[JOB_ID])
+
+
 def found(records):
     return set(check(records)[0])
 
@@ -137,28 +147,24 @@ class CheckerTests(unittest.TestCase):
         self.assertEqual(found(records), {"http_500", "hung"})
 
     def test_a_504_while_a_replica_was_cut_off_from_the_balancer_is_counted_apart(self):
-        fault = {"type": "fault", "name": "partition-lb", "target": "replica-1", "start": 5, "heal": 15,
-                 "recovered": 15.1, "detail": {}}
+        cut = fault("partition-lb", 5, 15, 15.1)
         held = op(2, 504)
         held["received"] = 17
         records = history(op(0, 202, document("QUEUED"), "submit"), held,
-                          op(20, 200, document("FINISHED", sum="17")), faults=[fault])
+                          op(20, 200, document("FINISHED", sum="17")), faults=[cut])
         anomalies, figures = check(records)
         self.assertEqual(anomalies, {})
         self.assertEqual(figures["cut_off"], 1)
 
     def test_a_fault_the_service_never_recovered_from_is_found(self):
-        fault = {"type": "fault", "name": "kill", "target": "replica-1", "start": 0, "heal": 1, "recovered": None,
-                 "detail": {}}
         records = history(op(0, 202, document("QUEUED"), "submit"), op(1, 200, document("FINISHED", sum="17")),
-                          faults=[fault])
+                          faults=[fault("kill", 0, 1, None)])
         self.assertEqual(found(records), {"not_recovered"})
 
     def test_recovery_and_takeover_times_are_measured(self):
-        fault = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
-                 "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
         records = history(op(0, 202, document("QUEUED"), "submit"),
-                          op(20, 200, document("FINISHED", sum="17", attempts=2, startedAt=16.0)), faults=[fault])
+                          op(20, 200, document("FINISHED", sum="17", attempts=2, startedAt=16.0)),
+                          faults=[pause_losing_the_job()])
         anomalies, figures = check(records)
         self.assertEqual(anomalies, {})
         self.assertEqual(figures["recovery_seconds"], {"pause": 0.5})
@@ -166,48 +172,38 @@ class CheckerTests(unittest.TestCase):
         self.assertEqual(figures["fenced"], 1)
 
     def test_the_first_start_seen_after_the_fault_is_its_takeover(self):
-        pause = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
-                 "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
-        kill = {"type": "fault", "name": "kill", "target": "replica-2", "start": 18, "heal": 19, "recovered": 19.5,
-                "detail": {}}
+        kill = fault("kill", 18, 19, 19.5, target="replica-2")
         records = history(op(0, 202, document("QUEUED"), "submit"),
                           op(16, 200, document("IN_PROGRESS", attempts=2, startedAt=15.0)),
                           op(30, 200, document("FINISHED", sum="17", attempts=3, startedAt=25.0)),
-                          faults=[pause, kill])
+                          faults=[pause_losing_the_job(), kill])
         figures = check(records)[1]
         self.assertEqual(figures["takeover_seconds"], 5.0)
         self.assertEqual(figures["takeovers_hit_again"], 0)
 
     def test_a_job_hit_again_before_its_takeover_was_seen_is_counted_apart(self):
-        pause = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
-                 "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
-        restart = {"type": "fault", "name": "store-restart", "target": "store", "start": 14, "heal": 20,
-                   "recovered": 21, "detail": {}}
+        restart = fault("store-restart", 14, 20, 21, target="store")
         records = history(op(0, 202, document("QUEUED"), "submit"),
                           op(30, 200, document("FINISHED", sum="17", attempts=3, startedAt=25.0)),
-                          faults=[pause, restart])
+                          faults=[pause_losing_the_job(), restart])
         anomalies, figures = check(records)
         self.assertEqual(anomalies, {})
         self.assertIsNone(figures["takeover_seconds"])
         self.assertEqual(figures["takeovers_hit_again"], 1)
 
     def test_a_slow_takeover_is_no_hit_again_for_a_fault_that_came_meanwhile(self):
-        pause = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
-                 "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
-        kill = {"type": "fault", "name": "kill", "target": "replica-2", "start": 19, "heal": 20, "recovered": 20.5,
-                "detail": {}}
+        kill = fault("kill", 19, 20, 20.5, target="replica-2")
         records = history(op(0, 202, document("QUEUED"), "submit"),
                           op(30, 200, document("FINISHED", sum="17", attempts=2, startedAt=25.0)),
-                          faults=[pause, kill])
+                          faults=[pause_losing_the_job(), kill])
         figures = check(records)[1]
         self.assertEqual(figures["takeover_seconds"], 15.0)
         self.assertEqual(figures["takeovers_hit_again"], 0)
 
     def test_a_job_the_client_cancelled_is_no_takeover(self):
-        fault = {"type": "fault", "name": "pause", "target": "replica-1", "start": 10, "heal": 18,
-                 "recovered": 18.5, "detail": {"fenced": [JOB_ID]}}
         records = history(op(0, 202, document("QUEUED"), "submit"), op(11, 200, document("CANCELLED"), "delete"),
-                          op(12, 200, document("CANCELLED", attempts=1, startedAt=9.0)), delete=True, faults=[fault])
+                          op(12, 200, document("CANCELLED", attempts=1, startedAt=9.0)), delete=True,
+                          faults=[pause_losing_the_job()])
         self.assertIsNone(check(records)[1]["takeover_seconds"])
 
 
