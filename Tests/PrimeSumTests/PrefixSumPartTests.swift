@@ -143,8 +143,11 @@ import Testing
         }
         let values = seen.withLock { $0 }
         #expect(values.count > 2 && values.last == 1.0 && values == values.sorted())
-        // The part's own work reaches most of the way before the final 1.0.
-        #expect(values.dropLast().last ?? 0 > 0.5)
+        // The part's own work reaches well past its third of the whole before the final 1.0 (a
+        // part measured against the whole would stop near 1/3). Reports come at most every 50
+        // ms, so the last one may fall where the easy leaves end (0.46): once the hard leaves
+        // got faster, the last report before 1.0 came at 0.485 in one run.
+        #expect(values.dropLast().last ?? 0 > 0.4)
     }
 
     @Test func cancellingAPartStopsIt() async throws {
