@@ -145,9 +145,11 @@ enum HardSpecialLeaves {
         let table = plan.primes
         // The next multiple of each sieving prime to cross off, from the prime itself on.
         var next = [LeafSieve.Multiple](repeating: .init(value: 0, wheelIndex: 0), count: maxB + 1)
+        var cursors = [LeafCursor](repeating: LeafCursor(quotient: 0, floor: 0, next: 0), count: maxB + 1)
         for b in (c + 1)...maxB {
             let p = UInt64(table.primes[b])
             next[b] = LeafSieve.Multiple(of: p, from: max(p, range.lowerBound))
+            cursors[b] = LeafCursor(b, plan, low: range.lowerBound)
         }
         var sieve = LeafSieve(bits: Int(segment >> 1))
         var low = range.lowerBound
@@ -160,15 +162,16 @@ enum HardSpecialLeaves {
             var b = c + 1
             while b <= segmentMaxB {
                 let p = UInt64(table.primes[b])
-                let x2 = plan.x / p
+                let x2 = cursors[b].quotient
                 sieve.rewind()
                 var weight: UInt128 = 0
                 var sum: UInt128 = 0
                 if b <= plan.piSqrtY {
-                    // m squarefree, lpf(m) > p, y / p < m <= y, low <= x2 / m < high.
-                    // m runs down over the integers coprime to 6 (the table holds no others).
-                    var m = FactorTable.atOrBelow(min(plan.y, low == 0 ? plan.y : x2 / low))
-                    let floor = max(plan.y / p, x2 / high)
+                    // m squarefree, lpf(m) > p, y / p < m <= y, low <= x2 / m < high: m runs
+                    // down from where the last segment stopped over the integers coprime to 6
+                    // (the table holds no others).
+                    var m = cursors[b].next
+                    let floor = max(cursors[b].floor, x2 / high)
                     leafWork += m > floor ? m - floor : 0
                     var stride = 6 - FactorTable.stepUp(from: m)
                     while m > floor {
@@ -189,20 +192,23 @@ enum HardSpecialLeaves {
                         m -= stride
                         stride = 6 - stride
                     }
+                    cursors[b].next = m
                 } else {
-                    // m = q prime, p < q <= y, x / (p q) >= y, low <= x2 / q < high.
-                    let top = min(plan.y, x2 / plan.y, low == 0 ? plan.y : x2 / low)
-                    let floor = max(p, x2 / high)
-                    var i = table.primeCount(top)
-                    leafWork += 4 * UInt64(max(0, i - table.primeCount(min(floor, top))))
-                    while UInt64(table.primes[i]) > floor {
-                        let q = UInt64(table.primes[i])
-                        let phi = result.left[b] &+ sieve.sum(through: table.divide(x2, byPrimeAt: i))
-                        let term = UInt128(p &* q)  // p q <= y^2 <= 1e18 < 2^64
+                    // m = q prime, p < q <= y, x / (p q) >= y, low <= x2 / q < high: q runs down
+                    // from where the last segment stopped while x2 / q < high.
+                    let top = cursors[b].next
+                    var i = top
+                    while i > cursors[b].floor {
+                        let t = table.divide(x2, byPrimeAt: Int(i))
+                        guard t < high else { break }
+                        let phi = result.left[b] &+ sieve.sum(through: t)
+                        let term = UInt128(p &* UInt64(table.primes[Int(i)]))  // p q <= y^2 <= 1e18 < 2^64
                         weight &+= term
                         sum &+= term &* phi
                         i -= 1
                     }
+                    leafWork += 4 * (top - i)
+                    cursors[b].next = i
                 }
                 result.weights[b] &+= weight
                 result.sum &+= sum
@@ -214,6 +220,36 @@ enum HardSpecialLeaves {
             low = high
         }
         return result
+    }
+}
+
+/// Where the leaves of the b-th prime stand in a chunk: segments take them in rising x / n, so
+/// each starts where the last one stopped, and no segment divides to find its first leaf.
+private struct LeafCursor {
+    /// x / p_b.
+    var quotient: UInt64
+    /// Where no leaf is left, at or below: y / p_b for m (b <= π(sqrt y)), else b, the index of
+    /// p_b itself, for q.
+    var floor: UInt64
+    /// The next m to try (b <= π(sqrt y)), else the index of the next q.
+    var next: UInt64
+
+    init(quotient: UInt64, floor: UInt64, next: UInt64) {
+        (self.quotient, self.floor, self.next) = (quotient, floor, next)
+    }
+
+    /// The cursor of the b-th prime at the chunk that starts at `low`: its leaves with x / n >= low.
+    init(_ b: Int, _ plan: CombinatorialPlan, low: UInt64) {
+        let p = UInt64(plan.primes.primes[b])
+        quotient = plan.x / p
+        let ceiling = low == 0 ? plan.y : quotient / low
+        if b <= plan.piSqrtY {
+            floor = plan.y / p
+            next = FactorTable.atOrBelow(min(plan.y, ceiling))
+        } else {
+            floor = UInt64(b)
+            next = UInt64(plan.primes.primeCount(min(plan.y, quotient / plan.y, ceiling)))
+        }
     }
 }
 
