@@ -71,16 +71,21 @@ enum EasySpecialLeaves {
         // then p q S(x / n) run by run where many q share π(x / n), else leaf by leaf.
         let qSum = table.primeSum(index: i) - table.primeSum(index: floor)
         var weighted: UInt128 = 0
-        while i > floor {
-            let t = table.divide(x2, byPrimeAt: i)
-            // Once x / n >= q, each leaf's x / n has a π of its own: no runs below.
-            guard t < UInt64(table.primes[i]) else { break }
-            // Every q' in (x2 / p_(k+1), q] has π(x2 / q') = k = π(t).
-            let k = table.primeCount(t)
-            let run = max(floor, table.primeCount(table.divide(x2, byPrimeAt: k + 1)))
-            weighted &+= table.primeSum(index: k).fullProduct(
-                table.primeSum(index: i) - table.primeSum(index: run))
-            i = run
+        // While q > sqrt(x2), x / n < q and runs of q share π(x / n) = k: the q in
+        // (x2 / p_(k+1), x2 / p_k], for each k in turn (some k have none). Stepping k rather than
+        // from run to run leaves no step waiting on the last one's loads (π of a quotient, then
+        // the primes at that index), which was a chain of misses per run.
+        let runsEnd = max(floor, table.primeCount(min(integerSquareRoot(x2), plan.y)))
+        if i > runsEnd {
+            var k = table.primeCount(table.divide(x2, byPrimeAt: i))
+            var upperSum = table.primeSum(index: i)
+            while i > runsEnd {
+                let run = max(runsEnd, table.primeCount(table.divide(x2, byPrimeAt: k + 1)))
+                let runSum = table.primeSum(index: run)
+                weighted &+= table.primeSum(index: k).fullProduct(upperSum - runSum)
+                (i, upperSum) = (run, runSum)
+                k += 1
+            }
         }
         while i > floor {
             let t = table.divide(x2, byPrimeAt: i)
