@@ -6,14 +6,15 @@
 /// sieve library exposes. Sums are kept "packed" in one UInt64, the count of integers above bit
 /// 42 and the sum of their bit positions below it (a segment has at most 2^20 bits, so the
 /// position sum stays under 2^40); an integer's value is low + 2 * position + 1. One packed
-/// counter per block of 128 bits lets a query skip whole blocks; within a block it counts with
-/// popcounts, at most two words at each end of a query. (Blocks of 512 bits, scanning up to
-/// eight words, took 5% longer at 1e15 and 1e16; 64 bits, 2%: BENCHMARKS.md.) Queries of one
-/// prime arrive in rising order, so each resumes where the last one stopped.
+/// counter per 64-bit word lets a query add the whole words it passes in a tight loop and
+/// count with popcounts only the word it stops in. (Counters per 128, 256 or 512 bits, with
+/// more words to count at each end of a query, took 2-10% longer at 1e15 and 1e16:
+/// BENCHMARKS.md.) Queries of one prime arrive in rising order, so each resumes where the
+/// last one stopped.
 struct LeafSieve: ~Copyable {
     static let maxBits = 1 << 20
     private static let countShift: UInt64 = 42
-    private static let blockShift = 7
+    private static let blockShift = 6
     private static let blockBits = 1 << blockShift
 
     private let words: UnsafeMutablePointer<UInt64>
@@ -86,8 +87,11 @@ struct LeafSieve: ~Copyable {
         var sum = scannedSum
         while bit < end {
             if bit & (Self.blockBits - 1) == 0 && bit + Self.blockBits <= end {
-                sum &+= counters[bit >> Self.blockShift]
-                bit += Self.blockBits
+                // The whole blocks up to end in one tight loop of adds.
+                let first = bit >> Self.blockShift
+                let last = end >> Self.blockShift
+                for block in first..<last { sum &+= counters[block] }
+                bit = last << Self.blockShift
                 continue
             }
             let word = bit >> 6
