@@ -119,14 +119,19 @@ enum SecondPartialSieveSum {
                 primesieve_jump_to(&descending, primes.upperBound - 1, primes.lowerBound)
                 p = primesieve_prev_prime(&descending)
             }
+            // x / p of the next query, divided once per p rather than once per q (a hardware
+            // divide per q was 94% of P2's time at 1e16); past the last query, never below q.
+            func quotient() -> UInt64 { p >= primes.lowerBound ? x / p : .max }
+            var next = quotient()
             try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) {
                 batch in
                 for q in batch where q < chunk.upperBound {
                     // Answer every query whose x / p lies below q before adding q.
-                    while p >= primes.lowerBound && x / p < q {
+                    while next < q {
                         sums.weighted &+= UInt128(p) &* running
                         sums.weight &+= UInt128(p)
                         p = primesieve_prev_prime(&descending)
+                        next = quotient()
                     }
                     running &+= UInt128(q)
                 }
