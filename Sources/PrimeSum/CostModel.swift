@@ -40,9 +40,11 @@ public struct CostModel: Sendable {
     /// each pay it).
     static let sieveWarmUpSecondsPerSievingPrime = 8e-9
     /// (log10 of x, one thread's seconds per x^(2/3) / ln^2 x) for S(x) by the prefix method.
+    /// Refitted on 2026-12-06 after the leaves' load chains and divides went (BENCHMARKS.md):
+    /// `bench` for 1e11 ... 1e16, `bench --compare` for 1e17 and 1e18, [0, 2^64-1) as a `sum`.
     static let prefixSecondsPerUnit: [(Double, Double)] = [
-        (6.3, 3e-5), (9, 1.6e-6), (11, 7.0e-7), (12, 7.0e-7), (13, 6.2e-7), (14, 6.2e-7), (15, 6.3e-7),
-        (16, 6.3e-7), (17, 7.2e-7), (18, 7.6e-7), (19.27, 7.2e-7),
+        (6.3, 3e-5), (9, 1.6e-6), (11, 6.8e-7), (12, 3.8e-7), (13, 3.9e-7), (14, 3.7e-7), (15, 3.6e-7),
+        (16, 3.5e-7), (17, 3.45e-7), (18, 3.45e-7), (19.27, 3.75e-7),
     ]
     /// Fraction of an extra thread's speed that parallel sections actually gain.
     static let parallelEfficiency = 0.9

@@ -7,10 +7,9 @@
 /// 42 and the sum of their bit positions below it (a segment has at most 2^20 bits, so the
 /// position sum stays under 2^40); an integer's value is low + 2 * position + 1. One packed
 /// counter per 64-bit word lets a query add the whole words it passes in a tight loop and
-/// count with popcounts only the word it stops in. (Counters per 128, 256 or 512 bits, with
-/// more words to count at each end of a query, took 2-10% longer at 1e15 and 1e16:
-/// BENCHMARKS.md.) Queries of one prime arrive in rising order, so each resumes where the
-/// last one stopped.
+/// count with popcounts only the word it stops in. (Counters per 128 or 256 bits, with more
+/// words to count at the ends of a query, took 2% and 6% longer at 1e15: BENCHMARKS.md.)
+/// Queries of one prime arrive in rising order, so each resumes where the last one stopped.
 struct LeafSieve: ~Copyable {
     static let maxBits = 1 << 20
     private static let countShift: UInt64 = 42

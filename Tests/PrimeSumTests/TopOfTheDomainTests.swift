@@ -2,13 +2,14 @@ import Foundation
 import PrimeSum
 import Testing
 
-/// The prefix method where x meets 2^64: about an hour on two cores (two full S(x) near 2^64),
+/// The prefix method where x meets 2^64: about 25 minutes on two cores (two full S(x) near 2^64),
 /// so it runs only when asked for (`PRIMESUM_TOP_OF_THE_DOMAIN=1 swift test --filter
 /// TopOfTheDomainTests`, or `-c release`); BENCHMARKS.md has the run.
 @Suite(
     .enabled(
         if: ProcessInfo.processInfo.environment["PRIMESUM_TOP_OF_THE_DOMAIN"] == "1",
-        "two sums of the primes up to 2^64 take about an hour on two cores; set PRIMESUM_TOP_OF_THE_DOMAIN=1")
+        "two sums of the primes up to 2^64 take about 25 minutes on two cores; set PRIMESUM_TOP_OF_THE_DOMAIN=1"
+    )
 )
 struct TopOfTheDomainTests {
     /// S(2^64 - 2), the sum of every prime below 2^64, as kimwalisch/primesum 1.7 computes it.
