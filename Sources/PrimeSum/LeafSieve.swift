@@ -13,8 +13,6 @@
 struct LeafSieve: ~Copyable {
     static let maxBits = 1 << 20
     private static let countShift: UInt64 = 42
-    private static let blockShift = 6
-    private static let blockBits = 1 << blockShift
 
     private let words: UnsafeMutablePointer<UInt64>
     private let counters: UnsafeMutablePointer<UInt64>
@@ -31,7 +29,7 @@ struct LeafSieve: ~Copyable {
         precondition(bits > 0 && bits <= Self.maxBits)
         let wordCount = (bits + 63) / 64
         words = .allocate(capacity: wordCount + 1)
-        counters = .allocate(capacity: (bits >> Self.blockShift) + 1)
+        counters = .allocate(capacity: wordCount + 1)
     }
 
     deinit {
@@ -40,7 +38,7 @@ struct LeafSieve: ~Copyable {
     }
 
     /// The bytes a sieve of `bits` bits holds.
-    static func bytes(bits: Int) -> UInt64 { UInt64(bits / 8 + bits / blockBits * 8 + 128) }
+    static func bytes(bits: Int) -> UInt64 { UInt64(bits / 8 * 2 + 128) }
 
     /// Starts the segment [low, high) (low even) with the integers coprime to 2 ... 13 set.
     mutating func reset(low: UInt64, high: UInt64) {
@@ -58,13 +56,9 @@ struct LeafSieve: ~Copyable {
         }
         if bitCount & 63 != 0 { words[wordCount - 1] = BitSums.low(words[wordCount - 1], bitCount & 63) }
         total = 0
-        for block in 0...(bitCount >> Self.blockShift) {
-            let first = (block << Self.blockShift) >> 6
-            let last = min(first + Self.blockBits / 64, wordCount)
-            var sum: UInt64 = 0
-            for word in first..<last { sum &+= Self.packed(words[word], at: word << 6) }
-            counters[block] = sum
-            total &+= sum
+        for word in 0..<wordCount {
+            counters[word] = Self.packed(words[word], at: word << 6)
+            total &+= counters[word]
         }
     }
 
@@ -85,12 +79,10 @@ struct LeafSieve: ~Copyable {
         var bit = scanned
         var sum = scannedSum
         while bit < end {
-            if bit & (Self.blockBits - 1) == 0 && bit + Self.blockBits <= end {
-                // The whole blocks up to end in one tight loop of adds.
-                let first = bit >> Self.blockShift
-                let last = end >> Self.blockShift
-                for block in first..<last { sum &+= counters[block] }
-                bit = last << Self.blockShift
+            if bit & 63 == 0 && bit + 64 <= end {
+                // The whole words up to end from their counters, in one tight loop of adds.
+                for word in bit >> 6..<end >> 6 { sum &+= counters[word] }
+                bit = end & ~63
                 continue
             }
             let word = bit >> 6
@@ -135,7 +127,7 @@ struct LeafSieve: ~Copyable {
             let wasSet = words[word] &>> (bit & 63) & 1
             words[word] &= ~(1 &<< (bit & 63))
             let removed = (1 &<< Self.countShift | bit) &* wasSet
-            counters[Int(truncatingIfNeeded: bit &>> UInt64(Self.blockShift))] &-= removed
+            counters[word] &-= removed
             total &-= removed
             multiple &+= (Self.halfGaps &>> UInt64(truncatingIfNeeded: 2 &* index) & 3) &* twicePrime
             index = (index &+ 1) & 7
