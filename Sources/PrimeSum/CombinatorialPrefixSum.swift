@@ -37,13 +37,14 @@ struct CombinatorialPrefixSum: Sendable {
     private static let shares = (ordinary: 0.01, easy: 0.45, hard: 0.48, p2: 0.06)
 
     /// The bytes S(x) holds at its peak on `threads` threads: the tables up to y, and per thread
-    /// a leaf sieve, its chunks' per-prime sums and a primesieve iterator.
+    /// a leaf sieve, its chunks' per-prime sums and primesieve's buffers (P2's ascending iterator
+    /// and descending block, about 1.5 MB together).
     static func peakBytes(x: UInt64, threads: Int) -> UInt64 {
         guard x >= CombinatorialPlan.minimumX else { return 6_000_000 }
         let (y, z) = CombinatorialPlan.bounds(x: x, alpha: nil)
         let sievingPrimes = UInt64(Double(z).squareRoot() / max(1, log(Double(z)) / 2 - 1.1))
         let segmentBits = Int(HardSpecialLeaves.segmentLength(z) >> 1)
-        let perThread = LeafSieve.bytes(bits: segmentBits) + sievingPrimes * (8 + 4 * 32) + 6_000_000
+        let perThread = LeafSieve.bytes(bits: segmentBits) + sievingPrimes * (8 + 4 * 32) + 1_500_000
         return PrimeTable.bytes(limit: y) + FactorTable.bytes(limit: y) + UInt64(threads) * perThread
     }
 

@@ -1,4 +1,3 @@
-import CPrimesieve
 import Synchronization
 
 /// P2(x, a): the sum of the n <= x that are a product of two primes p <= q, both above y:
@@ -111,35 +110,29 @@ enum SecondPartialSieveSum {
             }
         case .quotients(let x, let primes):
             // The p come from the largest down, so that x / p rises with the q.
-            var descending = primesieve_iterator()
-            primesieve_init(&descending)
-            defer { primesieve_free_iterator(&descending) }
-            var p: UInt64 = 0
-            if !primes.isEmpty {
-                primesieve_jump_to(&descending, primes.upperBound - 1, primes.lowerBound)
-                p = primesieve_prev_prime(&descending)
-            }
+            var descending = DescendingPrimes(primes)
+            var p = descending.next()
             // x / p of the next query, divided once per p rather than once per q (a hardware
             // divide per q was 94% of P2's time at 1e16); past the last query, never below q.
-            func quotient() -> UInt64 { p >= primes.lowerBound ? x / p : .max }
+            func quotient() -> UInt64 { p.map { x / $0 } ?? .max }
             var next = quotient()
             try PrimeBatches.forEach(from: chunk.lowerBound, below: chunk.upperBound, progress: progress) {
                 batch in
                 for q in batch where q < chunk.upperBound {
                     // Answer every query whose x / p lies below q before adding q.
-                    while next < q {
-                        sums.weighted &+= UInt128(p) &* running
-                        sums.weight &+= UInt128(p)
-                        p = primesieve_prev_prime(&descending)
+                    while next < q, let query = p {
+                        sums.weighted &+= UInt128(query) &* running
+                        sums.weight &+= UInt128(query)
+                        p = descending.next()
                         next = quotient()
                     }
                     running &+= UInt128(q)
                 }
             }
-            while p >= primes.lowerBound {
-                sums.weighted &+= UInt128(p) &* running
-                sums.weight &+= UInt128(p)
-                p = primesieve_prev_prime(&descending)
+            while let query = p {
+                sums.weighted &+= UInt128(query) &* running
+                sums.weight &+= UInt128(query)
+                p = descending.next()
             }
         }
         sums.primeSum = running

@@ -112,6 +112,23 @@ import Testing
         #expect(CoprimeSum.sum(upTo: t) == expected)
     }
 
+    /// P2's queries come from the largest prime down, a block at a time: every prime of the
+    /// range exactly once, in order, across block edges, in an empty range and at 2^64.
+    @Test func descendingPrimesListEveryPrimeLargestFirst() {
+        let block = DescendingPrimes.blockLength
+        let ranges: [Range<UInt64>] = [
+            5..<5, 0..<2, 0..<3, 0..<100, (block - 50)..<(block + 50), (2 * block - 1)..<(2 * block + 1),
+            1_000_003..<(1_000_003 + 2 * block + 7), (UInt64.max - 2_000)..<UInt64.max,
+        ]
+        for range in ranges {
+            var descending = DescendingPrimes(range)
+            var listed: [UInt64] = []
+            while let prime = descending.next() { listed.append(prime) }
+            let expected = range.reversed().filter { BruteForce.isPrime($0) }
+            #expect(listed == expected, "\(range)")
+        }
+    }
+
     /// Queries a bit apart, a few words apart and many blocks apart, so that a query starts and
     /// ends anywhere in a block of counted bits and in the segment's last, partial block.
     @Test func leafSieveSumsWhatIsLeft() {
