@@ -177,16 +177,17 @@ enum HardSpecialLeaves {
                     while m > floor {
                         let entry = plan.factors.entry(m)
                         if UInt64(entry >> 1) > p {
-                            let phi = result.left[b] &+ sieve.sum(through: x2 / m)
+                            // phi's share from this segment (`left[b]`, the rest, is added below).
+                            let phiHere = sieve.sum(through: x2 / m)
                             // p m <= y^1.5 < 2^45 (y <= 1e9). -μ(m) p m: μ(m) = -1 has the
                             // entry's low bit set.
                             let term = UInt128(p &* m)
                             if entry & 1 == 0 {
                                 weight &-= term
-                                sum &-= term &* phi
+                                sum &-= term &* phiHere
                             } else {
                                 weight &+= term
-                                sum &+= term &* phi
+                                sum &+= term &* phiHere
                             }
                         }
                         m -= stride
@@ -201,17 +202,19 @@ enum HardSpecialLeaves {
                     while i > cursors[b].floor {
                         let t = table.divide(x2, byPrimeAt: Int(i))
                         guard t < high else { break }
-                        let phi = result.left[b] &+ sieve.sum(through: t)
+                        let phiHere = sieve.sum(through: t)
                         let term = UInt128(p &* UInt64(table.primes[Int(i)]))  // p q <= y^2 <= 1e18 < 2^64
                         weight &+= term
-                        sum &+= term &* phi
+                        sum &+= term &* phiHere
                         i -= 1
                     }
                     leafWork += 4 * (top - i)
                     cursors[b].next = i
                 }
+                // Each leaf's phi also holds what earlier segments left, left[b]: weight x left[b]
+                // for all of them at once, rather than a load and an add per leaf (4% at 1e15).
                 result.weights[b] &+= weight
-                result.sum &+= sum
+                result.sum &+= sum &+ weight &* result.left[b]
                 result.left[b] &+= sieve.totalSum
                 if b < segmentMaxB { sieve.crossOff(p, next: &next[b]) }
                 b += 1
