@@ -8,14 +8,14 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Benchmark the engine (build with -c release).",
         discussion: """
-            Prints one row per case: the method, threads, seconds, the cost model's estimate, and
-            the ratio to a reference: primesieve's single-thread count of the same range for the
+            Prints one row per case: the method, threads, seconds, the cost model's estimate, and \
+            the ratio to a reference: primesieve's single-thread count of the same range for the \
             sieve, the seed's trial division for the baseline row.
 
-            With --compare PATH, times instead the prefix method's S(N) for N = 1e11 ... 1e16 (see
-            --compare-up-to) side by side with another program that prints the sum of the primes
-            <= N on its first line when run as `PATH N --threads=T` (kimwalisch/primesum does):
-            both run as child processes, timed from spawn to exit, their peak memory read from
+            With --compare PATH, times instead the prefix method's S(N) for N = 1e11 ... 1e16 (see \
+            --compare-up-to) side by side with another program that prints the sum of the primes \
+            <= N on its first line when run as `PATH N --threads=T` (kimwalisch/primesum does): \
+            both run as child processes, timed from spawn to exit, their peak memory read from \
             the kernel, best of --repeat runs taken in alternation, and their sums compared.
             """
     )
