@@ -52,6 +52,8 @@ let package = Package(
             pkgConfig: "primesieve",
             providers: [.apt(["libprimesieve-dev"])]
         ),
+        // glibc's mallopt, for the binary's malloc settings (`MemoryAllocator`).
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "PrimeSum",
             dependencies: ["CPrimesieve"],
@@ -160,7 +162,7 @@ let package = Package(
         .executableTarget(
             name: "primesum",
             dependencies: [
-                "PrimeSum", "PrimeSumAPI", "PrimeSumServer", "PrimeSumClient", "PrimeSumLoadTest",
+                "CMalloc", "PrimeSum", "PrimeSumAPI", "PrimeSumServer", "PrimeSumClient", "PrimeSumLoadTest",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

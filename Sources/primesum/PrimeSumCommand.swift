@@ -17,6 +17,7 @@ struct PrimeSumCommand: AsyncParsableCommand {
 
     /// Usage errors print one line and exit with code 2, like other Unix tools.
     static func main() async {
+        MemoryAllocator.configure()
         if let problem = ProcessorCheck.problem() {
             FileHandle.standardError.write(Data("primesum: \(problem)\n".utf8))
             Foundation.exit(1)
