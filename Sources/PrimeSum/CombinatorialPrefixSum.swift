@@ -1,8 +1,9 @@
 import Foundation
 
 /// The prefix method: S(x), the sum of the primes <= x, for any x < 2^64, by the combinatorial
-/// method of Lagarias, Miller and Odlyzko with the improvements of Deléglise and Rivat, adapted
-/// from counting primes to summing them: O(x^(2/3) / log^2 x) time, O(x^(1/3) log^3 x) memory.
+/// method of Lagarias, Miller and Odlyzko with the improvements of Deléglise and Rivat and the
+/// leaves' limit of Gourdon's variant, adapted from counting primes to summing them:
+/// O(x^(2/3) / log^2 x) time, O(x^(1/3) log^3 x) memory.
 /// The parts and the formula joining them are described at `CombinatorialPlan`; S(x) can also
 /// be computed in parts that run apart and join exactly (`PrefixSumPart`, `PrefixSumTerms`).
 ///
@@ -17,17 +18,19 @@ import Foundation
 /// 64-bit quotients of x, never sums.
 struct CombinatorialPrefixSum: Sendable {
     let x: UInt64
-    private let alpha: Double?
+    private let tuning: PrefixTuning
 
-    /// S(x); `alpha` overrides the tuning factor (for benchmarks).
-    init(x: UInt64, alpha: Double? = nil) {
+    /// S(x); `tuning` overrides the fitted tuning factors (for benchmarks).
+    init(x: UInt64, tuning: PrefixTuning = PrefixTuning()) {
         self.x = x
-        self.alpha = alpha
+        self.tuning = tuning
     }
 
-    /// The method's y for this x and alpha (0 below `CombinatorialPlan.minimumX`, where the
-    /// method sieves): the parts of one S(x) join only when they agree on it.
-    var y: UInt64 { x >= CombinatorialPlan.minimumX ? CombinatorialPlan.bounds(x: x, alpha: alpha).y : 0 }
+    /// The method's y and L for this x and tuning (0 below `CombinatorialPlan.minimumX`, where
+    /// the method sieves): the parts of one S(x) join only when they agree on them.
+    var bounds: (y: UInt64, leafLimit: UInt64) {
+        x >= CombinatorialPlan.minimumX ? CombinatorialPlan.bounds(x: x, tuning: tuning) : (0, 0)
+    }
 
     /// The work units `run` reports progress in: the cost model's nanoseconds on one thread.
     var operations: UInt64 { UInt64(CostModel.prefixThreadSeconds(x) * 1e9) + 1 }
@@ -36,16 +39,18 @@ struct CombinatorialPrefixSum: Sendable {
     /// 2^64, where they take 53%; BENCHMARKS.md).
     private static let shares = (ordinary: 0.01, easy: 0.45, hard: 0.48, p2: 0.06)
 
-    /// The bytes S(x) holds at its peak on `threads` threads: the tables up to y, and per thread
-    /// a leaf sieve, its chunks' per-prime sums and primesieve's buffers (P2's ascending iterator
-    /// and descending block, about 1.5 MB together).
+    /// The bytes S(x) holds at its peak on `threads` threads: the tables up to y and L, and per
+    /// thread a leaf sieve, its chunks' per-prime sums (primes up to sqrt(x / y)) and
+    /// primesieve's buffers (P2's ascending iterator and descending block, about 1.5 MB
+    /// together).
     static func peakBytes(x: UInt64, threads: Int) -> UInt64 {
         guard x >= CombinatorialPlan.minimumX else { return 6_000_000 }
-        let (y, z) = CombinatorialPlan.bounds(x: x, alpha: nil)
-        let sievingPrimes = UInt64(Double(z).squareRoot() / max(1, log(Double(z)) / 2 - 1.1))
-        let segmentBits = Int(HardSpecialLeaves.segmentLength(z) >> 1)
+        let (y, leafLimit) = CombinatorialPlan.bounds(x: x, tuning: PrefixTuning())
+        let largestSievingPrime = Double(x / y).squareRoot()
+        let sievingPrimes = UInt64(largestSievingPrime / max(1, log(largestSievingPrime) - 1.1))
+        let segmentBits = Int(HardSpecialLeaves.segmentLength(x / leafLimit) >> 1)
         let perThread = LeafSieve.bytes(bits: segmentBits) + sievingPrimes * (8 + 4 * 32) + 1_500_000
-        return PrimeTable.bytes(limit: y) + FactorTable.bytes(limit: y) + UInt64(threads) * perThread
+        return PrimeTable.bytes(limit: y) + FactorTable.bytes(limit: leafLimit) + UInt64(threads) * perThread
     }
 
     func run(pool: ThreadPool, control: ComputeControl) throws(PrimeSumError) -> UInt128 {
@@ -66,13 +71,13 @@ struct CombinatorialPrefixSum: Sendable {
             terms.base = try SieveSummer.sumChunk(0..<(x + 1), progress: progress)
             return terms
         }
-        let plan = CombinatorialPlan(x: x, alpha: alpha)
+        let plan = CombinatorialPlan(x: x, tuning: tuning)
         try control.checkCancellation()
         let shares = Self.shares
         func progress(_ units: UInt64, _ share: Double) -> ProgressPart {
             ProgressPart(control, units: units, budget: UInt64(budget * share))
         }
-        let ordinaryUnits = UInt64(part.slice(of: 1..<(plan.y + 1)).count)
+        let ordinaryUnits = UInt64(part.slice(of: 1..<(plan.leafLimit + 1)).count)
         terms.base = try OrdinaryLeaves.sum(
             plan, part: part, pool: pool, progress: progress(ordinaryUnits, shares.ordinary))
         terms.base &+= try EasySpecialLeaves.sum(

@@ -49,7 +49,8 @@ extension CostModel {
     /// `parts(of:partSeconds:maximumSetUpShare:)`, with each prefix sum S(x) estimated longer
     /// than twice `pieceSeconds` computed in pieces of about that long (`PrefixSumPart`): at
     /// most `maximumPieces`, so that the results a settling store reads and joins stay under
-    /// 20 MB even at the top of the domain (about 1.5 MB a piece there). A prefix range [a, b)
+    /// 20 MB even at the top of the domain (about 2 MB the first piece there, later ones less:
+    /// they carry only the primes their segments still sieve). A prefix range [a, b)
     /// with such a sum becomes [0, b) and [0, a) in pieces, the second subtracted, however
     /// short S(a - 1) is. `pieceSeconds` 0, or `partSeconds` 0, keeps every prefix sum whole.
     /// Each piece builds the method's tables again, so a piece should take well over their

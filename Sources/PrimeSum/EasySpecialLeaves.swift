@@ -1,4 +1,4 @@
-/// The special leaves n = p_b q (q a prime, p_b < q <= y) of the primes p_b above sqrt y whose
+/// The special leaves n = p_b q (q a prime, p_b < q <= y) of the primes p_b above sqrt L whose
 /// phi(x / n, b - 1) the prime table gives: x / n < p_b leaves only 1 (the trivial leaves),
 /// x / n < y leaves 1 and the primes from p_b to x / n (the easy leaves, since x / n < p_b^2).
 /// Each adds p_b q phi(x / n, b - 1); the rest (x / n >= y) are the sieve's.
@@ -33,11 +33,11 @@ enum EasySpecialLeaves {
         return (0..<indices.count).reduce(0) { $0 + span(of: indices.first + $1 * indices.step, plan).count }
     }
 
-    /// The part's indices of the primes above sqrt y: first, first + step, ... (count of them).
+    /// The part's indices of the primes above sqrt L: first, first + step, ... (count of them).
     private static func indices(_ plan: CombinatorialPlan, part: PrefixSumPart) -> (
         first: Int, step: Int, count: Int
     ) {
-        let first = max(CombinatorialPlan.c, plan.piSqrtY) + 1 + part.index
+        let first = max(CombinatorialPlan.c, plan.piSqrtLeafLimit) + 1 + part.index
         let last = plan.primes.count
         return (first, part.count, first <= last ? (last - first) / part.count + 1 : 0)
     }

@@ -1,19 +1,21 @@
-/// The Möbius function and the least prime factor of every m <= y coprime to 6, two bytes
+/// The Möbius function and the least prime factor of every m <= L coprime to 6, two bytes
 /// each: what the leaves of the combinatorial method ask of m (they only take m free of the
 /// primes up to 13, so the others are not kept; m = 6k ± 1 sits at m / 3).
 ///
-/// Written by hand: no library here tabulates either. An entry is 0 when m has a square
-/// factor (μ(m) = 0), else its least prime factor (capped at `lpfCap`, which is above every
-/// prime the leaves compare it with) shifted left once, with the low bit set when μ(m) = -1.
-/// m = 1 has no prime factor: it reads as the cap, with μ = 1.
+/// Written by hand: no library here tabulates either. An entry is 0 when m is no leaf: it has
+/// a square factor (μ(m) = 0) or a prime factor above y, the prime table's limit. Else it is
+/// m's least prime factor (capped at `lpfCap`, which is above every prime the leaves compare
+/// it with) shifted left once, with the low bit set when μ(m) = -1. m = 1 has no prime
+/// factor: it reads as the cap, with μ = 1.
 final class FactorTable: @unchecked Sendable {
     /// Least prime factors at or above this read as this; callers compare with primes below it.
     static let lpfCap: UInt64 = 32_767
     private let entries: UnsafeMutableBufferPointer<UInt16>
 
-    /// The table for the m <= limit coprime to 6, sieved with the primes from 5 on of `primes`.
+    /// The table for the m <= limit coprime to 6, sieved with the primes from 5 on of `primes`;
+    /// the multiples of the primes above `primes.limit` are no leaves.
     init(limit: UInt64, primes: PrimeTable) {
-        precondition(limit <= primes.limit && limit < Self.lpfCap * Self.lpfCap)
+        precondition(limit < Self.lpfCap * Self.lpfCap)
         let size = Int(limit / 3) + 1
         entries = .allocate(capacity: size)
         let unset = UInt16(Self.lpfCap << 1)
@@ -30,6 +32,9 @@ final class FactorTable: @unchecked Sendable {
             }
             guard prime * prime <= limit else { continue }
             Self.forEachMultiple(of: prime * prime, upTo: limit) { m in entries[Int(m / 3)] = 0 }
+        }
+        for prime in PrimeBatches.array(from: primes.limit + 1, through: limit) {
+            Self.forEachMultiple(of: prime, upTo: limit) { m in entries[Int(m / 3)] = 0 }
         }
     }
 

@@ -1,11 +1,11 @@
 import Synchronization
 
-/// The special leaves whose phi(x / n, b - 1) needs the sieve: n = p_b m with y < n, m <= y,
-/// every prime factor of m above p_b and x / n <= z, for every p_b up to sqrt y (m squarefree)
-/// and for the larger p_b up to sqrt z whose x / (p_b q) >= y (m = q prime). Each adds
-/// -μ(m) p_b m phi(x / n, b - 1).
+/// The special leaves whose phi(x / n, b - 1) needs the sieve: n = p_b m with L < n, m <= L,
+/// every prime factor of m in (p_b, y] and x / n <= x / L, for every p_b up to sqrt L (m
+/// squarefree) and for the larger p_b up to sqrt(x / y) whose x / (p_b q) >= y (m = q prime).
+/// Each adds -μ(m) p_b m phi(x / n, b - 1).
 ///
-/// A segmented sieve over the odd integers of [0, z] answers them: in each segment the primes
+/// A segmented sieve over the odd integers of [0, x / L] answers them: in each segment the primes
 /// are crossed off in order, and before p_b is, the leaves of p_b whose x / n falls in the
 /// segment read the sum of what is still set. phi(low - 1, b - 1), what earlier segments left,
 /// is carried per b.
@@ -16,13 +16,13 @@ import Synchronization
 /// threads free up, since early segments (many leaves, many primes) cost far more than late ones.
 /// The parts of a split S(x) (`PrefixSumPart`) each take a run of segments and join the same way.
 enum HardSpecialLeaves {
-    /// The leaves whose x / n lies in `range` (a run of [0, z] starting at an even integer),
+    /// The leaves whose x / n lies in `range` (a run of [0, x / L] starting at an even integer),
     /// as if nothing were sieved below it: carries start at 0 and the result says what to add
     /// for the segments before it (`ChunkResult.append`).
     static func sum(
         _ plan: CombinatorialPlan, range: Range<UInt64>, pool: ThreadPool, progress: ProgressPart
     ) throws(PrimeSumError) -> ChunkResult {
-        let segment = segmentLength(plan.z)
+        let segment = segmentLength(plan.sieveLimit)
         var total = ChunkResult()
         var low = range.lowerBound
         var segmentsPerChunk: UInt64 = 1
@@ -46,11 +46,11 @@ enum HardSpecialLeaves {
         return total
     }
 
-    /// The part's run of [0, z]: cut where the work below (`units(_:below:)`) reaches each
+    /// The part's run of [0, x / L]: cut where the work below (`units(_:below:)`) reaches each
     /// k / count of the whole, since the first segments, crowded with leaves, cost far more
     /// than the last.
     static func range(_ plan: CombinatorialPlan, part: PrefixSumPart) -> Range<UInt64> {
-        let limit = plan.z + 1
+        let limit = plan.sieveLimit + 1
         guard part.count > 1 else { return 0..<limit }
         let whole = UInt128(units(plan, below: limit))
         func boundary(_ k: Int) -> UInt64 {
@@ -69,27 +69,27 @@ enum HardSpecialLeaves {
     }
 
     /// The work below t, in units of an integer sieved: the integers, the leaves' candidates
-    /// whose x / n lies below t (the span of m scanned for the primes up to sqrt y, four for
+    /// whose x / n lies below t (the span of m scanned for the primes up to sqrt L, four for
     /// each leaf of a prime m, since each asks the sieve), which crowd the first segments, and
     /// each prime's pass over each segment it sieves (a rewind, a sum and a call to cross off).
     /// The weights were fitted to the hard leaves' times of the parts of S(1e15) and S(1e16)
     /// (`primesum sum --parts 8`): a candidate costs about 20 integers, a pass about 950.
     static func units(_ plan: CombinatorialPlan, below t: UInt64) -> UInt64 {
         let c = CombinatorialPlan.c
-        guard plan.piSqrtZ > c, t > 0 else { return t }
+        guard plan.piMaxHard > c, t > 0 else { return t }
         let table = plan.primes
-        let segment = segmentLength(plan.z)
+        let segment = segmentLength(plan.sieveLimit)
         var candidates: UInt64 = 0
         var passes: UInt64 = 0
-        for b in (c + 1)...plan.piSqrtZ {
+        for b in (c + 1)...plan.piMaxHard {
             let p = UInt64(table.primes[b])
             let x2 = plan.x / p
             // p is sieved in the segments up to x / p^2 (`CombinatorialPlan.maxHardIndex`).
             passes += (min(t, x2 / p + 1) + segment - 1) / segment
             // x / (p m) < t when m > x2 / t.
-            if b <= plan.piSqrtY {
-                let floor = max(plan.y / p, x2 / t)
-                if plan.y > floor { candidates += plan.y - floor }
+            if b <= plan.piSqrtLeafLimit {
+                let floor = max(plan.leafLimit / p, x2 / t)
+                if plan.leafLimit > floor { candidates += plan.leafLimit - floor }
             } else {
                 let top = min(plan.y, x2 / plan.y)
                 let floor = max(p, x2 / t)
@@ -99,10 +99,11 @@ enum HardSpecialLeaves {
         return t + 20 * candidates + 950 * passes
     }
 
-    /// A segment's length in integers: about sqrt z, so each sieving prime crosses off at least
-    /// a few multiples per segment, within the sieve's limit of 2^20 odd integers.
-    static func segmentLength(_ z: UInt64) -> UInt64 {
-        let root = integerSquareRoot(z)
+    /// A segment's length in integers: about the square root of the sieve's limit, so each
+    /// sieving prime crosses off at least a few multiples per segment, within the segment's
+    /// limit of 2^20 odd integers.
+    static func segmentLength(_ sieveLimit: UInt64) -> UInt64 {
+        let root = integerSquareRoot(sieveLimit)
         var length: UInt64 = 1 << 16
         while length < root && length < UInt64(LeafSieve.maxBits) * 2 { length <<= 1 }
         return length
@@ -166,8 +167,8 @@ enum HardSpecialLeaves {
                 sieve.rewind()
                 var weight: UInt128 = 0
                 var sum: UInt128 = 0
-                if b <= plan.piSqrtY {
-                    // m squarefree, lpf(m) > p, y / p < m <= y, low <= x2 / m < high: m runs
+                if b <= plan.piSqrtLeafLimit {
+                    // m a leaf (`FactorTable`), lpf(m) > p, L / p < m <= L, low <= x2 / m < high: m runs
                     // down from where the last segment stopped over the integers coprime to 6
                     // (the table holds no others).
                     var m = cursors[b].next
@@ -179,7 +180,7 @@ enum HardSpecialLeaves {
                         if UInt64(entry >> 1) > p {
                             // phi's share from this segment (`left[b]`, the rest, is added below).
                             let phiHere = sieve.sum(through: x2 / m)
-                            // p m <= y^1.5 < 2^45 (y <= 1e9). -μ(m) p m: μ(m) = -1 has the
+                            // p m <= L^1.5 < 2^45 (L <= 1e9). -μ(m) p m: μ(m) = -1 has the
                             // entry's low bit set.
                             let term = UInt128(p &* m)
                             if entry & 1 == 0 {
@@ -231,10 +232,10 @@ enum HardSpecialLeaves {
 private struct LeafCursor {
     /// x / p_b.
     var quotient: UInt64
-    /// Where no leaf is left, at or below: y / p_b for m (b <= π(sqrt y)), else b, the index of
+    /// Where no leaf is left, at or below: L / p_b for m (b <= π(sqrt L)), else b, the index of
     /// p_b itself, for q.
     var floor: UInt64
-    /// The next m to try (b <= π(sqrt y)), else the index of the next q.
+    /// The next m to try (b <= π(sqrt L)), else the index of the next q.
     var next: UInt64
 
     init(quotient: UInt64, floor: UInt64, next: UInt64) {
@@ -245,10 +246,10 @@ private struct LeafCursor {
     init(_ b: Int, _ plan: CombinatorialPlan, low: UInt64) {
         let p = UInt64(plan.primes.primes[b])
         quotient = plan.x / p
-        let ceiling = low == 0 ? plan.y : quotient / low
-        if b <= plan.piSqrtY {
-            floor = plan.y / p
-            next = FactorTable.atOrBelow(min(plan.y, ceiling))
+        let ceiling = low == 0 ? plan.leafLimit : quotient / low
+        if b <= plan.piSqrtLeafLimit {
+            floor = plan.leafLimit / p
+            next = FactorTable.atOrBelow(min(plan.leafLimit, ceiling))
         } else {
             floor = UInt64(b)
             next = UInt64(plan.primes.primeCount(min(plan.y, quotient / plan.y, ceiling)))

@@ -1,11 +1,11 @@
-/// The ordinary leaves of phi(x, a): the sum over squarefree m <= y with no prime factor up to
-/// 13 of μ(m) m phi(x / m, c), phi(·, c) being `CoprimeSum`.
+/// The ordinary leaves of phi(x, a): the sum over squarefree m <= L with every prime factor in
+/// (13, y] of μ(m) m phi(x / m, c), phi(·, c) being `CoprimeSum`.
 enum OrdinaryLeaves {
-    /// The leaves of the part's slice of m in [1, y].
+    /// The leaves of the part's slice of m in [1, L].
     static func sum(_ plan: CombinatorialPlan, part: PrefixSumPart, pool: ThreadPool, progress: ProgressPart)
         throws(PrimeSumError) -> UInt128
     {
-        let slice = part.slice(of: 1..<(plan.y + 1))
+        let slice = part.slice(of: 1..<(plan.leafLimit + 1))
         let pieces = max(1, min(Int(slice.count >> 16), pool.threads * 8))
         let step = UInt64(slice.count) / UInt64(pieces) + 1
         let partials = PartialSums(count: pieces)

@@ -1,11 +1,13 @@
 /// A part's result as bytes, to ship it between machines: fixed little-endian fields, then the
-/// hard leaves' per-prime weights and carries (the bulk: 32 bytes per prime up to sqrt z, at
-/// most about 1.5 MB at the top of the domain).
+/// hard leaves' per-prime weights and carries (the bulk: 32 bytes per prime up to sqrt(x / y),
+/// at most about 2 MB at the top of the domain). "PSP2" added L after y; a "PSP1" result,
+/// from before L could differ from y, is refused, so a job split across versions fails rather
+/// than join pieces of different plans.
 ///
 /// Written by hand: the layout is a handful of integers, which no serialization library here
 /// stores as 128-bit values.
 extension PrefixSumPartResult {
-    private static let magic: [UInt8] = Array("PSP1".utf8)
+    private static let magic: [UInt8] = Array("PSP2".utf8)
 
     /// The result's bytes (`init(bytes:)` reads them back).
     public var bytes: [UInt8] {
@@ -13,6 +15,7 @@ extension PrefixSumPartResult {
         writer.bytes += Self.magic
         writer.append(part.x)
         writer.append(y)
+        writer.append(leafLimit)
         writer.append(UInt32(part.index))
         writer.append(UInt32(part.count))
         writer.append(terms.base)
@@ -37,6 +40,7 @@ extension PrefixSumPartResult {
         }
         let x: UInt64 = try reader.read()
         let y: UInt64 = try reader.read()
+        let leafLimit: UInt64 = try reader.read()
         let index: UInt32 = try reader.read()
         let count: UInt32 = try reader.read()
         let part = try PrefixSumPart(x: x, index: Int(index), of: Int(count))
@@ -59,7 +63,7 @@ extension PrefixSumPartResult {
             sums.primeSum = try reader.read()
             if pass == 0 { terms.lower = sums } else { terms.upper = sums }
         }
-        self.init(part: part, y: y, terms: terms)
+        self.init(part: part, y: y, leafLimit: leafLimit, terms: terms)
     }
 }
 

@@ -17,9 +17,8 @@ public struct PrimeSumEngine: Sendable {
     public var runningComputations: Int { running.count }
     private let running = SharedCounter()
 
-    /// The prefix method's tuning factor alpha, or nil for the fitted default (see
-    /// BENCHMARKS.md): larger moves work from its sieve to its tables.
-    public let prefixAlpha: Double?
+    /// The prefix method's tuning factors, each nil for its fitted default (see BENCHMARKS.md).
+    public let prefixTuning: PrefixTuning
 
     /// The nice value (0-19) of the threads a computation starts: above 0, the process's other
     /// threads (a server's API) run first whenever they have work, and the computation takes
@@ -27,10 +26,10 @@ public struct PrimeSumEngine: Sendable {
     public let niceness: Int32
 
     /// An engine using `threads` threads (default: every active core).
-    public init(threads: Int? = nil, prefixAlpha: Double? = nil, niceness: Int32 = 0) {
+    public init(threads: Int? = nil, prefixTuning: PrefixTuning = PrefixTuning(), niceness: Int32 = 0) {
         let threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.threads = threads
-        self.prefixAlpha = prefixAlpha
+        self.prefixTuning = prefixTuning
         self.niceness = min(max(niceness, 0), 19)
         self.costModel = CostModel(threads: threads)
     }
@@ -68,17 +67,18 @@ public struct PrimeSumEngine: Sendable {
 
     /// One part of S(x) by the prefix method (`PrefixSumPart`), on this engine's threads;
     /// `PrefixSumPartResult.combine` joins the results of all the parts into S(x). The parts
-    /// must be computed with one alpha (`prefixAlpha`): the results say which y they used.
+    /// must be computed with one tuning (`prefixTuning`): the results say which y and L they used.
     /// - Parameter progress: as for `sum`, within the part.
     public func sum(_ part: PrefixSumPart, progress: (@Sendable (Double) -> Void)? = nil)
         async throws(PrimeSumError) -> PrefixSumPartResult
     {
-        let prefix = CombinatorialPrefixSum(x: part.x, alpha: prefixAlpha)
+        let prefix = CombinatorialPrefixSum(x: part.x, tuning: prefixTuning)
         let seconds = CostModel.prefixThreadSeconds(part.x) / costModel.effectiveThreads / Double(part.count)
         return try await run(estimatedSeconds: seconds, progress: progress) { control throws(PrimeSumError) in
             control.setTotalWork(prefix.operations / UInt64(part.count))
             let terms = try prefix.terms(of: part, pool: ThreadPool(threads: threads), control: control)
-            return PrefixSumPartResult(part: part, y: prefix.y, terms: terms)
+            let (y, leafLimit) = prefix.bounds
+            return PrefixSumPartResult(part: part, y: y, leafLimit: leafLimit, terms: terms)
         }
     }
 
@@ -134,8 +134,8 @@ public struct PrimeSumEngine: Sendable {
         let pool = ThreadPool(threads: threads)
         let total: UInt128
         if chosen == .prefix {
-            let upper = CombinatorialPrefixSum(x: range.b - 1, alpha: prefixAlpha)
-            let lower = CombinatorialPrefixSum(x: range.a == 0 ? 0 : range.a - 1, alpha: prefixAlpha)
+            let upper = CombinatorialPrefixSum(x: range.b - 1, tuning: prefixTuning)
+            let lower = CombinatorialPrefixSum(x: range.a == 0 ? 0 : range.a - 1, tuning: prefixTuning)
             control.setTotalWork(upper.operations + lower.operations)
             total = try upper.run(pool: pool, control: control) - lower.run(pool: pool, control: control)
         } else {

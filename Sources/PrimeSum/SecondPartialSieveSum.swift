@@ -40,7 +40,7 @@ enum SecondPartialSieveSum {
     private static func passes(_ plan: CombinatorialPlan) -> (lower: Range<UInt64>, upper: Range<UInt64>) {
         let root = integerSquareRoot(plan.x)
         guard root > plan.y else { return (0..<0, 0..<0) }
-        return ((plan.y + 1)..<(root + 1), (root + 1)..<(plan.z + 1))
+        return ((plan.y + 1)..<(root + 1), (root + 1)..<(plan.x / plan.y + 1))
     }
 
     /// The progress units: the integers of the part's slices of both passes.

@@ -24,8 +24,17 @@ struct SumCommand: AsyncParsableCommand {
     @Option(help: "Threads to use (default: all cores).")
     var threads: Int?
 
-    @Option(help: "The prefix method's tuning factor, 1 or more (default: fitted to x).")
+    @Option(
+        help:
+            "The prefix method's tuning factor alpha_y, 1 or more (default: fitted to x): y = alpha x^(1/3).")
     var alpha: Double?
+
+    @Option(
+        name: .customLong("alpha-z"),
+        help:
+            "The prefix method's second tuning factor, 1 or more (default: 2): the leaves' limit is alpha_z y."
+    )
+    var alphaZ: Double?
 
     @Option(
         help: ArgumentHelp(
@@ -42,6 +51,9 @@ struct SumCommand: AsyncParsableCommand {
         if let alpha, !(alpha >= 1 && alpha <= 10_000) {
             throw ValidationError("--alpha must be 1 ... 10000")
         }
+        if let alphaZ, !(alphaZ >= 1 && alphaZ <= 10_000) {
+            throw ValidationError("--alpha-z must be 1 ... 10000")
+        }
         if let parts {
             guard parts >= 1 && parts <= PrefixSumPart.maximumCount else {
                 throw ValidationError("--parts must be 1 ... \(PrefixSumPart.maximumCount)")
@@ -54,7 +66,8 @@ struct SumCommand: AsyncParsableCommand {
 
     func run() async throws {
         let range = try parsedRange()
-        let engine = PrimeSumEngine(threads: threads, prefixAlpha: alpha)
+        let engine = PrimeSumEngine(
+            threads: threads, prefixTuning: PrefixTuning(alpha: alpha, alphaZ: alphaZ))
         let chosen = parts != nil ? .prefix : method == .auto ? engine.estimate(range).method : method
         let started = ContinuousClock.now
         var partFields: [String] = []

@@ -243,7 +243,7 @@ import Testing
         for alpha in [1.0, 4.0] {
             let part = try #require(try await store.claimNext(worker: "w", lease: .seconds(15)))
             let piece = try #require(part.piece)
-            let result = try await PrimeSumEngine(threads: 1, prefixAlpha: alpha).sum(
+            let result = try await PrimeSumEngine(threads: 1, prefixTuning: PrefixTuning(alpha: alpha)).sum(
                 try PrefixSumPart(x: x, index: piece.index, of: 2))
             last = try await store.complete([Completion(part, .finishedPiece(result.bytes))], ttl: ttl)[0]
         }

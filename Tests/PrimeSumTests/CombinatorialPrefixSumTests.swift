@@ -7,8 +7,10 @@ import Testing
 /// The combinatorial S(x) against independent methods: primesieve's sum, its own result under
 /// other splits of the work, and each table it builds against a direct computation.
 @Suite struct CombinatorialPrefixSumTests {
-    private func combinatorial(_ x: UInt64, alpha: Double? = nil, threads: Int = 2) throws -> UInt128 {
-        try CombinatorialPrefixSum(x: x, alpha: alpha).run(
+    private func combinatorial(_ x: UInt64, tuning: PrefixTuning = PrefixTuning(), threads: Int = 2) throws
+        -> UInt128
+    {
+        try CombinatorialPrefixSum(x: x, tuning: tuning).run(
             pool: ThreadPool(threads: threads), control: ComputeControl(progress: nil))
     }
 
@@ -30,13 +32,18 @@ import Testing
     }
 
     /// alpha moves leaves between the sieve and the tables, and x^(1/6) moves y up to sqrt x;
-    /// one thread and two split the sieve's segments differently.
-    @Test(arguments: [1.0, 2.5, 7.0, 100.0])
-    func resultDoesNotDependOnTheSplit(alpha: Double) throws {
+    /// alpha_z moves the leaves' limit L from y (Deléglise–Rivat's form) up to sqrt x, where the
+    /// ordinary leaves take every n <= L free of primes above y; one thread and two split the
+    /// sieve's segments differently.
+    @Test(arguments: [
+        (1.0, 1.0), (2.5, 1.0), (7.0, 1.0), (100.0, 1.0), (1.0, 2.0), (2.5, 4.0), (5.0, 1.5), (1.0, 100.0),
+    ])
+    func resultDoesNotDependOnTheSplit(alpha: Double, alphaZ: Double) throws {
         let x: UInt64 = 1_000_000_000_000
         let expected: UInt128 = 18_435_588_552_550_705_911_377
-        #expect(try combinatorial(x, alpha: alpha, threads: 1) == expected)
-        #expect(try combinatorial(x + 39, alpha: alpha, threads: 2) == expected + 1_000_000_000_039)
+        let tuning = PrefixTuning(alpha: alpha, alphaZ: alphaZ)
+        #expect(try combinatorial(x, tuning: tuning, threads: 1) == expected)
+        #expect(try combinatorial(x + 39, tuning: tuning, threads: 2) == expected + 1_000_000_000_039)
     }
 
     @Test func primeTableAnswersEveryPrefix() {
@@ -57,20 +64,25 @@ import Testing
         #expect(table.primes[count + 1] == 100_003)
     }
 
-    @Test func factorTableHoldsMuAndLeastPrimeFactorOfEveryMCoprimeTo6() {
+    /// Besides μ and the least prime factor, an m with a prime factor above the prime table's
+    /// limit y is no leaf (entry 0): with L above y the ordinary leaves run past the table.
+    @Test(arguments: [200_001, 1_000] as [UInt64])
+    func factorTableHoldsMuAndLeastPrimeFactorOfEveryMCoprimeTo6(primesUpTo y: UInt64) {
         let limit: UInt64 = 200_001
-        let table = FactorTable(limit: limit, primes: PrimeTable(limit: limit))
-        var checked = 0
+        let table = FactorTable(limit: limit, primes: PrimeTable(limit: y))
+        var (checked, leaves) = (0, 0)
         for m in stride(from: UInt64(1), through: limit, by: 2) where m % 3 != 0 {
             checked += 1
             #expect(FactorTable.atOrBelow(m + 1) == m && FactorTable.atOrAbove(m - 1) == m || m == 1)
             var rest = m
             var mu = 1
             var least: UInt64 = .max
+            var greatest: UInt64 = 1
             var factor: UInt64 = 3
             while factor * factor <= rest {
                 if rest % factor == 0 {
                     least = min(least, factor)
+                    greatest = factor
                     rest /= factor
                     mu = rest % factor == 0 ? 0 : -mu
                     while rest % factor == 0 { rest /= factor }
@@ -79,17 +91,21 @@ import Testing
             }
             if rest > 1 {
                 least = min(least, rest)
+                greatest = rest
                 mu = -mu
             }
             let entry = table.entry(m)
-            if mu == 0 {
+            if mu == 0 || greatest > y {
                 #expect(entry == 0, "m = \(m)")
             } else {
+                leaves += 1
                 #expect(UInt64(entry >> 1) == min(least, FactorTable.lpfCap), "lpf(\(m))")
                 #expect((entry & 1 == 1) == (mu == -1), "μ(\(m))")
             }
         }
         #expect(checked == 66_667)
+        // Some m are leaves with the small table, far fewer than with the full one.
+        #expect(leaves > 1_000 && (y < limit) == (leaves < 20_000), "\(leaves) leaves")
     }
 
     /// At the top of the domain, against inclusion–exclusion over the divisors of 30030:

@@ -4,8 +4,10 @@ import Testing
 
 /// The identity that Gourdon's variant of the prefix method rests on, adapted from counting
 /// primes to summing them (issue 29). Every term is computed directly for small x, with any
-/// admissible y, z and k, and their total must be the sieve's S(x). The fast formulas are to
-/// be tested against these direct terms.
+/// admissible y, z and k, and their total must be the sieve's S(x). The engine takes its
+/// split with z = L (`CombinatorialPlan`): Phi0 is its ordinary leaves, D and the leaves of
+/// Sigma and AC its special leaves, summed leaf by leaf (from the sieve below x^(1/4) and
+/// wherever x / n >= y, from the prime table elsewhere) rather than by Sigma's closed forms.
 ///
 /// With x^(1/3) <= y <= z <= sqrt x (floors), a = π(y), x4 = floor(x^(1/4)), phi(t, b) the sum
 /// of the n <= t without a prime factor among the first b primes, and "leaf" meaning squarefree

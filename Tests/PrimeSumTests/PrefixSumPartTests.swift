@@ -64,7 +64,7 @@ import Testing
     func hardSegmentRunsTileTheSieveWithEvenShares(x: UInt64) throws {
         let plan = CombinatorialPlan(x: x)
         let count = 16
-        let whole = HardSpecialLeaves.units(plan, below: plan.z + 1)
+        let whole = HardSpecialLeaves.units(plan, below: plan.sieveLimit + 1)
         var next: UInt64 = 0
         for index in 0..<count {
             let range = HardSpecialLeaves.range(plan, part: try PrefixSumPart(x: x, index: index, of: count))
@@ -75,7 +75,7 @@ import Testing
             #expect(units <= 2 * whole / UInt64(count), "part \(index): \(units) of \(whole)")
             next = range.upperBound
         }
-        #expect(next == plan.z + 1)
+        #expect(next == plan.sieveLimit + 1)
     }
 
     @Test func resultsThatAreNotExactlyThePartsOfOneSumAreRefused() async throws {
@@ -90,13 +90,21 @@ import Testing
         refuses(parts + [otherCount], "a part of another split")
         let otherX = try await engine.sum(PrefixSumPart(x: x + 1, index: 0, of: 3))
         refuses(parts + [otherX], "a part of another sum")
-        let otherAlpha = try await PrimeSumEngine(threads: 2, prefixAlpha: 3).sum(parts[0].part)
+        let otherAlpha = try await PrimeSumEngine(threads: 2, prefixTuning: PrefixTuning(alpha: 3)).sum(
+            parts[0].part)
         #expect(otherAlpha.y != parts[0].y)
         refuses(parts + [otherAlpha], "a part computed with another y")
+        // The same y with another L: the leaves, and so the terms, are cut elsewhere.
+        let otherAlphaZ = try await PrimeSumEngine(threads: 2, prefixTuning: PrefixTuning(alphaZ: 3)).sum(
+            parts[0].part)
+        #expect(otherAlphaZ.y == parts[0].y && otherAlphaZ.leafLimit != parts[0].leafLimit)
+        #expect(otherAlphaZ.terms != parts.first { $0.part.index == 0 }!.terms)
+        refuses(parts.filter { $0.part.index != 0 } + [otherAlphaZ], "a part computed with another L")
         var tampered = parts[1].terms
         tampered.base &+= 1
-        refuses(
-            parts + [PrefixSumPartResult(part: parts[1].part, y: parts[1].y, terms: tampered)], "two answers")
+        let twoAnswers = PrefixSumPartResult(
+            part: parts[1].part, y: parts[1].y, leafLimit: parts[1].leafLimit, terms: tampered)
+        refuses(parts + [twoAnswers], "two answers")
         let expected = try await sieved(x)
         #expect(try PrefixSumPartResult.combine(parts + parts) == expected)
     }
@@ -116,7 +124,7 @@ import Testing
         for part in parts {
             #expect(try PrefixSumPartResult(bytes: part.bytes) == part)
         }
-        // The first part carries a weight and a carry per prime up to sqrt z.
+        // The first part carries a weight and a carry per prime up to sqrt(x / y).
         let first = try #require(parts.first { $0.part.index == 0 })
         #expect(!first.terms.hard.left.isEmpty && first.bytes.count > 32 * first.terms.hard.left.count)
         let bytes = first.bytes
@@ -128,12 +136,16 @@ import Testing
         #expect(throws: PrimeSumError.self) { try PrefixSumPartResult(bytes: []) }
         // A count of primes far past the bytes is refused before anything is read.
         var huge = bytes
-        for offset in 60..<64 { huge[offset] = 0xFF }
+        for offset in 68..<72 { huge[offset] = 0xFF }
         #expect(throws: PrimeSumError.self) { try PrefixSumPartResult(bytes: huge) }
         // An index outside its count.
         var outside = bytes
-        outside[20] = 9
+        outside[28] = 9
         #expect(throws: PrimeSumError.self) { try PrefixSumPartResult(bytes: outside) }
+        // A result of the first layout, without L, from before L could differ from y.
+        var firstLayout = Array("PSP1".utf8) + bytes[4..<20]
+        firstLayout += bytes[28...]
+        #expect(throws: PrimeSumError.self) { try PrefixSumPartResult(bytes: firstLayout) }
     }
 
     @Test func aPartReportsItsOwnProgressToOne() async throws {

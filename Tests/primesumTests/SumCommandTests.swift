@@ -38,6 +38,14 @@ import Testing
         #expect(outcome.standardError.contains("part 3 of 3 of S(99999999999)"))
     }
 
+    /// The tuning factors move time and memory, never the sum.
+    @Test func anyTuningGivesTheSameSum() throws {
+        for tuning in [["--alpha", "3"], ["--alpha-z", "5"], ["--alpha", "2", "--alpha-z", "1"]] {
+            let outcome = try CommandRunner.run(["sum", "1e11", "1e12", "--method", "prefix"] + tuning)
+            #expect(outcome.status == 0 && outcome.standardOutput == "18234121474806961230363\n", "\(tuning)")
+        }
+    }
+
     @Test(arguments: [
         (["sum", "x", "5"], "primesum: a must be a non-negative integer (got x)"), (["sum", "5"], "<b>"),
         (["sum", "5", "3"], "primesum: b must be greater than a (got a=5, b=3)"),
@@ -51,6 +59,8 @@ import Testing
         (["sum", "1", "10", "--method", "magic"], "method"),
         (["sum", "1", "10", "--parts", "0"], "--parts must be 1 ... 10000"),
         (["sum", "1", "10", "--parts", "2", "--method", "sieve"], "--parts splits the prefix method"),
+        (["sum", "1", "10", "--alpha", "0.5"], "--alpha must be 1 ... 10000"),
+        (["sum", "1", "10", "--alpha-z", "0.5"], "--alpha-z must be 1 ... 10000"),
     ])
     func badInputPrintsOneLineAndExitsWithTwo(_ arguments: [String], _ mention: String) throws {
         let outcome = try CommandRunner.run(arguments)
