@@ -59,9 +59,9 @@ struct CombinatorialPlan: Sendable {
     }
 
     /// alpha_z, fitted with alpha on this machine (`primesum sum --alpha --alpha-z`, see
-    /// BENCHMARKS.md): from 1e13 to 1e18, L = 2y with y half of Deléglise–Rivat's best took the
-    /// same time within the noise, while the prime table, the bulk of the memory at large x,
-    /// halved (73 MB down to 62 MB at 1e18); L = 3y was slower.
+    /// BENCHMARKS.md): L = 2y with y half of Deléglise–Rivat's best took the same time within
+    /// the noise from 1e13 to 1e18 and 11% less at 2^64, while the prime table, the bulk of the
+    /// memory at large x, halved (S(1e18) peaked at 60 MB instead of 70); L = 3y was slower.
     static let alphaZ = 2.0
 
     /// alpha_y: a larger alpha moves work from the sieve to the prime table and the easy
