@@ -31,7 +31,7 @@ struct CombinatorialPlan: Sendable {
 
     /// The tables' bound on y and L (a FactorTable's entries stop at 32767^2); the fitted alphas
     /// stay far below it.
-    static let maximumY: UInt64 = 1_000_000_000
+    static let maximumTableLimit: UInt64 = 1_000_000_000
 
     /// The smallest x the method takes; below it a sieve is faster than setting it up.
     static let minimumX: UInt64 = 1 << 20
@@ -47,14 +47,15 @@ struct CombinatorialPlan: Sendable {
         piMaxHard = primes.primeCount(min(integerSquareRoot(x / y), y))
     }
 
-    /// y = alpha x^(1/3) (at least x^(1/3); at most sqrt x and `maximumY`) and the leaves'
-    /// limit L = alpha_z y (at least y; at most sqrt x and `maximumY`).
+    /// y = alpha x^(1/3) (at least x^(1/3); at most sqrt x and `maximumTableLimit`) and the
+    /// leaves' limit L = alpha_z y (at least y; at most sqrt x and `maximumTableLimit`).
     static func bounds(x: UInt64, tuning: PrefixTuning) -> (y: UInt64, leafLimit: UInt64) {
         let cubeRoot = integerCubeRoot(x)
         let root = integerSquareRoot(x)
-        let wanted = UInt64(min((tuning.alpha ?? Self.alpha(x)) * Double(cubeRoot), Double(maximumY)))
-        let y = min(max(wanted, cubeRoot), root, maximumY)
-        let leafLimit = UInt64(min((tuning.alphaZ ?? Self.alphaZ) * Double(y), Double(maximumY)))
+        let wanted = UInt64(
+            min((tuning.alpha ?? Self.alpha(x)) * Double(cubeRoot), Double(maximumTableLimit)))
+        let y = min(max(wanted, cubeRoot), root, maximumTableLimit)
+        let leafLimit = UInt64(min((tuning.alphaZ ?? Self.alphaZ) * Double(y), Double(maximumTableLimit)))
         return (y, min(max(leafLimit, y), root))
     }
 

@@ -48,11 +48,10 @@ struct SumCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try parsedRange()
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let alpha, !(alpha >= 1 && alpha <= 10_000) {
-            throw ValidationError("--alpha must be 1 ... 10000")
-        }
-        if let alphaZ, !(alphaZ >= 1 && alphaZ <= 10_000) {
-            throw ValidationError("--alpha-z must be 1 ... 10000")
+        for (option, factor) in [("--alpha", alpha), ("--alpha-z", alphaZ)] {
+            if let factor, !(factor >= 1 && factor <= 10_000) {
+                throw ValidationError("\(option) must be 1 ... 10000")
+            }
         }
         if let parts {
             guard parts >= 1 && parts <= PrefixSumPart.maximumCount else {
